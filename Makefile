@@ -1,0 +1,52 @@
+# The two commands a user needs: `make run` and `make test`. Both set up first.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+# Python 3.10 (tfx 1.16 needs >=3.9,<3.11): PYTHON310 if given, else python3.10
+# on PATH, else the newest 3.10 that pyenv knows.
+PYTHON310 ?= $(shell \
+  if python3.10 -c '' >/dev/null 2>&1; then command -v python3.10; \
+  elif command -v pyenv >/dev/null 2>&1; then \
+    v=$$(pyenv versions --bare 2>/dev/null | grep -E '^3\.10(\.[0-9]+)?$$' | sort -V | tail -n1); \
+    [ -n "$$v" ] && echo "$$(pyenv prefix $$v)/bin/python3.10"; \
+  fi)
+
+RUN_ARGS ?=
+TEST_ARGS ?=
+
+.PHONY: setup run test lock chromium clean
+
+setup: $(STAMP)
+
+# Reinstalls only when the lock or the package metadata changed.
+$(STAMP): requirements.lock pyproject.toml
+	@if [ -z "$(PYTHON310)" ]; then echo "error: Python 3.10 not found; install it (e.g. 'pyenv install 3.10') or pass PYTHON310=/path/to/python3.10" >&2; exit 1; fi
+	@if [ ! -x $(PY) ] || ! $(PY) -c 'import sys; assert sys.version_info[:2] == (3, 10)' 2>/dev/null; then \
+	  rm -rf $(VENV) && $(PYTHON310) -m venv $(VENV); fi
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade 'pip==24.2'
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@touch $(STAMP)
+
+run: setup
+	$(PY) pipeline/local_runner.py $(RUN_ARGS)
+
+test: setup chromium
+	$(PY) -m pytest $(TEST_ARGS)
+
+# Headless Chromium renders the evaluation report in the end-to-end report test.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
+	  else sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null; fi; }
+
+# Re-resolve the pinned set after changing dependencies in pyproject.toml.
+lock:
+	$(PY) -m pip install --quiet uv
+	$(VENV)/bin/uv pip compile pyproject.toml --extra test --python-version 3.10 \
+	  --python-platform x86_64-manylinux_2_31 --no-annotate -o requirements.lock
+
+clean:
+	rm -rf $(VENV) outputs

@@ -1,0 +1,1 @@
+"""Custom TFX components and the pure-numpy synthetic data generator."""

@@ -1,0 +1,1 @@
+"""SyntheticExampleGen: a TFX ExampleGen that emits the synthetic multi-task data."""

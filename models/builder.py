@@ -1,0 +1,55 @@
+"""Model builders by architecture, and the per-task compile step.
+
+A builder takes the configuration and the input spec (input name -> width) and
+returns a tf_keras model with one output per task, named by the task. New
+architectures (MMoE, PLE, ...) register here; the Trainer does not change.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import tf_keras
+
+from models.metrics import R2
+from models.shared_bottom import build_shared_bottom
+from pipeline.config import PipelineConfig, Task
+
+ModelBuilder = Callable[[PipelineConfig, dict[str, int]], tf_keras.Model]
+
+BUILDERS: dict[str, ModelBuilder] = {
+    "shared_bottom": build_shared_bottom,
+}
+
+
+def build_model(config: PipelineConfig, input_sizes: dict[str, int]) -> tf_keras.Model:
+    architecture = config.model.architecture
+    if architecture not in BUILDERS:
+        raise ValueError(f"unknown architecture {architecture!r}; known: {sorted(BUILDERS)}")
+    model = BUILDERS[architecture](config, input_sizes)
+    missing = set(config.task_names) - set(model.output_names)
+    if missing:
+        raise ValueError(f"{architecture} built no output for tasks {sorted(missing)}")
+    return model
+
+
+def _loss(task: Task):
+    return "binary_crossentropy" if task.type == "binary" else "mse"
+
+
+def _metrics(task: Task) -> list:
+    if task.type == "binary":
+        return [tf_keras.metrics.AUC(name="auc"), tf_keras.metrics.BinaryCrossentropy(name="log_loss")]
+    return [tf_keras.metrics.MeanSquaredError(name="mse"), tf_keras.metrics.MeanAbsoluteError(name="mae"),
+            R2(name="r2")]
+
+
+def compile_model(model: tf_keras.Model, config: PipelineConfig) -> tf_keras.Model:
+    """Per-task loss (mse, or log loss for binary), loss weights and metrics; Adam."""
+    model.compile(
+        optimizer=tf_keras.optimizers.Adam(learning_rate=config.training.learning_rate),
+        loss={t.name: _loss(t) for t in config.tasks},
+        loss_weights={t.name: t.loss_weight for t in config.tasks},
+        metrics={t.name: _metrics(t) for t in config.tasks},
+    )
+    return model

@@ -1,0 +1,35 @@
+"""Which model the Evaluator compares a candidate with.
+
+TFX's LatestBlessedModelStrategy picks the newest blessed model, which on a
+rerun with a cached Trainer is the candidate itself: the Evaluator would then
+rerun against itself and the Pusher push the same model again. This strategy
+takes the candidate as an input and picks the newest blessed model other than
+it, so an unchanged rerun is served entirely from the cache.
+"""
+
+from __future__ import annotations
+
+from typing import Dict, List, Optional
+
+from tfx import types
+from tfx.dsl.components.common import resolver
+
+BLESSED = "blessed"
+CURRENT_MODEL_ID = "current_model_id"  # set on ModelBlessing by the Evaluator
+
+
+class LatestBlessedOtherModelStrategy(resolver.ResolverStrategy):
+    """Resolves {model, model_blessing}: the newest blessed model that is not ``candidate``."""
+
+    def resolve_artifacts(self, store, input_dict: Dict[str, List[types.Artifact]]
+                          ) -> Optional[Dict[str, List[types.Artifact]]]:
+        candidate_ids = {a.id for a in input_dict.get("candidate", [])}
+        blessings = {b.get_int_custom_property(CURRENT_MODEL_ID): b
+                     for b in input_dict.get("model_blessing", [])
+                     if b.get_int_custom_property(BLESSED) == 1}
+        result = {"candidate": list(input_dict.get("candidate", [])), "model": [], "model_blessing": []}
+        for model in sorted(input_dict.get("model", []), key=lambda a: a.id, reverse=True):
+            if model.id not in candidate_ids and model.id in blessings:
+                result["model"], result["model_blessing"] = [model], [blessings[model.id]]
+                break
+        return result

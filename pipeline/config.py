@@ -1,0 +1,302 @@
+"""The pipeline's configuration: the single source of truth.
+
+Task names and types, data parameters, model sizes, training settings and the
+per-task gates are declared here once. The pipeline builder, the Transform and
+Trainer modules and the Evaluator config all read the same object (modules get
+it as ``custom_config``), so adding a task is one edit.
+
+Pure Python (pydantic only): importable and testable without TFX.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Literal, Optional
+
+import pydantic
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+TASK_TYPES = ("regression", "binary")
+ACTIVATIONS = Literal["relu", "elu", "selu", "gelu", "swish", "tanh", "sigmoid", "linear"]
+INITIALIZERS = Literal[
+    "glorot_uniform", "glorot_normal", "he_uniform", "he_normal",
+    "lecun_normal", "random_normal", "truncated_normal",
+]
+# Features the synthetic generator writes that are not model inputs.
+EXAMPLE_ID_FEATURE = "example_id"
+
+
+class ConfigError(ValueError):
+    """A configuration value that cannot work; the message names field and fix."""
+
+
+class _Strict(BaseModel):
+    # Unknown keys are typos: reject them instead of silently ignoring them.
+    model_config = ConfigDict(extra="forbid")
+
+
+class Gate(_Strict):
+    """When a task's model is good enough to push (TFMA thresholds).
+
+    Absolute gates stop a bad model even on the first run, when there is no
+    baseline yet. R² and AUC are scale-free, so one default works whatever the
+    label scale; ``max_mse``/``max_log_loss`` are optional absolute bounds.
+    ``max_drop`` is the change gate: the candidate's R² (or AUC) may be at most
+    this much below the last blessed model's.
+    """
+
+    min_r2: Optional[float] = None
+    max_mse: Optional[float] = Field(default=None, gt=0)
+    min_auc: Optional[float] = Field(default=None, ge=0, le=1)
+    max_log_loss: Optional[float] = Field(default=None, gt=0)
+    max_drop: float = Field(default=0.05, ge=0)
+
+    @field_validator("min_r2")
+    @classmethod
+    def _r2_at_most_one(cls, v):
+        if v is not None and v > 1:
+            raise ValueError(f"min_r2 must be at most 1, got {v}")
+        return v
+
+
+DEFAULT_MIN_R2 = 0.5
+DEFAULT_MIN_AUC = 0.7
+
+
+class Task(_Strict):
+    """One prediction the model makes: one head, one loss, one gate."""
+
+    name: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    type: str = "regression"
+    label: Optional[str] = None  # label column; defaults to the task name
+    loss_weight: float = Field(default=1.0, gt=0)
+    output_activation: Optional[Literal["linear", "sigmoid"]] = None
+    gate: Gate = Field(default_factory=Gate)
+
+    @field_validator("type")
+    @classmethod
+    def _known_type(cls, v):
+        if v not in TASK_TYPES:
+            raise ValueError(f"task type must be 'regression' or 'binary', got {v!r}")
+        return v
+
+    @model_validator(mode="after")
+    def _defaults_by_type(self):
+        if self.label is None:
+            self.label = self.name
+        if self.output_activation is None:
+            self.output_activation = "sigmoid" if self.type == "binary" else "linear"
+        elif self.type == "binary" and self.output_activation != "sigmoid":
+            raise ValueError(
+                f"task {self.name!r}: a binary task needs output_activation 'sigmoid' "
+                f"(its loss is log loss on a probability), got {self.output_activation!r}")
+        gate = self.gate
+        if self.type == "regression":
+            if gate.min_auc is not None or gate.max_log_loss is not None:
+                raise ValueError(f"task {self.name!r} is regression: use min_r2/max_mse gates, "
+                                 "not min_auc/max_log_loss")
+            if gate.min_r2 is None and gate.max_mse is None:
+                gate.min_r2 = DEFAULT_MIN_R2
+        else:
+            if gate.min_r2 is not None or gate.max_mse is not None:
+                raise ValueError(f"task {self.name!r} is binary: use min_auc/max_log_loss gates, "
+                                 "not min_r2/max_mse")
+            if gate.min_auc is None and gate.max_log_loss is None:
+                gate.min_auc = DEFAULT_MIN_AUC
+        return self
+
+    @property
+    def key_metric(self) -> str:
+        """The metric the change gate compares with the baseline."""
+        return "r2" if self.type == "regression" else "auc"
+
+
+class Feature(_Strict):
+    """A model input. Numeric features are z-scored element by element."""
+
+    name: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    type: Literal["numeric"] = "numeric"
+    size: int = Field(default=1, ge=1)  # values per example (a vector feature)
+
+
+class SyntheticData(_Strict):
+    """The MMoE paper's synthetic two-task data (Ma et al., KDD 2018).
+
+    ``correlation`` is the cosine between the two tasks' weight vectors; ``c``
+    scales the weights, ``m`` is the number of sinusoids.
+    """
+
+    source: Literal["synthetic"] = "synthetic"
+    num_examples: int = Field(default=3000, ge=10)
+    example_dim: int = Field(default=100, ge=2)
+    correlation: float = 0.8
+    c: float = Field(default=0.3, gt=0)
+    m: int = Field(default=5, ge=0)
+    seed: int = Field(default=7, ge=0)
+    # Work units a distributed runner can spread over workers; the same seed
+    # and shard count give byte-identical examples whatever the worker count.
+    num_shards: Optional[int] = Field(default=None, ge=1)
+    train_buckets: int = Field(default=4, ge=1)  # train:eval hash-bucket ratio
+    eval_buckets: int = Field(default=1, ge=1)
+
+    @field_validator("correlation")
+    @classmethod
+    def _correlation_range(cls, v):
+        if not -1.0 <= v <= 1.0 or math.isnan(v):
+            raise ValueError(f"correlation must be in [-1, 1], got {v}")
+        return v
+
+    @model_validator(mode="after")
+    def _default_shards(self):
+        if self.num_shards is None:
+            self.num_shards = default_num_shards(self.num_examples)
+        elif self.num_shards > self.num_examples:
+            raise ValueError(f"num_shards ({self.num_shards}) cannot exceed "
+                             f"num_examples ({self.num_examples})")
+        return self
+
+    @property
+    def task_names(self) -> tuple[str, ...]:
+        return ("y1", "y2")
+
+    @property
+    def features(self) -> list[Feature]:
+        return [Feature(name="x", size=self.example_dim)]
+
+
+def default_num_shards(num_examples: int) -> int:
+    """About 50k examples a shard: one shard for laptop runs, more to spread."""
+    return max(1, min(256, math.ceil(num_examples / 50_000)))
+
+
+class ModelConfig(_Strict):
+    """The shared-bottom network: shared dense layers, then one tower per task.
+
+    The last bottom layer is linear, as in the reference implementation.
+    """
+
+    architecture: Literal["shared_bottom"] = "shared_bottom"
+    bottom_units: list[int] = Field(default_factory=lambda: [32, 16], min_length=1)
+    task_units: list[int] = Field(default_factory=lambda: [10, 5])
+    bottom_activation: ACTIVATIONS = "relu"
+    task_activation: ACTIVATIONS = "relu"
+    bottom_dropout: float = Field(default=0.0, ge=0, lt=1)
+    task_dropout: float = Field(default=0.0, ge=0, lt=1)
+    bottom_initializer: INITIALIZERS = "glorot_uniform"
+    task_initializer: INITIALIZERS = "glorot_uniform"
+
+    @field_validator("bottom_units", "task_units")
+    @classmethod
+    def _positive_units(cls, v):
+        if any(u < 1 for u in v):
+            raise ValueError(f"layer sizes must be positive integers, got {v}")
+        return v
+
+
+class TrainingConfig(_Strict):
+    train_steps: int = Field(default=2000, ge=1)
+    eval_steps: int = Field(default=20, ge=1)
+    batch_size: int = Field(default=128, ge=1)
+    learning_rate: float = Field(default=1e-3, gt=0)
+
+
+class PipelineConfig(_Strict):
+    """Everything one pipeline run needs to know."""
+
+    pipeline_name: str = Field(default="mtl-shared-bottom", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    tasks: list[Task] = Field(default_factory=lambda: [Task(name="y1"), Task(name="y2")],
+                              min_length=1)
+    data: SyntheticData = Field(default_factory=SyntheticData)
+    model: ModelConfig = Field(default_factory=ModelConfig)
+    training: TrainingConfig = Field(default_factory=TrainingConfig)
+    # Passed to every Beam-based component, e.g. ["--direct_num_workers=2"].
+    beam_args: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _tasks_consistent(self):
+        names = [t.name for t in self.tasks]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"duplicate task names: {', '.join(dupes)}")
+        feature_names = {f.name for f in self.features}
+        for task in self.tasks:
+            if task.label in feature_names:
+                raise ValueError(f"task {task.name!r}: label column {task.label!r} is also a model input")
+        if self.data.source == "synthetic":
+            known = set(self.data.task_names)
+            unknown = [t.label for t in self.tasks if t.label not in known]
+            if unknown:
+                raise ValueError(f"synthetic data has labels {sorted(known)}; "
+                                 f"no label named {', '.join(map(repr, unknown))}")
+        return self
+
+    @property
+    def features(self) -> list[Feature]:
+        return self.data.features
+
+    @property
+    def task_names(self) -> list[str]:
+        return [t.name for t in self.tasks]
+
+    def to_custom_config(self) -> dict[str, Any]:
+        """A JSON-ready dict for TFX ``custom_config``."""
+        return {"pipeline_config": self.model_dump(mode="json")}
+
+    def transform_custom_config(self) -> dict[str, Any]:
+        """The part of the config preprocessing reads: inputs and label columns."""
+        return {"features": [f.model_dump(mode="json") for f in self.features],
+                "labels": [t.label for t in self.tasks]}
+
+    @classmethod
+    def from_custom_config(cls, custom_config: dict[str, Any]) -> "PipelineConfig":
+        return cls.model_validate(custom_config["pipeline_config"])
+
+    def with_overrides(self, **sections: dict[str, Any]) -> "PipelineConfig":
+        """A validated copy with some fields replaced, e.g. data={"seed": 3}."""
+        raw = self.model_dump(mode="python")
+        for section, values in sections.items():
+            if isinstance(raw.get(section), dict):
+                raw[section].update(values)
+            else:
+                raw[section] = values
+        return build_config(raw)
+
+
+def _describe(error: dict[str, Any]) -> str:
+    where = ".".join(str(part) for part in error["loc"])
+    message = error["msg"].removeprefix("Value error, ")
+    if error["type"] == "extra_forbidden":
+        message = "unknown setting (check the spelling)"
+    elif error["type"] not in ("value_error",) and "input" in error:
+        shown = error["input"]
+        if not isinstance(shown, (dict, list)):
+            message = f"{message}, got {shown!r}"
+    return f"{where}: {message}" if where else message
+
+
+def build_config(raw: Optional[dict[str, Any]] = None) -> PipelineConfig:
+    """Validates a plain dict; raises ConfigError with one line per problem."""
+    try:
+        return PipelineConfig.model_validate(raw or {})
+    except pydantic.ValidationError as exc:
+        lines = [_describe(e) for e in exc.errors()]
+        raise ConfigError("invalid configuration: " + "; ".join(lines)) from None
+
+
+def load_config_file(path) -> dict[str, Any]:
+    """Reads a YAML configuration file into a plain dict (validated by build_config)."""
+    import yaml  # local: only the file path needs it
+
+    try:
+        text = open(path, encoding="utf-8").read()
+    except OSError as exc:
+        raise ConfigError(f"cannot read configuration file {path}: {exc.strerror}") from None
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path} is not valid YAML: {exc}") from None
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path} must hold a mapping of settings, got {type(raw).__name__}")
+    return raw

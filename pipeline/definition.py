@@ -1,0 +1,95 @@
+"""create_pipeline(...): the TFX pipeline, the same for every orchestrator.
+
+SyntheticExampleGen -> StatisticsGen -> SchemaGen -> ExampleValidator
+  -> Transform -> Trainer -> (latest blessed model) Evaluator -> Pusher
+
+Module code is named by dotted paths into the installed package, so it runs
+unchanged in Beam workers and in a Kubeflow container image.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Optional
+
+from tfx import v1 as tfx
+
+from components.synthetic_example_gen.component import SyntheticExampleGen
+from pipeline.baseline import LatestBlessedOtherModelStrategy
+from pipeline.config import PipelineConfig
+from pipeline.evaluation import build_eval_config
+
+PREPROCESSING_FN = "models.preprocessing.preprocessing_fn"
+RUN_FN = "models.trainer.run_fn"
+
+# TFX caches by inputs and parameters; dotted-path code is neither, so its hash
+# is added to the modules' custom_config: editing the model code reruns them.
+_MODULE_CODE = ("models", "pipeline/config.py")
+
+
+def code_fingerprint() -> str:
+    root = Path(__file__).resolve().parent.parent
+    digest = hashlib.sha256()
+    for entry in _MODULE_CODE:
+        for path in sorted((root / entry).rglob("*.py") if (root / entry).is_dir() else [root / entry]):
+            digest.update(path.relative_to(root).as_posix().encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def create_pipeline(config: PipelineConfig, pipeline_root: str, serving_dir: str,
+                    metadata_connection_config=None,
+                    beam_pipeline_args: Optional[list[str]] = None,
+                    enable_cache: bool = True) -> tfx.dsl.Pipeline:
+    code_version = {"code_version": code_fingerprint()}
+
+    example_gen = SyntheticExampleGen(data_config=config.data.model_dump(mode="json"))
+    statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"])
+    schema_gen = tfx.components.SchemaGen(statistics=statistics_gen.outputs["statistics"],
+                                          infer_feature_shape=True)
+    example_validator = tfx.components.ExampleValidator(
+        statistics=statistics_gen.outputs["statistics"], schema=schema_gen.outputs["schema"])
+    transform = tfx.components.Transform(
+        examples=example_gen.outputs["examples"],
+        schema=schema_gen.outputs["schema"],
+        preprocessing_fn=PREPROCESSING_FN,
+        # Only what preprocessing reads, so a training change does not rerun it.
+        custom_config={**config.transform_custom_config(), **code_version},
+    )
+    trainer = tfx.components.Trainer(
+        run_fn=RUN_FN,
+        examples=transform.outputs["transformed_examples"],
+        transform_graph=transform.outputs["transform_graph"],
+        schema=schema_gen.outputs["schema"],
+        train_args=tfx.proto.TrainArgs(num_steps=config.training.train_steps),
+        eval_args=tfx.proto.EvalArgs(num_steps=config.training.eval_steps),
+        custom_config={**config.to_custom_config(), **code_version},
+    )
+    baseline = tfx.dsl.Resolver(
+        strategy_class=LatestBlessedOtherModelStrategy,
+        candidate=trainer.outputs["model"],
+        model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
+        model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
+    ).with_id("baseline_model_resolver")
+    evaluator = tfx.components.Evaluator(
+        examples=example_gen.outputs["examples"],
+        model=trainer.outputs["model"],
+        baseline_model=baseline.outputs["model"],
+        eval_config=build_eval_config(config),
+    )
+    pusher = tfx.components.Pusher(
+        model=trainer.outputs["model"],
+        model_blessing=evaluator.outputs["blessing"],
+        push_destination=tfx.proto.PushDestination(
+            filesystem=tfx.proto.PushDestination.Filesystem(base_directory=serving_dir)),
+    )
+    return tfx.dsl.Pipeline(
+        pipeline_name=config.pipeline_name,
+        pipeline_root=pipeline_root,
+        components=[example_gen, statistics_gen, schema_gen, example_validator, transform,
+                    trainer, baseline, evaluator, pusher],
+        enable_cache=enable_cache,
+        metadata_connection_config=metadata_connection_config,
+        beam_pipeline_args=beam_pipeline_args or config.beam_args,
+    )

@@ -1,0 +1,111 @@
+"""The closing summary of a run: per-task metrics, gates, and what was pushed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+import tensorflow_data_validation as tfdv
+
+from pipeline import eval_results, run_records
+from pipeline.config import PipelineConfig
+
+
+@dataclass
+class TaskSummary:
+    name: str
+    type: str
+    label_variance: Optional[float]
+    metrics: dict[str, float]
+    failures: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RunSummary:
+    tasks: list[TaskSummary]
+    eval_examples: Optional[int]
+    blessed: bool
+    pushed_path: Optional[str]
+    push_cached: bool  # an unchanged rerun: the model was pushed by an earlier run
+    serving_versions: list[str]
+
+    def lines(self) -> list[str]:
+        out = [f"Evaluation on the eval split ({self.eval_examples} examples):" if self.eval_examples
+               else "Evaluation on the eval split:"]
+        for t in self.tasks:
+            m = t.metrics
+            if t.type == "regression":
+                shown = [("R²", "r2"), ("MSE", "mean_squared_error"), ("MAE", "mean_absolute_error"),
+                         ("RMSE", "root_mean_squared_error")]
+            else:
+                shown = [("AUC", "auc"), ("log loss", "binary_cross_entropy"), ("calibration", "calibration")]
+            parts = [f"{label} {m[key]:.4f}" for label, key in shown if key in m]
+            if t.label_variance is not None:
+                parts.append(f"label variance {t.label_variance:.4g}")
+            diff_key = "r2_diff" if t.type == "regression" else "auc_diff"
+            if diff_key in m:
+                parts.append(f"vs baseline {m[diff_key]:+.4f}")
+            verdict = "gate passed" if not t.failures else "gate FAILED: " + "; ".join(t.failures)
+            out.append(f"  {t.name} ({t.type}): " + ", ".join(parts) + f" -> {verdict}")
+        if self.pushed_path and self.push_cached:
+            out.append(f"Blessed; unchanged since an earlier run, which pushed it to {self.pushed_path}")
+        elif self.pushed_path:
+            out.append(f"Blessed and pushed: {self.pushed_path}")
+        else:
+            reason = "the model was not blessed" if not self.blessed else "the Pusher did not push"
+            kept = (f"; serving keeps {self.serving_versions[-1]}" if self.serving_versions
+                    else "; nothing has been pushed yet")
+            out.append(f"Not pushed: {reason}{kept}")
+        return out
+
+
+def _label_variances(statistics_uri: str, config: PipelineConfig) -> dict[str, float]:
+    """Each label's variance on the eval split, so metrics can be read against it."""
+    # StatisticsGen writes each split's statistics under Split-<name>/.
+    stats = tfdv.load_stats_binary(str(Path(statistics_uri) / "Split-eval" / "FeatureStats.pb"))
+    by_name = {f.path.step[0]: f for f in stats.datasets[0].features if f.path.step}
+    variances = {}
+    for task in config.tasks:
+        feature = by_name.get(task.label)
+        if feature is not None and feature.HasField("num_stats"):
+            variances[task.name] = feature.num_stats.std_dev ** 2
+    return variances
+
+
+def serving_versions(serving_dir: Path) -> list[str]:
+    if not serving_dir.is_dir():
+        return []
+    return sorted((p.name for p in serving_dir.iterdir() if p.is_dir() and p.name.isdigit()), key=int)
+
+
+def summarize(metadata_path: Path, config: PipelineConfig, serving_dir: Path) -> RunSummary:
+    store = run_records.open_store(metadata_path)
+    name = config.pipeline_name
+    evaluator = run_records.latest_node_run(store, name, "Evaluator")
+    pusher = run_records.latest_node_run(store, name, "Pusher")
+    statistics = run_records.latest_node_run(store, name, "StatisticsGen")
+    if evaluator is None:
+        raise RuntimeError("no finished Evaluator run in the metadata store")
+
+    evaluation_uri = evaluator.output("evaluation").uri
+    records = eval_results.load_metric_records(evaluation_uri)
+    metrics = eval_results.overall_metrics(records)
+    blessed, failures = eval_results.load_gate_failures(evaluation_uri)
+    variances = _label_variances(statistics.output("statistics").uri, config) if statistics else {}
+
+    tasks = []
+    for task in config.tasks:
+        task_failures = [f.message for f in failures if f.task == task.name]
+        tasks.append(TaskSummary(task.name, task.type, variances.get(task.name),
+                                 metrics.get(task.name, {}), task_failures))
+    counts = [m.get("example_count") for m in metrics.values() if m.get("example_count")]
+
+    pushed_path, push_cached = None, False
+    if pusher is not None:
+        push_cached = pusher.cached
+        pushed = pusher.output("pushed_model")
+        if run_records.int_property(pushed, "pushed"):
+            pushed_path = run_records.string_property(pushed, "pushed_destination")
+    return RunSummary(tasks, int(counts[0]) if counts else None, blessed, pushed_path, push_cached,
+                      serving_versions(serving_dir))
