@@ -16,6 +16,8 @@ from typing import Any, Literal, Optional
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from pipeline.deploy_args import check_beam_args
+
 TASK_TYPES = ("regression", "binary")
 ACTIVATIONS = Literal["relu", "elu", "selu", "gelu", "swish", "tanh", "sigmoid", "linear"]
 INITIALIZERS = Literal[
@@ -211,6 +213,11 @@ class PipelineConfig(_Strict):
     training: TrainingConfig = Field(default_factory=TrainingConfig)
     # Passed to every Beam-based component, e.g. ["--direct_num_workers=2"].
     beam_args: list[str] = Field(default_factory=list)
+
+    @field_validator("beam_args")
+    @classmethod
+    def _beam_args_can_work(cls, v):
+        return check_beam_args(v)  # its DeployArgError is a ValueError: reported per field
 
     @model_validator(mode="after")
     def _tasks_consistent(self):
