@@ -136,7 +136,7 @@ def test_the_configuration_file_reaches_the_components(compiled):
     data = json.loads(_constant(tasks["SyntheticExampleGen"], "data_config"))
     assert (data["num_examples"], data["num_shards"]) == (5000, 5)
     train_args = json.loads(_constant(tasks["Trainer"], "train_args"))
-    assert train_args["numSteps"] == 123
+    assert train_args["num_steps"] == 123
 
 
 @pytest.mark.e2e
