@@ -2,25 +2,18 @@
 
 import hashlib
 
-import numpy as np
-import pytest
-import tensorflow as tf
+import subprocess
+import sys
 
-from conftest import SMALL_RUN, run_pipeline_cli, serving_versions
-from pipeline import run_records
+import pytest
+
+from conftest import REPO, SMALL_RUN, run_pipeline_cli, serving_versions
 from pipeline.config import build_config
+from pipeline.serving_check import check_serving
 
 pytestmark = pytest.mark.e2e
 COMPONENTS = {"SyntheticExampleGen", "StatisticsGen", "SchemaGen", "ExampleValidator", "Transform",
               "Trainer", "baseline_model_resolver", "Evaluator", "Pusher"}
-
-
-def _eval_examples(output_dir):
-    store = run_records.open_store(output_dir / "metadata.sqlite")
-    examples = run_records.latest_node_run(store, build_config().pipeline_name, "SyntheticExampleGen")
-    files = tf.io.gfile.glob(f"{examples.output('examples').uri}/Split-eval/*.gz")
-    return [tf.train.Example.FromString(r.numpy())
-            for r in tf.data.TFRecordDataset(files, compression_type="GZIP")]
 
 
 def _tree_digest(path):
@@ -42,22 +35,19 @@ def test_run_reports_every_component_and_a_summary(default_run):
 
 
 def test_pushed_model_serves_raw_examples_without_labels(default_run):
-    versions = serving_versions(default_run.output_dir)
-    assert len(versions) == 1
-    model = tf.saved_model.load(str(versions[0]))
-    serve = model.signatures["serving_default"]
-    examples = _eval_examples(default_run.output_dir)
-    labels = {task: np.array([e.features.feature[task].float_list.value[0] for e in examples])
-              for task in ("y1", "y2")}
-    for example in examples:  # serving requests carry no labels
-        del example.features.feature["y1"]
-        del example.features.feature["y2"]
-    outputs = serve(examples=tf.constant([e.SerializeToString() for e in examples]))
-    assert set(outputs) == {"y1", "y2"}
-    for task, y in labels.items():
-        predicted = outputs[task].numpy().reshape(-1)
-        r2 = 1 - np.sum((y - predicted) ** 2) / np.sum((y - y.mean()) ** 2)
+    assert len(serving_versions(default_run.output_dir)) == 1
+    # Eval-split examples with their labels removed, through serving_default.
+    scores = check_serving(default_run.output_dir, build_config())
+    assert set(scores) == {"y1", "y2"}
+    for task, r2 in scores.items():
         assert r2 >= 0.5, f"{task}: R² {r2:.3f} of the served model on the eval split"
+
+
+def test_serving_check_cli(default_run):
+    proc = subprocess.run([sys.executable, "pipeline/serving_check.py", "--output-dir", str(default_run.output_dir)],
+                          cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "y1: served R² on the eval split" in proc.stdout and "y2:" in proc.stdout
 
 
 def test_unchanged_rerun_is_served_from_cache(default_run):
@@ -96,3 +86,11 @@ def test_bad_config_leaves_an_existing_output_dir_untouched(default_run):
     run = run_pipeline_cli(default_run.output_dir, "--train-steps", "0")
     assert run.returncode == 2 and "training.train_steps" in run.stderr
     assert _tree_digest(default_run.output_dir) == digest
+
+
+def test_output_dir_that_is_a_file_is_refused(tmp_path):
+    not_a_dir = tmp_path / "outputs"
+    not_a_dir.write_text("keep me")
+    run = run_pipeline_cli(not_a_dir)
+    assert run.returncode == 2 and "exists and is not a directory" in run.stderr
+    assert not_a_dir.read_text() == "keep me"
