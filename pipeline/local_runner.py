@@ -78,7 +78,6 @@ class ComponentProgress(logging.Handler):
         self.out = out
         self.started: dict[str, float] = {}
         self.status = "ran"
-        self.finished: list[str] = []
         self.current: str | None = None
 
     def emit(self, record: logging.LogRecord) -> None:
@@ -90,7 +89,6 @@ class ComponentProgress(logging.Handler):
             self.status = "cached"
         elif message == "Component %s is finished.":
             seconds = time.monotonic() - self.started.get(args[0], time.monotonic())
-            self.finished.append(args[0])
             self.current = None
             print(f"  {args[0]:<32} {self.status:<7} {seconds:7.1f} s", file=self.out, flush=True)
 
@@ -133,6 +131,10 @@ def run(config: PipelineConfig, output_dir: Path, enable_cache: bool, out) -> in
     started = time.monotonic()
     try:
         tfx.orchestration.LocalDagRunner().run(pipeline)
+    except KeyboardInterrupt:
+        print("interrupted: run the same command again to resume; finished components are cached",
+              file=out)
+        return 130
     except Exception as exc:  # the cause goes to the terminal, the traceback to the log
         traceback.print_exc()
         where = f"{progress.current}: " if progress.current else ""
@@ -142,7 +144,12 @@ def run(config: PipelineConfig, output_dir: Path, enable_cache: bool, out) -> in
     finally:
         absl_logging.get_absl_logger().removeHandler(progress)
     print(f"Pipeline finished in {time.monotonic() - started:.1f} s.", file=out)
-    for line in summarize(metadata_path, config, serving_dir).lines():
+    try:
+        lines = summarize(metadata_path, config, serving_dir).lines()
+    except Exception as exc:  # the run itself succeeded; say why there is no summary
+        traceback.print_exc()
+        lines = [f"warning: no summary: {type(exc).__name__}: {exc}"]
+    for line in lines:
         print(line, file=out)
     return 0
 
