@@ -11,6 +11,7 @@ closing summary.
 from __future__ import annotations
 
 import argparse
+import fcntl
 import logging
 import os
 import shlex
@@ -68,6 +69,17 @@ def check_output_dir(output_dir: Path) -> None:
     output_dir.mkdir(parents=True, exist_ok=True)
     if not os.access(output_dir, os.W_OK):
         raise ConfigError(f"--output-dir {output_dir} is not writable")
+
+
+def lock_output_dir(output_dir: Path):
+    """Holds an exclusive lock for the run: two runs into one dir would share MLMD and artifacts."""
+    lock = open(output_dir / ".run.lock", "w")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise ConfigError(f"another run is writing to {output_dir}; wait for it or choose "
+                          "another --output-dir") from None
+    return lock
 
 
 class ComponentProgress(logging.Handler):
@@ -159,6 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         config = config_from_args(args)
         check_output_dir(args.output_dir)
+        lock = lock_output_dir(args.output_dir)  # noqa: F841  (held until exit)
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
