@@ -52,13 +52,13 @@ class EvaluatorRun:
 
 def find_latest_evaluator_run(output_dir: Path, pipeline_name: Optional[str] = None) -> EvaluatorRun:
     """The latest finished Evaluator execution, or a ReportError saying why there is none."""
-    from pipeline import run_records
-
     if not output_dir.is_dir():
         raise ReportError(f"--output-dir {output_dir} does not exist or is not a directory")
     metadata_path = output_dir / "metadata.sqlite"
     if not metadata_path.is_file():  # checked first: opening the store would create it
         raise ReportError(f"{output_dir} has no metadata.sqlite: no pipeline has run there")
+    from pipeline import run_records  # after the cheap checks: it loads TFX
+
     store = run_records.open_store(metadata_path)
     names = sorted(c.name for c in store.get_contexts_by_type("pipeline"))
     if pipeline_name is None:
