@@ -27,7 +27,7 @@ if __name__ == "__main__":
     # As a script, this folder would come first on sys.path; import the project from its root.
     sys.path[0] = str(Path(__file__).resolve().parent.parent)
     # A person reads this terminal: keep TensorFlow's and Google's start-up chatter out of it.
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
     warnings.simplefilter("ignore")
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
 
