@@ -21,7 +21,7 @@ they exist so evaluation can be broken down by slice:
   between segments show how large sampling noise is.
 - ``x_norm``: the root mean square of the example's inputs, ||x|| / sqrt(dim).
   Examples far from the centre of the input distribution have larger |w.x|,
-  where the sinusoids are sampled more thinly, so its buckets differ in
+  where the sinusoids are sampled more thinly, so its buckets can differ in
   difficulty.
 """
 
