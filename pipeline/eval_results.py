@@ -7,6 +7,7 @@ from typing import Optional
 
 import tensorflow_model_analysis as tfma
 from tensorflow_model_analysis.proto import config_pb2, metrics_for_slice_pb2, validation_result_pb2
+from tensorflow_model_analysis.writers import eval_config_writer
 
 OVERALL = "Overall"
 
@@ -114,7 +115,7 @@ def load_gates(evaluation_uri: str) -> list[Gate]:
 
     Change gates appear only when there was a baseline to compare with.
     """
-    eval_config = tfma.load_eval_result(evaluation_uri).config
+    eval_config = eval_config_writer.load_eval_run(evaluation_uri)[0]
     thresholds = tfma.metrics.metric_thresholds_from_metrics_specs(eval_config.metrics_specs, eval_config)
     gates = []
     for key, slice_thresholds in thresholds.items():
