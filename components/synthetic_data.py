@@ -11,6 +11,18 @@ The task weights (mu1, mu2, alpha, beta) are drawn once from the seed. Examples
 are produced in shards: each shard draws its inputs and noise from a seed
 derived from (seed, shard index), so shards can be generated in parallel, in
 any order, on any number of workers, with identical results.
+
+Each example also carries two slice features that the model does not read;
+they exist so evaluation can be broken down by slice:
+
+- ``segment``: one of SEGMENTS, drawn uniformly per example (after the inputs
+  and noise, so the inputs and labels do not depend on it). It stands for a
+  grouping such as a region or customer tier; being random, differences
+  between segments show how large sampling noise is.
+- ``x_norm``: the root mean square of the example's inputs, ||x|| / sqrt(dim).
+  Examples far from the centre of the input distribution have larger |w.x|,
+  where the sinusoids are sampled more thinly, so its buckets can differ in
+  difficulty.
 """
 
 from __future__ import annotations
@@ -20,6 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 NOISE_STDDEV = 0.01
+SEGMENTS = ("a", "b", "c")
 
 
 @dataclass(frozen=True)
@@ -45,6 +58,8 @@ class ShardData:
     inputs: np.ndarray  # float32 [n, example_dim]
     y1: np.ndarray  # float32 [n]
     y2: np.ndarray  # float32 [n]
+    segment: np.ndarray  # str [n], one of SEGMENTS
+    x_norm: np.ndarray  # float32 [n]
 
 
 def draw_task_weights(seed: int, example_dim: int = 100, c: float = 0.3,
@@ -99,12 +114,20 @@ def generate_shard(shard: Shard, weights: TaskWeights, seed: int, example_dim: i
     inputs = rng.normal(size=(n, example_dim))
     noise = (rng.normal(size=n, scale=NOISE_STDDEV), rng.normal(size=n, scale=NOISE_STDDEV))
     y1, y2 = task_labels(inputs, weights, noise)
+    segment = np.asarray(SEGMENTS)[rng.randint(len(SEGMENTS), size=n)]  # drawn last: data unchanged
     return ShardData(
         ids=np.arange(shard.start, shard.stop, dtype=np.int64),
         inputs=inputs.astype(np.float32),
         y1=y1.astype(np.float32),
         y2=y2.astype(np.float32),
+        segment=segment,
+        x_norm=input_norm(inputs).astype(np.float32),
     )
+
+
+def input_norm(inputs: np.ndarray) -> np.ndarray:
+    """Root mean square of each row: ||x|| / sqrt(dim), about 1 for standard normal inputs."""
+    return np.sqrt(np.mean(np.square(inputs), axis=1))
 
 
 def generate(num_examples: int, example_dim: int = 100, c: float = 0.3, p: float = 0.8,
@@ -113,4 +136,4 @@ def generate(num_examples: int, example_dim: int = 100, c: float = 0.3, p: float
     weights = draw_task_weights(seed, example_dim, c, p, m)
     parts = [generate_shard(s, weights, seed, example_dim) for s in plan_shards(num_examples, num_shards)]
     return ShardData(*(np.concatenate([getattr(part, f) for part in parts])
-                       for f in ("ids", "inputs", "y1", "y2")))
+                       for f in ("ids", "inputs", "y1", "y2", "segment", "x_norm")))

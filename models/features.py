@@ -22,6 +22,11 @@ def raw_feature_spec(config: PipelineConfig, with_labels: bool = True) -> dict[s
     return spec
 
 
+def bucketized_feature_spec(config: PipelineConfig) -> dict[str, tf.io.FixedLenFeature]:
+    """The raw numeric slice features Transform buckets (for evaluation only)."""
+    return {f.name: tf.io.FixedLenFeature([1], tf.float32) for f in config.evaluation.numeric_slice_features}
+
+
 def label_columns(config: PipelineConfig) -> list[str]:
     return [task.label for task in config.tasks]
 

@@ -1,4 +1,9 @@
-"""Transform's preprocessing_fn: z-score every input dimension; labels pass through."""
+"""Transform's preprocessing_fn: z-score every input dimension; labels pass through.
+
+Numeric slice features are cut into quantile buckets (``<name>_bucket``) for
+the Evaluator to slice on; the model does not read them, and serving requests
+without them still work (Transform drops outputs whose inputs are missing).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ import tensorflow as tf
 import tensorflow_transform as tft
 
 from models import features
-from pipeline.config import Feature
+from pipeline.config import Feature, SliceFeature
 
 
 def preprocessing_fn(inputs: dict[str, tf.Tensor], custom_config: dict) -> dict[str, tf.Tensor]:
@@ -19,4 +24,8 @@ def preprocessing_fn(inputs: dict[str, tf.Tensor], custom_config: dict) -> dict[
             tf.cast(inputs[feature.name], tf.float32), elementwise=True)
     for label in custom_config["labels"]:
         outputs[label] = tf.cast(inputs[label], tf.float32)
+    for raw in custom_config.get("bucketized", []):
+        feature = SliceFeature.model_validate(raw)
+        outputs[feature.slice_column] = tft.bucketize(
+            tf.cast(inputs[feature.name], tf.float32), feature.num_buckets)
     return outputs

@@ -5,8 +5,9 @@ Exported signatures:
   -> one output per task, keyed by task name. The Transform graph is inside, so
   raw examples go in. TFMA evaluates this signature too: it ignores the labels
   it finds in the examples and reads them by ``label_keys``.
-- ``transform_features``: serialized tf.Examples (labels allowed) -> the
-  transformed features, for inspecting what the model sees.
+- ``transform_features``: serialized tf.Examples with labels and numeric slice
+  features -> the transformed features, for inspecting what the model sees;
+  the Evaluator slices on its ``<name>_bucket`` outputs.
 """
 
 from __future__ import annotations
@@ -43,7 +44,8 @@ def _signatures(model: tf_keras.Model, tf_transform_output: tft.TFTransformOutpu
     model.tft_layer = tf_transform_output.transform_features_layer()
     input_names = list(features.input_sizes(config))
     serving_spec = features.raw_feature_spec(config, with_labels=False)
-    full_spec = features.raw_feature_spec(config, with_labels=True)
+    full_spec = {**features.raw_feature_spec(config, with_labels=True),
+                 **features.bucketized_feature_spec(config)}
 
     @tf.function(input_signature=[tf.TensorSpec(shape=[None], dtype=tf.string, name="examples")])
     def serve_examples(examples):

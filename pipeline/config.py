@@ -26,6 +26,8 @@ INITIALIZERS = Literal[
 ]
 # Features the synthetic generator writes that are not model inputs.
 EXAMPLE_ID_FEATURE = "example_id"
+# Transform writes a numeric slice feature's quantile bucket as <name>_bucket.
+BUCKET_SUFFIX = "_bucket"
 
 
 class ConfigError(ValueError):
@@ -195,6 +197,63 @@ class ModelConfig(_Strict):
         return v
 
 
+class SliceFeature(_Strict):
+    """A column evaluation slices by; never a model input.
+
+    Categorical columns are sliced by value. Numeric columns are cut by
+    Transform into ``num_buckets`` quantile buckets, sliced as ``<name>_bucket``
+    (0 is the lowest quantile).
+    """
+
+    name: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    type: Literal["categorical", "numeric"] = "categorical"
+    num_buckets: int = Field(default=4, ge=2)
+
+    @property
+    def slice_column(self) -> str:
+        """The column TFMA slices on: the raw value, or Transform's bucket."""
+        return f"{self.name}{BUCKET_SUFFIX}" if self.type == "numeric" else self.name
+
+
+class EvaluationConfig(_Strict):
+    """Which slices the Evaluator breaks every task's metrics down by.
+
+    ``slices`` lists feature crosses by slice feature name: ``[segment]`` is one
+    slice per segment, ``[segment, x_norm]`` one per segment and x_norm bucket.
+    The overall slice is always evaluated; gates apply to it only. The defaults
+    name the synthetic data's slice features; with other data, name your own.
+    """
+
+    slice_features: list[SliceFeature] = Field(default_factory=lambda: [
+        SliceFeature(name="segment"), SliceFeature(name="x_norm", type="numeric")])
+    slices: list[list[str]] = Field(default_factory=lambda: [["segment"], ["x_norm"], ["segment", "x_norm"]])
+    # Prediction range of the predicted-against-actual plot of regression tasks.
+    regression_plot_range: tuple[float, float] = (-10.0, 10.0)
+
+    @model_validator(mode="after")
+    def _slices_name_slice_features(self):
+        names = [f.name for f in self.slice_features]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"duplicate slice features: {', '.join(dupes)}")
+        for columns in self.slices:
+            unknown = [c for c in columns if c not in names]
+            if not columns or unknown or len(set(columns)) != len(columns):
+                raise ValueError(f"slice {columns} must name distinct slice features from {names}")
+        low, high = self.regression_plot_range
+        if not low < high:
+            raise ValueError(f"regression_plot_range must be [low, high] with low < high, got {[low, high]}")
+        return self
+
+    def slice_columns(self, columns: list[str]) -> list[str]:
+        by_name = {f.name: f for f in self.slice_features}
+        return [by_name[c].slice_column for c in columns]
+
+    @property
+    def numeric_slice_features(self) -> list[SliceFeature]:
+        return [f for f in self.slice_features if f.type == "numeric"]
+
+
 class TrainingConfig(_Strict):
     train_steps: int = Field(default=2000, ge=1)
     eval_steps: int = Field(default=20, ge=1)
@@ -211,6 +270,7 @@ class PipelineConfig(_Strict):
     data: SyntheticData = Field(default_factory=SyntheticData)
     model: ModelConfig = Field(default_factory=ModelConfig)
     training: TrainingConfig = Field(default_factory=TrainingConfig)
+    evaluation: EvaluationConfig = Field(default_factory=EvaluationConfig)
     # Passed to every Beam-based component, e.g. ["--direct_num_workers=2"].
     beam_args: list[str] = Field(default_factory=list)
 
@@ -229,6 +289,10 @@ class PipelineConfig(_Strict):
         for task in self.tasks:
             if task.label in feature_names:
                 raise ValueError(f"task {task.name!r}: label column {task.label!r} is also a model input")
+        for feature in self.evaluation.slice_features:
+            if feature.name in feature_names or feature.name in {t.label for t in self.tasks}:
+                raise ValueError(f"slice feature {feature.name!r} is a model input or a label; "
+                                 "slice by columns the model does not read")
         if self.data.source == "synthetic":
             known = set(self.data.task_names)
             unknown = [t.label for t in self.tasks if t.label not in known]
@@ -252,7 +316,8 @@ class PipelineConfig(_Strict):
     def transform_custom_config(self) -> dict[str, Any]:
         """The part of the config preprocessing reads: inputs and label columns."""
         return {"features": [f.model_dump(mode="json") for f in self.features],
-                "labels": [t.label for t in self.tasks]}
+                "labels": [t.label for t in self.tasks],
+                "bucketized": [f.model_dump(mode="json") for f in self.evaluation.numeric_slice_features]}
 
     @classmethod
     def from_custom_config(cls, custom_config: dict[str, Any]) -> "PipelineConfig":

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Optional
 
 import tensorflow_model_analysis as tfma
-from tensorflow_model_analysis.proto import metrics_for_slice_pb2, validation_result_pb2
+from tensorflow_model_analysis.proto import config_pb2, metrics_for_slice_pb2, validation_result_pb2
+from tensorflow_model_analysis.writers import eval_config_writer
 
 OVERALL = "Overall"
 
@@ -59,6 +61,7 @@ class GateFailure:
     slice: str
     metric: str
     message: str
+    is_diff: bool = False  # a change threshold (against the baseline)
 
 
 def _describe_failure(failure: validation_result_pb2.ValidationFailure) -> str:
@@ -87,5 +90,82 @@ def load_gate_failures(evaluation_uri: str) -> tuple[bool, list[GateFailure]]:
         name = slice_name(tfma.slicer.deserialize_slice_key(per_slice.slice_key))
         for failure in per_slice.failures:
             failures.append(GateFailure(failure.metric_key.output_name, name,
-                                        failure.metric_key.name, _describe_failure(failure)))
+                                        failure.metric_key.name, _describe_failure(failure),
+                                        failure.metric_key.is_diff))
     return result.validation_ok, failures
+
+
+@dataclass(frozen=True)
+class Gate:
+    """One threshold the Evaluator checked: ``metric >= bound`` or ``<= bound``.
+
+    A change gate (``is_diff``) bounds candidate minus baseline.
+    """
+
+    task: str
+    slice: str
+    metric: str
+    is_diff: bool
+    lower_bound: Optional[float]
+    upper_bound: Optional[float]
+
+
+def load_gates(evaluation_uri: str) -> list[Gate]:
+    """The thresholds as the Evaluator ran them, from the EvalConfig it saved.
+
+    Change gates appear only when there was a baseline to compare with.
+    """
+    eval_config = eval_config_writer.load_eval_run(evaluation_uri)[0]
+    thresholds = tfma.metrics.metric_thresholds_from_metrics_specs(eval_config.metrics_specs, eval_config)
+    gates = []
+    for key, slice_thresholds in thresholds.items():
+        if key.model_name not in ("", "candidate"):
+            continue
+        for slice_spec, threshold in slice_thresholds:
+            where = OVERALL if slice_spec is None or not _spec_columns(slice_spec) else _spec_columns(slice_spec)
+            if isinstance(threshold, config_pb2.GenericChangeThreshold):
+                bound = threshold.absolute.value
+                higher_is_better = threshold.direction == config_pb2.MetricDirection.HIGHER_IS_BETTER
+                lower, upper = (bound, None) if higher_is_better else (None, bound)
+            else:
+                lower = threshold.lower_bound.value if threshold.HasField("lower_bound") else None
+                upper = threshold.upper_bound.value if threshold.HasField("upper_bound") else None
+            gates.append(Gate(key.output_name, where, key.name, key.is_diff, lower, upper))
+    return gates
+
+
+def _spec_columns(slice_spec: config_pb2.SlicingSpec) -> str:
+    """A slicing spec as text, e.g. 'segment' or 'segment:a'."""
+    parts = list(slice_spec.feature_keys) + [f"{k}:{v}" for k, v in slice_spec.feature_values.items()]
+    return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class CalibrationBins:
+    """Per prediction bucket: example count, mean prediction and mean label."""
+
+    task: str
+    slice: str
+    counts: tuple[float, ...]
+    mean_predictions: tuple[float, ...]
+    mean_labels: tuple[float, ...]
+
+
+def load_calibration_bins(evaluation_uri: str, model_name: str = "candidate") -> list[CalibrationBins]:
+    """The candidate's CalibrationPlot per task and slice, empty buckets dropped."""
+    result = []
+    for plots_for_slice in tfma.load_plots(evaluation_uri):
+        name = slice_name(tfma.slicer.deserialize_slice_key(plots_for_slice.slice_key))
+        for kv in plots_for_slice.plot_keys_and_values:
+            if kv.key.model_name not in ("", model_name) or not kv.key.output_name:
+                continue
+            buckets = [b for b in kv.value.calibration_histogram_buckets.buckets
+                       if b.num_weighted_examples.value > 0]
+            if not buckets:
+                continue
+            counts = tuple(b.num_weighted_examples.value for b in buckets)
+            result.append(CalibrationBins(
+                kv.key.output_name, name, counts,
+                tuple(b.total_weighted_refined_prediction.value / n for b, n in zip(buckets, counts)),
+                tuple(b.total_weighted_label.value / n for b, n in zip(buckets, counts))))
+    return result

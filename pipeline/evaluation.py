@@ -4,13 +4,21 @@ One MetricsSpec per task (``output_names=[task]``): its metrics, an absolute
 gate (so a bad first model is stopped) and a change gate against the last
 blessed model (so no task gets worse by more than ``max_drop``). TFMA blesses
 a model only if every threshold of every task passes.
+
+Every metric is also computed on each configured slice. A plain
+``MetricConfig.threshold`` would gate every slice, so thresholds are attached
+to the overall slice only (``per_slice_thresholds``): small slices are
+reported, not gated. Numeric slice features are sliced by the bucket Transform
+computes, which TFMA gets from the model's ``transform_features`` signature.
 """
 
 from __future__ import annotations
 
+import json
+
 import tensorflow_model_analysis as tfma
 
-from pipeline.config import PipelineConfig, Task
+from pipeline.config import EvaluationConfig, PipelineConfig, Task
 
 R2_MODULE = "models.metrics"  # the project's scale-free R² metric (a tf_keras metric)
 
@@ -34,8 +42,24 @@ def _no_worse_than_baseline(threshold: tfma.MetricThreshold, max_drop: float) ->
     return threshold
 
 
-def task_metrics(task: Task) -> list[tfma.MetricConfig]:
-    """The task's metrics with its gates attached."""
+def _on_overall_slice_only(metric: tfma.MetricConfig) -> tfma.MetricConfig:
+    if metric.HasField("threshold"):
+        gated = tfma.PerSliceMetricThreshold(slicing_specs=[tfma.SlicingSpec()], threshold=metric.threshold)
+        metric.ClearField("threshold")
+        metric.per_slice_thresholds.append(gated)
+    return metric
+
+
+def _regression_plot(evaluation: EvaluationConfig) -> tfma.MetricConfig:
+    """Predicted against actual: mean label per narrow prediction bucket."""
+    low, high = evaluation.regression_plot_range
+    return tfma.MetricConfig(class_name="CalibrationPlot",
+                             config=json.dumps({"num_buckets": 1000, "left": low, "right": high}))
+
+
+def task_metrics(task: Task, evaluation: EvaluationConfig | None = None) -> list[tfma.MetricConfig]:
+    """The task's metrics with its gates attached (to the overall slice)."""
+    evaluation = evaluation or EvaluationConfig()
     gate = task.gate
     if task.type == "regression":
         configs = {name: tfma.MetricConfig(class_name=name) for name in REGRESSION_METRICS}
@@ -45,6 +69,7 @@ def task_metrics(task: Task) -> list[tfma.MetricConfig]:
         configs["R2"] = r2
         if gate.max_mse is not None:
             configs["MeanSquaredError"].threshold.CopyFrom(_upper_bound(gate.max_mse))
+        configs["CalibrationPlot"] = _regression_plot(evaluation)
     else:
         configs = {name: tfma.MetricConfig(class_name=name) for name in BINARY_METRICS}
         auc = configs["AUC"]
@@ -52,7 +77,13 @@ def task_metrics(task: Task) -> list[tfma.MetricConfig]:
             _lower_bound(gate.min_auc) if gate.min_auc is not None else tfma.MetricThreshold(), gate.max_drop))
         if gate.max_log_loss is not None:
             configs["BinaryCrossEntropy"].threshold.CopyFrom(_upper_bound(gate.max_log_loss))
-    return list(configs.values())
+    return [_on_overall_slice_only(metric) for metric in configs.values()]
+
+
+def slicing_specs(evaluation: EvaluationConfig) -> list[tfma.SlicingSpec]:
+    """The overall slice, then one spec per configured feature cross."""
+    return [tfma.SlicingSpec()] + [tfma.SlicingSpec(feature_keys=evaluation.slice_columns(columns))
+                                   for columns in evaluation.slices]
 
 
 def build_eval_config(config: PipelineConfig) -> tfma.EvalConfig:
@@ -60,8 +91,12 @@ def build_eval_config(config: PipelineConfig) -> tfma.EvalConfig:
         model_specs=[tfma.ModelSpec(
             signature_name="serving_default",
             label_keys={task.name: task.label for task in config.tasks},
+            # Adds the bucket columns of numeric slice features for slicing.
+            preprocessing_function_names=(["transform_features"]
+                                          if config.evaluation.numeric_slice_features else []),
         )],
-        metrics_specs=[tfma.MetricsSpec(output_names=[task.name], metrics=task_metrics(task))
+        metrics_specs=[tfma.MetricsSpec(output_names=[task.name],
+                                        metrics=task_metrics(task, config.evaluation))
                        for task in config.tasks],
-        slicing_specs=[tfma.SlicingSpec()],
+        slicing_specs=slicing_specs(config.evaluation),
     )

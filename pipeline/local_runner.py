@@ -143,7 +143,22 @@ def run(config: PipelineConfig, output_dir: Path, enable_cache: bool, out) -> in
         lines = [f"warning: no summary: {type(exc).__name__}: {exc}"]
     for line in lines:
         print(line, file=out)
+    print(report_line(output_dir, config.pipeline_name), file=out)
     return 0
+
+
+def report_line(output_dir: Path, pipeline_name: str) -> str:
+    """Writes the evaluation report; a report problem is shown but does not fail the run."""
+    from pipeline.report import ReportError, write_report
+
+    command = f"python pipeline/report.py --output-dir {output_dir}"
+    try:
+        return f"Report: {write_report(output_dir, pipeline_name)}"
+    except ReportError as exc:
+        return f"Report not written: {exc} (retry with: {command})"
+    except Exception as exc:  # the traceback goes to the log; the run itself succeeded
+        traceback.print_exc()
+        return f"Report not written: {type(exc).__name__}: {exc} (retry with: {command})"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,5 +1,7 @@
 """The configuration: defaults, derived values and clear errors (no TFX needed)."""
 
+import re
+
 import pytest
 
 from pipeline.config import ConfigError, PipelineConfig, build_config, default_num_shards, load_config_file
@@ -72,3 +74,14 @@ def test_yaml_file(tmp_path):
         load_config_file(path)
     with pytest.raises(ConfigError, match="cannot read configuration file"):
         load_config_file(tmp_path / "missing.yaml")
+
+
+@pytest.mark.parametrize("evaluation, message", [
+    ({"slices": [["nope"]]}, "slice ['nope'] must name distinct slice features"),
+    ({"slices": [[]]}, "slice [] must name distinct slice features"),
+    ({"slice_features": [{"name": "x"}], "slices": []}, "slice feature 'x' is a model input or a label"),
+    ({"regression_plot_range": [1, 0]}, "regression_plot_range must be [low, high] with low < high"),
+])
+def test_bad_slice_configuration_is_one_clear_error(evaluation, message):
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        build_config({"evaluation": evaluation})

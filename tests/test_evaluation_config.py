@@ -10,6 +10,14 @@ def _by_name(spec):
     return {m.class_name: m for m in spec.metrics}
 
 
+def _overall_threshold(metric):
+    """The metric's threshold, which gates the overall slice only."""
+    assert not metric.HasField("threshold")  # a plain threshold would gate every slice
+    [gated] = metric.per_slice_thresholds
+    assert list(gated.slicing_specs) == [tfma.SlicingSpec()]
+    return gated.threshold
+
+
 def test_one_metrics_spec_per_task_with_labels_by_output():
     config = build_config({"tasks": [{"name": "y1"}, {"name": "y2", "type": "binary"}]})
     eval_config = build_eval_config(config)
@@ -26,10 +34,25 @@ def test_every_task_has_an_absolute_and_a_change_gate():
         {"name": "y1", "gate": {"min_r2": 0.7, "max_drop": 0.02, "max_mse": 0.3}},
         {"name": "y2", "type": "binary", "gate": {"min_auc": 0.8}}]})
     regression, binary = (_by_name(s) for s in build_eval_config(config).metrics_specs)
-    r2 = regression["R2"].threshold
+    r2 = _overall_threshold(regression["R2"])
     assert r2.value_threshold.lower_bound.value == 0.7
     assert r2.change_threshold.absolute.value == -0.02
     assert r2.change_threshold.direction == tfma.MetricDirection.HIGHER_IS_BETTER
-    assert regression["MeanSquaredError"].threshold.value_threshold.upper_bound.value == 0.3
-    assert binary["AUC"].threshold.value_threshold.lower_bound.value == 0.8
-    assert binary["AUC"].threshold.change_threshold.absolute.value == -0.05
+    assert _overall_threshold(regression["MeanSquaredError"]).value_threshold.upper_bound.value == 0.3
+    assert _overall_threshold(binary["AUC"]).value_threshold.lower_bound.value == 0.8
+    assert _overall_threshold(binary["AUC"]).change_threshold.absolute.value == -0.05
+
+
+def test_configured_slices_with_numeric_features_by_their_transform_bucket():
+    config = build_config({"evaluation": {
+        "slice_features": [{"name": "region"}, {"name": "age", "type": "numeric", "num_buckets": 5}],
+        "slices": [["region"], ["region", "age"]]}})
+    eval_config = build_eval_config(config)
+    assert [list(s.feature_keys) for s in eval_config.slicing_specs] == [[], ["region"], ["region", "age_bucket"]]
+    assert list(eval_config.model_specs[0].preprocessing_function_names) == ["transform_features"]
+    assert config.transform_custom_config()["bucketized"] == [{"name": "age", "type": "numeric", "num_buckets": 5}]
+
+
+def test_categorical_slices_only_need_no_transform_signature():
+    config = build_config({"evaluation": {"slice_features": [{"name": "region"}], "slices": [["region"]]}})
+    assert list(build_eval_config(config).model_specs[0].preprocessing_function_names) == []

@@ -1,5 +1,7 @@
 """The synthetic generator, pure numpy: the MMoE paper's construction, exactly."""
 
+import collections
+
 import numpy as np
 import pytest
 
@@ -66,3 +68,16 @@ def test_label_scale_depends_on_the_seed():
     # Why the gates are scale-free: the sines can cancel the linear term.
     variances = {seed: float(np.var(sd.generate(3000, p=0.5, seed=seed).y1)) for seed in (7, 8, 42)}
     assert variances[8] < 0.01 < variances[7] < 1.0 < variances[42]
+
+
+def test_slice_features_leave_inputs_and_labels_as_they_were():
+    data = sd.generate(3000, example_dim=20, seed=5, num_shards=2)
+    assert set(data.segment) == set(sd.SEGMENTS)
+    assert min(collections.Counter(data.segment).values()) > 900  # drawn uniformly
+    np.testing.assert_allclose(data.x_norm, np.sqrt(np.mean(data.inputs.astype(np.float64) ** 2, axis=1)),
+                               rtol=1e-5)
+    # The segment is drawn after the inputs and noise, so each shard's stream starts as before.
+    shard = sd.plan_shards(3000, 2)[1]
+    rng = np.random.RandomState(sd.shard_seed(5, shard.index))
+    np.testing.assert_array_equal(rng.normal(size=(shard.stop - shard.start, 20)).astype(np.float32),
+                                  data.inputs[shard.start:shard.stop])

@@ -58,6 +58,8 @@ def test_examples_carry_inputs_and_labels_of_the_generator(tmp_path, data_config
         assert list(feature["x"].float_list.value) == pytest.approx(expected.inputs[i].tolist())
         assert feature["y1"].float_list.value[0] == pytest.approx(float(expected.y1[i]))
         assert feature["y2"].float_list.value[0] == pytest.approx(float(expected.y2[i]))
+        assert feature["segment"].bytes_list.value[0].decode() == expected.segment[i]
+        assert feature["x_norm"].float_list.value[0] == pytest.approx(float(expected.x_norm[i]))
 
 
 def test_same_seed_gives_byte_identical_records(tmp_path, data_config):

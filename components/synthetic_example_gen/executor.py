@@ -23,14 +23,23 @@ from components import synthetic_data
 ID_FEATURE = "example_id"
 
 
-def to_example_bytes(example_id: int, inputs, y1: float, y2: float) -> bytes:
-    """One tf.Example, serialized deterministically so equal data gives equal bytes."""
+def to_example_bytes(example_id: int, inputs, y1: float, y2: float,
+                     segment: str = "", x_norm: float | None = None) -> bytes:
+    """One tf.Example, serialized deterministically so equal data gives equal bytes.
+
+    ``segment`` and ``x_norm`` are slice features (see synthetic_data), written
+    when given; the model does not read them.
+    """
     example = tf.train.Example()
     feature = example.features.feature
     feature[ID_FEATURE].int64_list.value.append(int(example_id))
     feature["x"].float_list.value.extend(inputs.tolist())
     feature["y1"].float_list.value.append(float(y1))
     feature["y2"].float_list.value.append(float(y2))
+    if segment:
+        feature["segment"].bytes_list.value.append(str(segment).encode())
+    if x_norm is not None:
+        feature["x_norm"].float_list.value.append(float(x_norm))
     return example.SerializeToString(deterministic=True)
 
 
@@ -38,7 +47,8 @@ def _shard_records(shard: synthetic_data.Shard, weights: synthetic_data.TaskWeig
                    seed: int, example_dim: int) -> Iterator[Tuple[int, bytes]]:
     data = synthetic_data.generate_shard(shard, weights, seed, example_dim)
     for i in range(len(data.ids)):
-        yield int(data.ids[i]), to_example_bytes(data.ids[i], data.inputs[i], data.y1[i], data.y2[i])
+        yield int(data.ids[i]), to_example_bytes(data.ids[i], data.inputs[i], data.y1[i], data.y2[i],
+                                                 data.segment[i], data.x_norm[i])
 
 
 @beam.ptransform_fn

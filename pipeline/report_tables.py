@@ -1,0 +1,145 @@
+"""The evaluation report's tables, built from plain records (no TFX, no TFMA).
+
+One table per task: a row per slice (overall first) with its example count,
+each metric, and the change against the baseline model where there is one;
+the gates with their bounds and outcome; and the task's weakest slice by its
+key metric (R² for regression, AUC for binary), so a reader sees at a glance
+where the model is worst.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Optional
+
+from pipeline.eval_results import OVERALL, Gate, GateFailure, MetricRecord
+
+EXAMPLE_COUNT = "example_count"
+KEY_METRICS = ("r2", "auc")  # higher is better; the first one a task has is its key metric
+METRIC_LABELS = {
+    "r2": "R²", "auc": "AUC", "mean_squared_error": "MSE", "root_mean_squared_error": "RMSE",
+    "mean_absolute_error": "MAE", "binary_cross_entropy": "log loss", "calibration": "calibration",
+    "mean_label": "mean label", "mean_prediction": "mean prediction", EXAMPLE_COUNT: "examples",
+}
+_METRIC_ORDER = list(METRIC_LABELS)
+
+
+def metric_label(metric: str) -> str:
+    return METRIC_LABELS.get(metric, metric)
+
+
+@dataclass
+class SliceRow:
+    slice: str
+    count: Optional[int]
+    values: dict[str, float]
+    baseline: dict[str, float] = field(default_factory=dict)
+    deltas: dict[str, float] = field(default_factory=dict)  # candidate minus baseline
+
+
+@dataclass
+class GateRow:
+    metric: str
+    slice: str
+    is_diff: bool
+    condition: str  # e.g. "R² ≥ 0.5" or "R² change vs baseline ≥ -0.05"
+    value: Optional[float]
+    passed: bool
+
+
+@dataclass
+class TaskTable:
+    task: str
+    key_metric: Optional[str]
+    metrics: list[str]  # column order
+    rows: list[SliceRow]
+    gates: list[GateRow]
+    weakest: Optional[SliceRow]  # lowest key metric among the slices (not overall)
+
+    @property
+    def overall(self) -> Optional[SliceRow]:
+        return next((r for r in self.rows if r.slice == OVERALL), None)
+
+    @property
+    def gates_passed(self) -> bool:
+        return all(g.passed for g in self.gates)
+
+
+def slice_sort_key(name: str):
+    """Overall first, then single features before crosses, then by value (numbers numerically)."""
+    if name == OVERALL:
+        return (0, [])
+    parts = [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", name)]
+    return (1 + name.count(","), [(isinstance(p, int), p) for p in parts])
+
+
+def _metric_order(metric: str):
+    return (_METRIC_ORDER.index(metric) if metric in _METRIC_ORDER else len(_METRIC_ORDER), metric)
+
+
+def _describe_gate(gate: Gate) -> str:
+    what = f"{metric_label(gate.metric)} change vs baseline" if gate.is_diff else metric_label(gate.metric)
+    bounds = []
+    if gate.lower_bound is not None:
+        bounds.append(f"≥ {gate.lower_bound:.4g}")
+    if gate.upper_bound is not None:
+        bounds.append(f"≤ {gate.upper_bound:.4g}")
+    return f"{what} {' and '.join(bounds)}"
+
+
+def _gate_rows(task: str, gates: list[Gate], failures: list[GateFailure],
+               rows_by_slice: dict[str, SliceRow]) -> list[GateRow]:
+    result = []
+    for gate in (g for g in gates if g.task == task):
+        failed = any(f.task == task and f.metric == gate.metric and f.is_diff == gate.is_diff
+                     and (f.slice == gate.slice or gate.slice != OVERALL) for f in failures)
+        row = rows_by_slice.get(gate.slice)
+        value = None
+        if row is not None:
+            value = (row.deltas if gate.is_diff else row.values).get(gate.metric)
+        result.append(GateRow(gate.metric, gate.slice, gate.is_diff, _describe_gate(gate), value, not failed))
+    return sorted(result, key=lambda g: (g.is_diff, _metric_order(g.metric)))
+
+
+def build_task_tables(records: list[MetricRecord], gates: list[Gate], failures: list[GateFailure],
+                      baseline_records: list[MetricRecord] = (),
+                      task_order: Optional[list[str]] = None) -> list[TaskTable]:
+    """Candidate records (with their diffs) and the baseline's, into one table per task."""
+    tasks = list(task_order or sorted({r.task for r in records}))
+    tables = []
+    for task in tasks:
+        rows: dict[str, SliceRow] = {}
+        for r in (r for r in records if r.task == task):
+            row = rows.setdefault(r.slice, SliceRow(r.slice, None, {}))
+            if r.is_diff:
+                row.deltas[r.metric] = r.value
+            elif r.metric == EXAMPLE_COUNT:
+                row.count = int(round(r.value))
+            else:
+                row.values[r.metric] = r.value
+        for r in (r for r in baseline_records if r.task == task and not r.is_diff):
+            if r.slice in rows and r.metric != EXAMPLE_COUNT:
+                rows[r.slice].baseline[r.metric] = r.value
+        ordered = sorted(rows.values(), key=lambda row: slice_sort_key(row.slice))
+        # The EvalConfig's metrics; the model's own compiled metrics (loss, mse, ...) repeat them.
+        metrics = sorted({m for row in ordered for m in row.values if m in METRIC_LABELS}, key=_metric_order)
+        key_metric = next((m for m in KEY_METRICS if m in metrics), None)
+        sliced = [row for row in ordered if row.slice != OVERALL and key_metric in row.values]
+        weakest = min(sliced, key=lambda row: row.values[key_metric], default=None)
+        tables.append(TaskTable(task, key_metric, metrics, ordered,
+                                _gate_rows(task, gates, failures, rows), weakest))
+    return tables
+
+
+def metric_rows(tables: list[TaskTable]) -> list[dict]:
+    """One record per task × slice × metric, for metrics.json."""
+    result = []
+    for table in tables:
+        for row in table.rows:
+            for metric in table.metrics:
+                if metric in row.values:
+                    result.append({"task": table.task, "slice": row.slice, "metric": metric,
+                                   "value": row.values[metric], "example_count": row.count,
+                                   "baseline": row.baseline.get(metric), "delta": row.deltas.get(metric)})
+    return result

@@ -1,0 +1,135 @@
+"""The evaluation report of a real pipeline run: slice counts against the data, files, and the rendered page."""
+
+import collections
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+import tensorflow as tf
+
+from conftest import REPO
+from pipeline import eval_results, report, run_records
+from pipeline.config import build_config
+from pipeline.report_tables import build_task_tables
+
+pytestmark = pytest.mark.e2e
+CONFIG = build_config()
+TASKS = CONFIG.task_names
+
+
+def _latest(output_dir, node_id):
+    store = run_records.open_store(output_dir / "metadata.sqlite")
+    return run_records.latest_node_run(store, CONFIG.pipeline_name, node_id)
+
+
+@pytest.fixture(scope="module")
+def eval_slices(default_run):
+    """Each eval example's slice values, read from the eval split's TFRecords.
+
+    The segment is the raw feature; the x_norm bucket comes from the trained
+    model's transform_features signature (the Transform graph itself).
+    """
+    examples_uri = _latest(default_run.output_dir, "SyntheticExampleGen").output("examples").uri
+    files = tf.io.gfile.glob(f"{examples_uri}/Split-eval/*.gz")
+    records = [r.numpy() for r in tf.data.TFRecordDataset(files, compression_type="GZIP")]
+    model_uri = _latest(default_run.output_dir, "Trainer").output("model").uri
+    transform = tf.saved_model.load(f"{model_uri}/Format-Serving").signatures["transform_features"]
+    buckets = transform(examples=tf.constant(records))["x_norm_bucket"].numpy().reshape(-1)
+    segments = [tf.train.Example.FromString(r).features.feature["segment"].bytes_list.value[0].decode()
+                for r in records]
+    return [{"segment": s, "x_norm_bucket": str(int(b))} for s, b in zip(segments, buckets)]
+
+
+def _expected_counts(eval_slices):
+    counts = collections.Counter({"Overall": len(eval_slices)})
+    for columns in CONFIG.evaluation.slices:
+        for example in eval_slices:
+            key = ", ".join(f"{c}:{example[c]}" for c in CONFIG.evaluation.slice_columns(columns))
+            counts[key] += 1
+    return counts
+
+
+@pytest.fixture(scope="module")
+def tables(default_run):
+    uri = _latest(default_run.output_dir, "Evaluator").output("evaluation").uri
+    _, failures = eval_results.load_gate_failures(uri)
+    return build_task_tables(eval_results.load_metric_records(uri), eval_results.load_gates(uri), failures)
+
+
+def test_example_count_per_task_and_slice_matches_the_eval_data(tables, eval_slices):
+    expected = _expected_counts(eval_slices)
+    assert len(expected) == 1 + 3 + 4 + 3 * 4  # overall, segments, buckets, their cross
+    for table in tables:
+        assert {row.slice: row.count for row in table.rows} == dict(expected), table.task
+
+
+def test_tables_hold_every_metric_and_gate_of_each_task(tables):
+    assert [t.task for t in tables] == TASKS
+    for table in tables:
+        assert table.key_metric == "r2"
+        assert {"r2", "mean_squared_error", "mean_absolute_error"} <= set(table.metrics)
+        assert all(set(table.metrics) <= set(row.values) for row in table.rows)
+        overall_gate = next(g for g in table.gates if not g.is_diff)
+        assert overall_gate.condition == "R² ≥ 0.5" and overall_gate.slice == "Overall"
+        assert overall_gate.passed == (table.overall.values["r2"] >= 0.5)
+        assert table.weakest.values["r2"] == min(r.values["r2"] for r in table.rows if r.slice != "Overall")
+
+
+def test_local_runner_names_the_report_it_wrote(default_run):
+    line = default_run.stdout.strip().splitlines()[-1]
+    assert line.startswith("Report: ") and line.endswith("index.html")
+    index = Path(line.removeprefix("Report: "))
+    assert index.is_file() and index.parent.parent == (default_run.output_dir / "reports").resolve()
+
+
+@pytest.fixture(scope="module")
+def report_dir(default_run):
+    proc = subprocess.run([sys.executable, str(REPO / "pipeline" / "report.py"),
+                           "--output-dir", str(default_run.output_dir)],
+                          cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""
+    index = proc.stdout.strip().removeprefix("Report written: ")
+    return Path(index).parent
+
+
+def test_report_cli_writes_the_three_files(report_dir, eval_slices):
+    assert sorted(p.name for p in report_dir.iterdir()) == ["index.html", "metrics.json", "report.md"]
+    numbers = json.loads((report_dir / "metrics.json").read_text())
+    counts = _expected_counts(eval_slices)
+    by_key = {(m["task"], m["slice"], m["metric"]): m for m in numbers["metrics"]}
+    for task in TASKS:
+        for slice_name, count in counts.items():
+            assert by_key[(task, slice_name, "r2")]["example_count"] == count
+    markdown = (report_dir / "report.md").read_text()
+    assert all(f"## {task}" in markdown for task in TASKS)
+    assert all(f"| {s} " in markdown for s in counts)
+    html = (report_dir / "index.html").read_text()
+    assert "http://" not in html and "https://" not in html  # self-contained: no network
+
+
+def test_page_renders_in_chromium_with_every_task_and_slice(report_dir, eval_slices):
+    chromium = shutil.which("chromium")
+    assert chromium, "chromium is not installed (make chromium)"
+    index = report_dir / "index.html"
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+             "--disable-component-update", "--disable-sync", "--no-first-run"]
+    screenshot = report_dir.parent / "report-screenshot.png"
+    with tempfile.TemporaryDirectory() as profile:
+        shot = subprocess.run([chromium, *flags, f"--user-data-dir={profile}/a", f"--screenshot={screenshot}",
+                               "--window-size=1280,2000", index.as_uri()],
+                              capture_output=True, text=True, timeout=120)
+        dom = subprocess.run([chromium, *flags, f"--user-data-dir={profile}/b", "--dump-dom", index.as_uri()],
+                             capture_output=True, text=True, timeout=120)
+    assert shot.returncode == 0 and screenshot.stat().st_size > 10_000, shot.stderr
+    assert dom.returncode == 0, dom.stderr
+    page = dom.stdout
+    for task in TASKS:
+        assert f"Task {task}" in page
+    for slice_name in _expected_counts(eval_slices):
+        assert f"<td>{slice_name}" in page, slice_name
+    assert page.count('src="data:image/png;base64,') == 2 * len(TASKS)

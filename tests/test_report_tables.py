@@ -1,0 +1,45 @@
+"""Table building from plain records: ordering, weakest slice, gates, baseline changes."""
+
+from pipeline.eval_results import Gate, GateFailure, MetricRecord
+from pipeline.report_tables import build_task_tables, metric_rows, slice_sort_key
+
+
+def _records(task, slice_name, count, r2, mse, diff_r2=None):
+    records = [MetricRecord(task, slice_name, "example_count", count, False),
+               MetricRecord(task, slice_name, "r2", r2, False),
+               MetricRecord(task, slice_name, "mean_squared_error", mse, False),
+               MetricRecord(task, slice_name, "loss", mse, False)]  # a compiled-model duplicate
+    if diff_r2 is not None:
+        records.append(MetricRecord(task, slice_name, "r2", diff_r2, True))
+    return records
+
+
+def test_slices_are_ordered_overall_then_single_features_then_crosses_numerically():
+    names = ["segment:a, x_bucket:10", "x_bucket:10", "Overall", "x_bucket:2", "segment:b", "segment:a, x_bucket:2"]
+    assert sorted(names, key=slice_sort_key) == [
+        "Overall", "segment:b", "x_bucket:2", "x_bucket:10", "segment:a, x_bucket:2", "segment:a, x_bucket:10"]
+
+
+def test_weakest_slice_failed_gate_and_baseline_change_per_task():
+    records = (_records("y1", "Overall", 400, 0.8, 0.05, diff_r2=-0.1) + _records("y1", "segment:a", 200, 0.9, 0.03)
+               + _records("y1", "segment:b", 200, 0.4, 0.09) + _records("y2", "Overall", 400, 0.7, 0.06)
+               + _records("y2", "segment:a", 200, 0.6, 0.07) + _records("y2", "segment:b", 200, 0.75, 0.05))
+    baseline = [MetricRecord("y1", "Overall", "r2", 0.9, False)]
+    gates = [Gate("y1", "Overall", "r2", False, 0.5, None), Gate("y1", "Overall", "r2", True, -0.05, None),
+             Gate("y2", "Overall", "r2", False, 0.5, None)]
+    failures = [GateFailure("y1", "Overall", "r2", "r2 changed by -0.1", is_diff=True)]
+
+    y1, y2 = build_task_tables(records, gates, failures, baseline)
+
+    assert [r.slice for r in y1.rows] == ["Overall", "segment:a", "segment:b"]
+    assert y1.metrics == ["r2", "mean_squared_error"]  # no compiled-model duplicates
+    assert y1.overall.count == 400 and y1.overall.baseline["r2"] == 0.9 and y1.overall.deltas["r2"] == -0.1
+    assert y1.weakest.slice == "segment:b" and y2.weakest.slice == "segment:a"
+    assert [(g.condition, g.value, g.passed) for g in y1.gates] == [
+        ("R² ≥ 0.5", 0.8, True), ("R² change vs baseline ≥ -0.05", -0.1, False)]
+    assert not y1.gates_passed and y2.gates_passed
+
+    rows = metric_rows([y1, y2])
+    assert len(rows) == 2 * 3 * 2  # task × slice × metric
+    assert {"task": "y1", "slice": "Overall", "metric": "r2", "value": 0.8, "example_count": 400,
+            "baseline": 0.9, "delta": -0.1} in rows
