@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import tensorflow_model_analysis as tfma
 
+from models.features import transformed_labels
 from pipeline.config import PipelineConfig, Task
 
 R2_MODULE = "models.metrics"  # the project's scale-free R² metric (a tf_keras metric)
@@ -59,7 +60,9 @@ def build_eval_config(config: PipelineConfig) -> tfma.EvalConfig:
     return tfma.EvalConfig(
         model_specs=[tfma.ModelSpec(
             signature_name="serving_default",
-            label_keys={task.name: task.label for task in config.tasks},
+            # Labels come from the Transform's output (0/1 for a string binary label).
+            preprocessing_function_names=["transform_features"],
+            label_keys=transformed_labels(config),
         )],
         metrics_specs=[tfma.MetricsSpec(output_names=[task.name], metrics=task_metrics(task))
                        for task in config.tasks],

@@ -28,6 +28,7 @@ os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from pipeline.config import ConfigError, PipelineConfig, build_config, load_config_file  # noqa: E402
+from pipeline.data_checks import check_data  # noqa: E402
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -59,7 +60,13 @@ def config_from_args(args: argparse.Namespace) -> PipelineConfig:
             raw.setdefault(section, {})[key] = value
     if args.beam_args is not None:
         raw["beam_args"] = shlex.split(args.beam_args)
-    return build_config(raw)
+    if not args.config:
+        return build_config(raw)
+    try:
+        # Data paths in the file are relative to the file.
+        return build_config(raw, base_dir=str(args.config.resolve().parent))
+    except ConfigError as exc:
+        raise ConfigError(f"{args.config}: {exc}") from None
 
 
 def check_output_dir(output_dir: Path) -> None:
@@ -151,6 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
         config = config_from_args(args)
+        check_data(config)
         check_output_dir(args.output_dir)
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
