@@ -26,7 +26,7 @@ def describe_anomalies(anomalies: anomalies_pb2.Anomalies) -> List[str]:
     """One 'column: problem' line per anomalous column (and one for the dataset)."""
     lines = []
     for column, info in sorted(anomalies.anomaly_info.items()):
-        problems = [reason.description or reason.short_description for reason in info.reason]
+        problems = [(reason.description or reason.short_description).strip() for reason in info.reason]
         lines.append(f"{column}: {'; '.join(problems) or info.short_description}")
     if anomalies.HasField("dataset_anomaly_info"):
         info = anomalies.dataset_anomaly_info
