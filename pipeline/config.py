@@ -386,16 +386,6 @@ class PipelineConfig(_Strict):
     def from_custom_config(cls, custom_config: dict[str, Any]) -> "PipelineConfig":
         return cls.model_validate(custom_config["pipeline_config"])
 
-    def with_overrides(self, **sections: dict[str, Any]) -> "PipelineConfig":
-        """A validated copy with some fields replaced, e.g. data={"seed": 3}."""
-        raw = self.model_dump(mode="python")
-        for section, values in sections.items():
-            if isinstance(raw.get(section), dict):
-                raw[section].update(values)
-            else:
-                raw[section] = values
-        return build_config(raw)
-
 
 def _describe(error: dict[str, Any]) -> str:
     where = ".".join(str(part) for part in error["loc"])

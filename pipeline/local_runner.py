@@ -11,6 +11,7 @@ closing summary.
 from __future__ import annotations
 
 import argparse
+import fcntl
 import logging
 import os
 import shlex
@@ -77,6 +78,17 @@ def check_output_dir(output_dir: Path) -> None:
         raise ConfigError(f"--output-dir {output_dir} is not writable")
 
 
+def lock_output_dir(output_dir: Path):
+    """Holds an exclusive lock for the run: two runs into one dir would share MLMD and artifacts."""
+    lock = open(output_dir / ".run.lock", "w")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise ConfigError(f"another run is writing to {output_dir}; wait for it or choose "
+                          "another --output-dir") from None
+    return lock
+
+
 class ComponentProgress(logging.Handler):
     """Turns TFX's log records into one line per component: name, cached or ran, seconds."""
 
@@ -85,7 +97,6 @@ class ComponentProgress(logging.Handler):
         self.out = out
         self.started: dict[str, float] = {}
         self.status = "ran"
-        self.finished: list[str] = []
         self.current: str | None = None
 
     def emit(self, record: logging.LogRecord) -> None:
@@ -97,7 +108,6 @@ class ComponentProgress(logging.Handler):
             self.status = "cached"
         elif message == "Component %s is finished.":
             seconds = time.monotonic() - self.started.get(args[0], time.monotonic())
-            self.finished.append(args[0])
             self.current = None
             print(f"  {args[0]:<32} {self.status:<7} {seconds:7.1f} s", file=self.out, flush=True)
 
@@ -140,6 +150,10 @@ def run(config: PipelineConfig, output_dir: Path, enable_cache: bool, out) -> in
     started = time.monotonic()
     try:
         tfx.orchestration.LocalDagRunner().run(pipeline)
+    except KeyboardInterrupt:
+        print("interrupted: run the same command again to resume; finished components are cached",
+              file=out)
+        return 130
     except Exception as exc:  # the cause goes to the terminal, the traceback to the log
         traceback.print_exc()
         where = f"{progress.current}: " if progress.current else ""
@@ -149,7 +163,12 @@ def run(config: PipelineConfig, output_dir: Path, enable_cache: bool, out) -> in
     finally:
         absl_logging.get_absl_logger().removeHandler(progress)
     print(f"Pipeline finished in {time.monotonic() - started:.1f} s.", file=out)
-    for line in summarize(metadata_path, config, serving_dir).lines():
+    try:
+        lines = summarize(metadata_path, config, serving_dir).lines()
+    except Exception as exc:  # the run itself succeeded; say why there is no summary
+        traceback.print_exc()
+        lines = [f"warning: no summary: {type(exc).__name__}: {exc}"]
+    for line in lines:
         print(line, file=out)
     return 0
 
@@ -160,6 +179,7 @@ def main(argv: list[str] | None = None) -> int:
         config = config_from_args(args)
         check_data(config)
         check_output_dir(args.output_dir)
+        lock = lock_output_dir(args.output_dir)  # noqa: F841  (held until exit)
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

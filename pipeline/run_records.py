@@ -20,10 +20,11 @@ def open_store(metadata_path: str | Path) -> metadata_store.MetadataStore:
 
 @dataclass(frozen=True)
 class NodeRun:
-    """The latest finished execution of one pipeline node and its outputs by key."""
+    """The latest finished execution of one pipeline node, its inputs and outputs by key."""
 
     node_id: str
     execution: metadata_store_pb2.Execution
+    inputs: dict[str, list[metadata_store_pb2.Artifact]]
     outputs: dict[str, list[metadata_store_pb2.Artifact]]
 
     @property
@@ -43,13 +44,19 @@ def latest_node_run(store: metadata_store.MetadataStore, pipeline_name: str,
     if not finished:
         return None
     execution = max(finished, key=lambda e: e.id)
-    outputs: dict[str, list] = {}
-    events = [e for e in store.get_events_by_execution_ids([execution.id])
-              if e.type in (metadata_store_pb2.Event.OUTPUT, metadata_store_pb2.Event.DECLARED_OUTPUT)]
+    events = store.get_events_by_execution_ids([execution.id])
     artifacts = {a.id: a for a in store.get_artifacts_by_id([e.artifact_id for e in events])}
+    inputs: dict[str, list] = {}
+    outputs: dict[str, list] = {}
     for event in events:
-        outputs.setdefault(event.path.steps[0].key, []).append(artifacts[event.artifact_id])
-    return NodeRun(node_id, execution, outputs)
+        if event.type in (metadata_store_pb2.Event.INPUT, metadata_store_pb2.Event.DECLARED_INPUT):
+            side = inputs
+        elif event.type in (metadata_store_pb2.Event.OUTPUT, metadata_store_pb2.Event.DECLARED_OUTPUT):
+            side = outputs
+        else:
+            continue
+        side.setdefault(event.path.steps[0].key, []).append(artifacts[event.artifact_id])
+    return NodeRun(node_id, execution, inputs, outputs)
 
 
 def latest_failed_execution(store: metadata_store.MetadataStore, pipeline_name: str,

@@ -71,6 +71,8 @@ def _split_index(keyed_record: Tuple[int, bytes], num_partitions: int, buckets: 
 class Executor(base_example_gen_executor.BaseExampleGenExecutor):
 
     def GetInputSourceToExamplePTransform(self) -> beam.PTransform:
+        # Keyed by example id (not bare records): GenerateExamplesByBeam below
+        # splits on the id, then drops it.
         return GenerateKeyedRecords
 
     def GenerateExamplesByBeam(self, pipeline: beam.Pipeline,

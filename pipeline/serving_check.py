@@ -1,0 +1,97 @@
+"""Checks the newest pushed model the way a client would use it.
+
+    python pipeline/serving_check.py --output-dir outputs [--config my.yaml]
+
+Feeds the eval split the Evaluator used (found through ML Metadata), with the
+label features removed, to the pushed model's ``serving_default`` signature and
+prints each task's R² (regression) or AUC (binary) against the held-back labels.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import warnings
+from pathlib import Path
+
+if __name__ == "__main__":
+    sys.path[0] = str(Path(__file__).resolve().parent.parent)  # see local_runner.py
+os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+warnings.filterwarnings("ignore", category=FutureWarning)  # google-cloud deprecation notices
+
+import numpy as np  # noqa: E402
+
+from pipeline.config import ConfigError, PipelineConfig, build_config, load_config_file  # noqa: E402
+
+
+def r2_score(y: np.ndarray, predicted: np.ndarray) -> float:
+    return float(1 - np.sum((y - predicted) ** 2) / np.sum((y - y.mean()) ** 2))
+
+
+def auc_score(y: np.ndarray, predicted: np.ndarray) -> float:
+    """Probability that a random positive scores above a random negative (ties count half)."""
+    positives, negatives = predicted[y > 0.5], predicted[y <= 0.5]
+    if not len(positives) or not len(negatives):
+        return float("nan")
+    greater = (positives[:, None] > negatives[None, :]).mean()
+    ties = (positives[:, None] == negatives[None, :]).mean()
+    return float(greater + 0.5 * ties)
+
+
+def check_serving(output_dir: Path, config: PipelineConfig) -> dict[str, float]:
+    """task -> score of the newest pushed model on the eval split, labels withheld."""
+    import tensorflow as tf
+
+    from pipeline import run_records
+    from pipeline.run_summary import serving_versions
+
+    versions = serving_versions(output_dir / "serving")
+    if not versions:
+        raise ConfigError(f"no pushed model under {output_dir / 'serving'}")
+    store = run_records.open_store(output_dir / "metadata.sqlite")
+    evaluator = run_records.latest_node_run(store, config.pipeline_name, "Evaluator")
+    if evaluator is None:
+        raise ConfigError(f"no Evaluator run recorded in {output_dir / 'metadata.sqlite'}")
+    examples_uri = evaluator.inputs["examples"][0].uri
+    files = tf.io.gfile.glob(f"{examples_uri}/Split-eval/*")
+    examples = [tf.train.Example.FromString(r.numpy())
+                for r in tf.data.TFRecordDataset(files, compression_type="GZIP")]
+
+    labels = {}
+    for task in config.tasks:
+        labels[task.name] = np.array([e.features.feature[task.label].float_list.value[0] for e in examples])
+    for example in examples:  # a serving request carries no labels
+        for task in config.tasks:
+            del example.features.feature[task.label]
+    model = tf.saved_model.load(str(output_dir / "serving" / versions[-1]))
+    outputs = model.signatures["serving_default"](
+        examples=tf.constant([e.SerializeToString() for e in examples]))
+    scores = {}
+    for task in config.tasks:
+        predicted = outputs[task.name].numpy().reshape(-1)
+        score = r2_score if task.type == "regression" else auc_score
+        scores[task.name] = score(labels[task.name], predicted)
+    return scores
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--output-dir", type=Path, default=Path("outputs"))
+    parser.add_argument("--config", type=Path, help="the YAML configuration the run used")
+    args = parser.parse_args(argv)
+    try:
+        config = build_config(load_config_file(args.config) if args.config else {})
+        scores = check_serving(args.output_dir, config)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for task in config.tasks:
+        metric = "R²" if task.type == "regression" else "AUC"
+        print(f"{task.name}: served {metric} on the eval split {scores[task.name]:.4f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

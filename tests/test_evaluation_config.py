@@ -1,0 +1,35 @@
+"""The EvalConfig generated from the task list."""
+
+import tensorflow_model_analysis as tfma
+
+from pipeline.config import build_config
+from pipeline.evaluation import build_eval_config
+
+
+def _by_name(spec):
+    return {m.class_name: m for m in spec.metrics}
+
+
+def test_one_metrics_spec_per_task_with_labels_by_output():
+    config = build_config({"tasks": [{"name": "y1"}, {"name": "y2", "type": "binary"}]})
+    eval_config = build_eval_config(config)
+    assert dict(eval_config.model_specs[0].label_keys) == {"y1": "y1", "y2": "y2"}
+    assert [list(s.output_names) for s in eval_config.metrics_specs] == [["y1"], ["y2"]]
+    regression, binary = (_by_name(s) for s in eval_config.metrics_specs)
+    assert {"MeanSquaredError", "MeanAbsoluteError", "RootMeanSquaredError", "R2", "ExampleCount"} <= set(regression)
+    assert {"AUC", "BinaryCrossEntropy", "Calibration", "ExampleCount"} <= set(binary)
+    assert regression["R2"].module == "models.metrics"
+
+
+def test_every_task_has_an_absolute_and_a_change_gate():
+    config = build_config({"tasks": [
+        {"name": "y1", "gate": {"min_r2": 0.7, "max_drop": 0.02, "max_mse": 0.3}},
+        {"name": "y2", "type": "binary", "gate": {"min_auc": 0.8}}]})
+    regression, binary = (_by_name(s) for s in build_eval_config(config).metrics_specs)
+    r2 = regression["R2"].threshold
+    assert r2.value_threshold.lower_bound.value == 0.7
+    assert r2.change_threshold.absolute.value == -0.02
+    assert r2.change_threshold.direction == tfma.MetricDirection.HIGHER_IS_BETTER
+    assert regression["MeanSquaredError"].threshold.value_threshold.upper_bound.value == 0.3
+    assert binary["AUC"].threshold.value_threshold.lower_bound.value == 0.8
+    assert binary["AUC"].threshold.change_threshold.absolute.value == -0.05

@@ -1,0 +1,34 @@
+"""The local runner's argument handling and output-dir guard (no pipeline run)."""
+
+import pytest
+
+from pipeline.config import ConfigError
+from pipeline.local_runner import config_from_args, lock_output_dir, parse_args
+
+
+def test_flags_override_the_config_file(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("data: {seed: 3, num_examples: 500}\ntraining: {train_steps: 10}\n")
+    config = config_from_args(parse_args(["--config", str(path), "--seed", "9", "--correlation", "0.2",
+                                          "--beam-args", "--direct_num_workers=2 --direct_running_mode=in_memory"]))
+    assert config.data.seed == 9 and config.data.num_examples == 500
+    assert config.data.correlation == 0.2 and config.training.train_steps == 10
+    assert config.beam_args == ["--direct_num_workers=2", "--direct_running_mode=in_memory"]
+
+
+def test_defaults_without_flags():
+    config = config_from_args(parse_args([]))
+    assert config.data.num_examples == 3000 and config.training.train_steps == 2000
+
+
+def test_bad_flag_value_is_a_config_error():
+    with pytest.raises(ConfigError, match="correlation must be in"):
+        config_from_args(parse_args(["--correlation", "-2"]))
+
+
+def test_second_run_into_the_same_dir_is_refused(tmp_path):
+    held = lock_output_dir(tmp_path)
+    with pytest.raises(ConfigError, match="another run is writing to"):
+        lock_output_dir(tmp_path)
+    held.close()
+    lock_output_dir(tmp_path).close()  # free again once the first run ends

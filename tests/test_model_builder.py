@@ -1,0 +1,77 @@
+"""The shared-bottom builder, Keras in and Keras out (no TFX)."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+import tf_keras
+
+from components import synthetic_data
+from models.builder import BUILDERS, build_model, compile_model
+from models.metrics import R2
+from pipeline.config import build_config
+
+SEED_PARAMS = {"model": {"bottom_units": [32, 16], "task_units": [10, 5]}}
+
+
+def test_graph_builds_with_the_reference_sizes():
+    config = build_config(SEED_PARAMS)
+    model = build_model(config, {"x_xf": 10})
+    outputs = model({"x_xf": tf.random.normal((100, 10))})
+    assert set(outputs) == {"y1", "y2"}
+    assert all(outputs[name].shape == (100, 1) for name in outputs)
+    names = [layer.name for layer in model.layers]
+    assert ["bottom_dense_0", "bottom_out", "y1_dense_0", "y1_dense_1", "y1", "y2"] == [
+        n for n in names if n in {"bottom_dense_0", "bottom_out", "y1_dense_0", "y1_dense_1", "y1", "y2"}]
+    # Last bottom layer is linear; one tower per task, not shared.
+    assert model.get_layer("bottom_out").activation is tf_keras.activations.linear
+    assert model.get_layer("y1_dense_0") is not model.get_layer("y2_dense_0")
+
+
+def test_binary_task_head_is_a_probability():
+    config = build_config({"tasks": [{"name": "y1"}, {"name": "y2", "type": "binary"}]})
+    model = build_model(config, {"x_xf": 6})
+    out = model({"x_xf": tf.random.normal((50, 6)) * 100})["y2"].numpy()
+    assert ((out >= 0) & (out <= 1)).all()
+
+
+def test_training_then_export_and_reload(tmp_path):
+    config = build_config(SEED_PARAMS)
+    data = synthetic_data.generate(1000, seed=7, p=0.5)
+    model = compile_model(build_model(config, {"x_xf": 100}), config)
+    history = model.fit({"x_xf": data.inputs}, {"y1": data.y1, "y2": data.y2},
+                        batch_size=64, epochs=8, verbose=0)
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    model.save(tmp_path / "saved_model", save_format="tf")
+    reloaded = tf.saved_model.load(str(tmp_path / "saved_model"))
+    outputs = reloaded.signatures["serving_default"](x_xf=tf.constant(data.inputs[:5]))
+    assert {"y1", "y2"} <= set(outputs)
+
+
+def test_dropout_and_initializer_settings_are_applied():
+    config = build_config({"model": {"bottom_dropout": 0.2, "task_dropout": 0.1,
+                                     "bottom_initializer": "he_normal"}})
+    model = build_model(config, {"x_xf": 4})
+    assert model.get_layer("bottom_dropout_0").rate == 0.2
+    assert model.get_layer("y2_dropout_1").rate == 0.1
+    assert isinstance(model.get_layer("bottom_dense_0").kernel_initializer, tf_keras.initializers.HeNormal)
+
+
+def test_unknown_architecture_is_refused(monkeypatch):
+    config = build_config()
+    monkeypatch.setattr(config.model, "architecture", "mmoe")
+    with pytest.raises(ValueError, match="unknown architecture 'mmoe'"):
+        build_model(config, {"x_xf": 4})
+    assert "shared_bottom" in BUILDERS
+
+
+def test_r2_metric_matches_the_definition():
+    y = np.array([1.0, 2.0, 3.0, 4.0], dtype=np.float32)
+    pred = np.array([1.1, 1.9, 3.2, 3.7], dtype=np.float32)
+    metric = R2()
+    metric.update_state(y[:2], pred[:2])
+    metric.update_state(y[2:], pred[2:])  # streaming over batches
+    expected = 1 - np.sum((y - pred) ** 2) / np.sum((y - y.mean()) ** 2)
+    assert float(metric.result()) == pytest.approx(expected, rel=1e-5)
+    metric.reset_state()
+    metric.update_state(y, y.mean() * np.ones_like(y))
+    assert float(metric.result()) == pytest.approx(0.0, abs=1e-6)

@@ -1,0 +1,96 @@
+"""The real pipeline, end to end, through the local runner CLI."""
+
+import hashlib
+
+import subprocess
+import sys
+
+import pytest
+
+from conftest import REPO, SMALL_RUN, run_pipeline_cli, serving_versions
+from pipeline.config import build_config
+from pipeline.serving_check import check_serving
+
+pytestmark = pytest.mark.e2e
+COMPONENTS = {"SyntheticExampleGen", "StatisticsGen", "SchemaGen", "ExampleValidator", "Transform",
+              "Trainer", "baseline_model_resolver", "Evaluator", "Pusher"}
+
+
+def _tree_digest(path):
+    digest = hashlib.sha256()
+    for f in sorted(p for p in path.rglob("*") if p.is_file()):
+        digest.update(str(f.relative_to(path)).encode() + f.read_bytes())
+    return digest.hexdigest()
+
+
+def test_run_reports_every_component_and_a_summary(default_run):
+    assert set(default_run.component_lines()) == COMPONENTS
+    assert "gate passed" in default_run.stdout and "Blessed and pushed:" in default_run.stdout
+    assert "label variance" in default_run.stdout
+    # TFX's own logging went to the log file, not the terminal.
+    assert "absl" not in default_run.stdout and "WARNING" not in default_run.stdout
+    logs = list((default_run.output_dir / "logs").glob("run-*.log"))
+    assert logs and "Component Trainer is finished." in logs[0].read_text()
+    assert (default_run.output_dir / "metadata.sqlite").is_file()
+
+
+def test_pushed_model_serves_raw_examples_without_labels(default_run):
+    assert len(serving_versions(default_run.output_dir)) == 1
+    # Eval-split examples with their labels removed, through serving_default.
+    scores = check_serving(default_run.output_dir, build_config())
+    assert set(scores) == {"y1", "y2"}
+    for task, r2 in scores.items():
+        assert r2 >= 0.5, f"{task}: R² {r2:.3f} of the served model on the eval split"
+
+
+def test_serving_check_cli(default_run):
+    proc = subprocess.run([sys.executable, "pipeline/serving_check.py", "--output-dir", str(default_run.output_dir)],
+                          cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "y1: served R² on the eval split" in proc.stdout and "y2:" in proc.stdout
+
+
+def test_unchanged_rerun_is_served_from_cache(default_run):
+    before = serving_versions(default_run.output_dir)
+    rerun = run_pipeline_cli(default_run.output_dir, *SMALL_RUN)
+    assert rerun.returncode == 0, rerun.stderr
+    statuses = rerun.component_lines()
+    assert {name for name, status in statuses.items() if status == "ran"} <= {"baseline_model_resolver"}
+    assert serving_versions(default_run.output_dir) == before  # nothing pushed twice
+
+
+def test_barely_trained_model_is_not_pushed_over_a_good_one(default_run):
+    before = serving_versions(default_run.output_dir)
+    digest = _tree_digest(before[0])
+    one_step = list(SMALL_RUN)
+    one_step[one_step.index("--train-steps") + 1] = "1"
+    bad = run_pipeline_cli(default_run.output_dir, *one_step)
+    assert bad.returncode == 0, bad.stderr
+    assert bad.component_lines()["Trainer"] == "ran"
+    assert "gate FAILED" in bad.stdout and "Not pushed" in bad.stdout
+    assert serving_versions(default_run.output_dir) == before
+    assert _tree_digest(before[0]) == digest
+
+
+def test_bad_config_fails_before_any_component(tmp_path):
+    output_dir = tmp_path / "out"
+    run = run_pipeline_cli(output_dir, "--correlation", "1.5")
+    assert run.returncode == 2
+    assert "correlation must be in [-1, 1], got 1.5" in run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1
+    assert not output_dir.exists()
+
+
+def test_bad_config_leaves_an_existing_output_dir_untouched(default_run):
+    digest = _tree_digest(default_run.output_dir)
+    run = run_pipeline_cli(default_run.output_dir, "--train-steps", "0")
+    assert run.returncode == 2 and "training.train_steps" in run.stderr
+    assert _tree_digest(default_run.output_dir) == digest
+
+
+def test_output_dir_that_is_a_file_is_refused(tmp_path):
+    not_a_dir = tmp_path / "outputs"
+    not_a_dir.write_text("keep me")
+    run = run_pipeline_cli(not_a_dir)
+    assert run.returncode == 2 and "exists and is not a directory" in run.stderr
+    assert not_a_dir.read_text() == "keep me"
