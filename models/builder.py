@@ -23,7 +23,10 @@ BUILDERS: dict[str, ModelBuilder] = {
 }
 
 
-def build_model(config: PipelineConfig, model_inputs: dict[str, ModelInput]) -> tf_keras.Model:
+def build_model(config: PipelineConfig, model_inputs: dict[str, ModelInput | int]) -> tf_keras.Model:
+    """``model_inputs``: input name -> ModelInput, or just its width for a numeric input."""
+    model_inputs = {name: spec if isinstance(spec, ModelInput) else ModelInput(size=spec)
+                    for name, spec in model_inputs.items()}
     architecture = config.model.architecture
     if architecture not in BUILDERS:
         raise ValueError(f"unknown architecture {architecture!r}; known: {sorted(BUILDERS)}")

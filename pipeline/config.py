@@ -354,6 +354,9 @@ class PipelineConfig(_Strict):
             if unknown:
                 raise ValueError(f"synthetic data has labels {sorted(known)}; "
                                  f"no label named {', '.join(map(repr, unknown))}")
+            # A binary task's synthetic label is written as 0/1 unless listed otherwise.
+            if not self.data.binary_labels:
+                self.data.binary_labels = sorted(t.label for t in self.tasks if t.type == "binary")
             for task in self.tasks:
                 emitted_binary = task.label in self.data.binary_labels
                 if emitted_binary != (task.type == "binary"):
