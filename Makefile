@@ -15,8 +15,13 @@ PYTHON310 ?= $(shell \
 
 RUN_ARGS ?=
 TEST_ARGS ?=
+# The pipeline's container image; give a registry path to push it, e.g.
+# make image IMAGE=gcr.io/my-project/mtl-pipeline:1
+IMAGE ?= mtl-pipeline:latest
+KFP_OUTPUT ?= pipeline.json
+KFP_ARGS ?=
 
-.PHONY: setup run test lock chromium clean
+.PHONY: setup run test lock chromium clean image kubeflow
 
 setup: $(STAMP)
 
@@ -35,6 +40,14 @@ run: setup
 
 test: setup chromium
 	$(PY) -m pytest $(TEST_ARGS)
+
+# Needs a Docker engine; builds from the lock file (see Dockerfile).
+image:
+	docker build -t $(IMAGE) .
+
+# Compiles the pipeline for Kubeflow Pipelines / Vertex AI (KFP_ARGS: --pipeline-root ... etc.).
+kubeflow: setup
+	$(PY) pipeline/kubeflow_runner.py --output $(KFP_OUTPUT) --image $(IMAGE) $(KFP_ARGS)
 
 # Headless Chromium renders the evaluation report in the end-to-end report test.
 chromium:

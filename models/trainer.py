@@ -80,5 +80,8 @@ def run_fn(fn_args: FnArgs) -> None:
         callbacks=[tf_keras.callbacks.TensorBoard(log_dir=fn_args.model_run_dir, update_freq=50)],
         verbose=2,
     )
+    # TFMA loads the saved model in fresh worker processes that have not imported
+    # models.metrics; R² reaches the Evaluator through its own MetricConfig.
+    compile_model(model, config, project_metrics=False)
     model.save(fn_args.serving_model_dir, save_format="tf",
                signatures=_signatures(model, tf_transform_output, config))

@@ -18,6 +18,8 @@ import pydantic
 from pydantic import (BaseModel, ConfigDict, Field, ValidationInfo, field_validator,
                       model_validator)
 
+from pipeline.deploy_args import check_beam_args
+
 TASK_TYPES = ("regression", "binary")
 ACTIVATIONS = Literal["relu", "elu", "selu", "gelu", "swish", "tanh", "sigmoid", "linear"]
 INITIALIZERS = Literal[
@@ -336,6 +338,11 @@ class PipelineConfig(_Strict):
         if isinstance(raw, dict) and isinstance(raw.get("data"), dict) and "source" not in raw["data"]:
             raw = {**raw, "data": {**raw["data"], "source": "synthetic"}}
         return raw
+
+    @field_validator("beam_args")
+    @classmethod
+    def _beam_args_can_work(cls, v):
+        return check_beam_args(v)  # its DeployArgError is a ValueError: reported per field
 
     @model_validator(mode="after")
     def _tasks_consistent(self):

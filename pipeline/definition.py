@@ -69,7 +69,8 @@ def _example_gen(data):
 def create_pipeline(config: PipelineConfig, pipeline_root: str, serving_dir: str,
                     metadata_connection_config=None,
                     beam_pipeline_args: Optional[list[str]] = None,
-                    enable_cache: bool = True) -> tfx.dsl.Pipeline:
+                    enable_cache: bool = True, for_kubeflow: bool = False) -> tfx.dsl.Pipeline:
+    """The pipeline; ``for_kubeflow`` picks the baseline resolver KubeflowV2DagRunner compiles."""
     code_version = {"code_version": code_fingerprint()}
 
     example_gen = _example_gen(config.data)
@@ -100,12 +101,7 @@ def create_pipeline(config: PipelineConfig, pipeline_root: str, serving_dir: str
         eval_args=tfx.proto.EvalArgs(num_steps=config.training.eval_steps),
         custom_config={**config.to_custom_config(), **code_version},
     )
-    baseline = tfx.dsl.Resolver(
-        strategy_class=LatestBlessedOtherModelStrategy,
-        candidate=trainer.outputs["model"],
-        model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
-        model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
-    ).with_id("baseline_model_resolver")
+    baseline = _baseline_resolver(trainer, for_kubeflow).with_id("baseline_model_resolver")
     evaluator = tfx.components.Evaluator(
         examples=example_gen.outputs["examples"],
         model=trainer.outputs["model"],
@@ -127,3 +123,17 @@ def create_pipeline(config: PipelineConfig, pipeline_root: str, serving_dir: str
         metadata_connection_config=metadata_connection_config,
         beam_pipeline_args=beam_pipeline_args or config.beam_args,
     )
+
+
+def _baseline_resolver(trainer, for_kubeflow: bool) -> tfx.dsl.Resolver:
+    model = tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model)
+    blessing = tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing)
+    if for_kubeflow:
+        # KubeflowV2DagRunner compiles only TFX's own strategies into resolver
+        # queries. The baseline is then simply the newest blessed model, which
+        # after an unchanged (cached) retrain can be the candidate itself.
+        return tfx.dsl.Resolver(
+            strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
+            model=model, model_blessing=blessing)
+    return tfx.dsl.Resolver(strategy_class=LatestBlessedOtherModelStrategy,
+                            candidate=trainer.outputs["model"], model=model, model_blessing=blessing)

@@ -14,7 +14,6 @@ import argparse
 import fcntl
 import logging
 import os
-import shlex
 import sys
 import time
 import traceback
@@ -28,46 +27,20 @@ if __name__ == "__main__":
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from pipeline.config import ConfigError, PipelineConfig, build_config, load_config_file  # noqa: E402
+from pipeline.cli_flags import PROJECT_ROOT, add_config_flags, config_from_args  # noqa: E402
+from pipeline.config import ConfigError, PipelineConfig  # noqa: E402
 from pipeline.data_checks import check_data  # noqa: E402
+from pipeline.deploy_args import with_project_package  # noqa: E402
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description="Run the multi-task TFX pipeline locally (LocalDagRunner + Beam).")
-    parser.add_argument("--config", type=Path, help="YAML configuration file (flags below override it)")
+    add_config_flags(parser)
     parser.add_argument("--output-dir", type=Path, default=Path("outputs"),
                         help="where everything the run writes goes [./outputs]")
-    parser.add_argument("--num-examples", type=int, help="synthetic examples in total [3000]")
-    parser.add_argument("--correlation", type=float, help="task correlation p in [-1, 1] [0.8]")
-    parser.add_argument("--train-steps", type=int, help="training steps [2000]")
-    parser.add_argument("--seed", type=int, help="data seed [7]")
-    parser.add_argument("--beam-args", help="Beam pipeline arguments, e.g. "
-                        "'--direct_running_mode=multi_processing --direct_num_workers=2'")
     parser.add_argument("--no-cache", action="store_true", help="rerun every component")
     return parser.parse_args(argv)
-
-
-def config_from_args(args: argparse.Namespace) -> PipelineConfig:
-    raw = load_config_file(args.config) if args.config else {}
-    overrides = {
-        ("data", "num_examples"): args.num_examples,
-        ("data", "correlation"): args.correlation,
-        ("data", "seed"): args.seed,
-        ("training", "train_steps"): args.train_steps,
-    }
-    for (section, key), value in overrides.items():
-        if value is not None:
-            raw.setdefault(section, {})[key] = value
-    if args.beam_args is not None:
-        raw["beam_args"] = shlex.split(args.beam_args)
-    if not args.config:
-        return build_config(raw)
-    try:
-        # Data paths in the file are relative to the file.
-        return build_config(raw, base_dir=str(args.config.resolve().parent))
-    except ConfigError as exc:
-        raise ConfigError(f"{args.config}: {exc}") from None
 
 
 def check_output_dir(output_dir: Path) -> None:
@@ -143,6 +116,7 @@ def run(config: PipelineConfig, output_dir: Path, enable_cache: bool, out) -> in
         metadata_connection_config=tfx.orchestration.metadata.sqlite_metadata_connection_config(
             str(metadata_path)),
         enable_cache=enable_cache,
+        beam_pipeline_args=with_project_package(config.beam_args, str(PROJECT_ROOT / "setup.py")),
     )
     absl_logging.set_verbosity(absl_logging.INFO)
     progress = ComponentProgress(out)

@@ -1,0 +1,147 @@
+"""Compiles the pipeline for Kubeflow Pipelines 2.x and Vertex AI Pipelines.
+
+    python pipeline/kubeflow_runner.py --output pipeline.json --image IMAGE \
+        [--pipeline-root gs://bucket/mtl] [--config my.yaml] [--beam-args '...']
+
+The same configuration file and flags as the local runner choose tasks, data
+and model. KubeflowV2DagRunner turns the pipeline into a KFP v2 pipeline spec;
+nothing runs or is submitted here. The output's suffix picks the format:
+
+- ``.json``: a PipelineJob (spec plus pipeline root), the template Vertex AI
+  Pipelines runs (``aiplatform.PipelineJob(template_path=...)``);
+- ``.yaml``: the bare PipelineSpec with the pipeline root as its default,
+  what the KFP 2.x client uploads and runs.
+
+Every step runs in the image, which has this project installed: module code is
+named by dotted paths into that package, never by a path on this machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+if __name__ == "__main__":
+    # As a script, this folder would come first on sys.path; import from the root.
+    sys.path[0] = str(Path(__file__).resolve().parent.parent)
+
+os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from pipeline.cli_flags import add_config_flags, config_from_args  # noqa: E402
+from pipeline.config import ConfigError, PipelineConfig  # noqa: E402
+from pipeline.deploy_args import (DeployArgError, check_cloud_uri, check_image,  # noqa: E402
+                                  with_project_package)
+
+DEFAULT_IMAGE = "mtl-pipeline:latest"  # what `make image` builds
+# Where the Dockerfile puts the project inside the image (its setup.py ships it to Beam workers).
+IMAGE_PROJECT_ROOT = "/pipeline"
+OUTPUT_FORMATS = (".json", ".yaml", ".yml")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description="Compile the multi-task TFX pipeline into a KFP v2 pipeline spec "
+                    "(Kubeflow Pipelines 2.x, Vertex AI Pipelines).")
+    add_config_flags(parser)
+    parser.add_argument("--output", type=Path, required=True,
+                        help="file to write: .json (PipelineJob, Vertex AI) or .yaml (PipelineSpec, KFP)")
+    parser.add_argument("--image", default=DEFAULT_IMAGE,
+                        help=f"container image every step runs in [{DEFAULT_IMAGE}]")
+    parser.add_argument("--pipeline-root",
+                        help="gs:// location for the pipeline's artifacts [gs://<pipeline_name>/root]")
+    parser.add_argument("--serving-dir",
+                        help="gs:// location the Pusher writes blessed models to [<pipeline-root>/serving]")
+    return parser.parse_args(argv)
+
+
+class Target:
+    """Where the compiled pipeline runs and writes, checked before compiling."""
+
+    def __init__(self, args: argparse.Namespace, config: PipelineConfig):
+        self.image = check_image(args.image)
+        self.pipeline_root = check_cloud_uri(
+            args.pipeline_root if args.pipeline_root is not None
+            else f"gs://{config.pipeline_name}/root", "--pipeline-root")
+        self.serving_dir = check_cloud_uri(
+            args.serving_dir if args.serving_dir is not None
+            else f"{self.pipeline_root}/serving", "--serving-dir")
+        self.output = check_output_file(args.output)
+
+
+def check_output_file(output: Path) -> Path:
+    if output.suffix not in OUTPUT_FORMATS:
+        raise DeployArgError(f"--output {output} must end in .json (Vertex AI) or .yaml (KFP)")
+    if output.is_dir():
+        raise DeployArgError(f"--output {output} is a directory; give a file name")
+    if not output.parent.is_dir():
+        raise DeployArgError(f"--output {output}: folder {output.parent} does not exist")
+    if not os.access(output.parent, os.W_OK):
+        raise DeployArgError(f"--output {output}: folder {output.parent} is not writable")
+    return output
+
+
+def compile_pipeline(config: PipelineConfig, target: Target) -> dict:
+    """The PipelineJob (as a JSON-ready dict) KubeflowV2DagRunner compiles."""
+    from tfx import v1 as tfx
+
+    from pipeline.definition import create_pipeline
+
+    pipeline = create_pipeline(
+        config,
+        pipeline_root=target.pipeline_root,
+        serving_dir=target.serving_dir,
+        beam_pipeline_args=with_project_package(config.beam_args, f"{IMAGE_PROJECT_ROOT}/setup.py"),
+        for_kubeflow=True,
+    )
+    runner = tfx.orchestration.experimental.KubeflowV2DagRunner(
+        config=tfx.orchestration.experimental.KubeflowV2DagRunnerConfig(default_image=target.image))
+    return runner.run(pipeline, write_out=False)
+
+
+def render(pipeline_job: dict, output: Path) -> str:
+    if output.suffix == ".json":
+        return json.dumps(pipeline_job, indent=2, sort_keys=True)
+    import yaml
+
+    spec = dict(pipeline_job["pipelineSpec"])
+    spec["defaultPipelineRoot"] = pipeline_job["runtimeConfig"]["gcsOutputDirectory"]
+    return yaml.safe_dump(spec, sort_keys=True)
+
+
+def write_atomically(text: str, output: Path) -> None:
+    """All or nothing: a failed write never leaves a half-written --output."""
+    fd, tmp = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, output)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        config = config_from_args(args)
+        target = Target(args, config)
+    except (ConfigError, DeployArgError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    started = time.monotonic()
+    pipeline_job = compile_pipeline(config, target)
+    write_atomically(render(pipeline_job, target.output), target.output)
+    tasks = len(pipeline_job["pipelineSpec"]["root"]["dag"]["tasks"])
+    print(f"Wrote {target.output} ({tasks} tasks, image {target.image}, "
+          f"pipeline root {target.pipeline_root}) in {time.monotonic() - started:.1f} s.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

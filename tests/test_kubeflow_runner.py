@@ -1,0 +1,181 @@
+"""The Kubeflow runner compiles the real pipeline into a KFP v2 spec, read back with KFP's protobufs."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from google.protobuf import json_format
+from kfp.pipeline_spec import pipeline_spec_pb2
+
+from conftest import REPO
+from pipeline import kubeflow_runner
+
+IMAGE = "example.com/mtl:1"
+PIPELINE_ROOT = "gs://test-bucket/mtl"
+BEAM_ARGS = ["--direct_running_mode=multi_processing", "--direct_num_workers=2"]
+CONFIG = {"pipeline_name": "mtl-kfp-test", "data": {"num_examples": 5000, "num_shards": 5},
+          "training": {"train_steps": 123}, "tasks": [{"name": "y1"}, {"name": "y2"}]}
+
+# Each component and the tasks whose outputs it reads. KubeflowV2DagRunner
+# splits the baseline resolver into a ModelBlessing query and a Model query.
+BLESSING_RESOLVER = "baseline_model_resolver-model-blessing-resolver"
+MODEL_RESOLVER = "baseline_model_resolver-model-resolver"
+EXPECTED_DAG = {
+    "SyntheticExampleGen": set(),
+    "StatisticsGen": {"SyntheticExampleGen"},
+    "SchemaGen": {"StatisticsGen"},
+    "ExampleValidator": {"StatisticsGen", "SchemaGen"},
+    "Transform": {"SyntheticExampleGen", "SchemaGen"},
+    "Trainer": {"Transform", "SchemaGen"},
+    BLESSING_RESOLVER: set(),
+    MODEL_RESOLVER: {BLESSING_RESOLVER},
+    "Evaluator": {"SyntheticExampleGen", "Trainer", MODEL_RESOLVER},
+    "Pusher": {"Trainer", "Evaluator"},
+}
+RESOLVERS = {BLESSING_RESOLVER, MODEL_RESOLVER}
+
+
+@pytest.fixture(scope="module")
+def compiled(tmp_path_factory):
+    """(PipelineJob, its PipelineSpec, the JSON text, seconds) from one real compile."""
+    folder = tmp_path_factory.mktemp("kfp")
+    config_file = folder / "config.yaml"
+    config_file.write_text(yaml.safe_dump(CONFIG))
+    output = folder / "pipeline.json"
+    started = time.monotonic()
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "pipeline" / "kubeflow_runner.py"), "--config", str(config_file),
+         "--output", str(output), "--image", IMAGE, "--pipeline-root", PIPELINE_ROOT,
+         "--beam-args=" + " ".join(BEAM_ARGS)],
+        cwd=REPO, capture_output=True, text=True, timeout=300)
+    seconds = time.monotonic() - started
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert f"Wrote {output}" in proc.stdout
+    text = output.read_text()
+    job = json_format.Parse(text, pipeline_spec_pb2.PipelineJob())
+    spec = json_format.ParseDict(json_format.MessageToDict(job.pipeline_spec),
+                                 pipeline_spec_pb2.PipelineSpec())
+    return job, spec, text, seconds
+
+
+def _executor(spec, task_name: str):
+    # The spec keeps its deployment config as a Struct; read it with its own message.
+    deployment = json_format.ParseDict(json_format.MessageToDict(spec.deployment_spec),
+                                       pipeline_spec_pb2.PipelineDeploymentConfig())
+    component = spec.components[spec.root.dag.tasks[task_name].component_ref.name]
+    return deployment.executors[component.executor_label]
+
+
+def _constant(task, name: str):
+    return task.inputs.parameters[name].runtime_value.constant_value.string_value
+
+
+@pytest.mark.e2e
+def test_every_component_is_a_task_of_the_pipeline(compiled):
+    _, spec, _, _ = compiled
+    assert set(spec.root.dag.tasks) == set(EXPECTED_DAG)
+    assert spec.pipeline_info.name == CONFIG["pipeline_name"]
+
+
+@pytest.mark.e2e
+def test_dependencies_form_the_expected_dag(compiled):
+    _, spec, _, _ = compiled
+    for name, task in spec.root.dag.tasks.items():
+        producers = {a.task_output_artifact.producer_task for a in task.inputs.artifacts.values()
+                     if a.HasField("task_output_artifact")}
+        assert producers == EXPECTED_DAG[name], name
+        assert set(task.dependent_tasks) <= EXPECTED_DAG[name], name
+
+
+@pytest.mark.e2e
+def test_each_executor_runs_in_the_image_with_the_beam_args(compiled):
+    _, spec, _, _ = compiled
+    for name in EXPECTED_DAG:
+        executor = _executor(spec, name)
+        if name in RESOLVERS:
+            assert executor.HasField("resolver"), name  # metadata queries, no container
+            continue
+        container = executor.container
+        assert container.image == IMAGE, name
+        args = list(container.args)
+        # The project inside the image is what Beam ships to remote workers.
+        setup_file = f"--setup_file={kubeflow_runner.IMAGE_PROJECT_ROOT}/setup.py"
+        assert args[-3:] == [*BEAM_ARGS, setup_file], name
+
+
+@pytest.mark.e2e
+def test_pipeline_root_and_serving_dir_are_carried(compiled):
+    job, spec, _, _ = compiled
+    assert job.runtime_config.gcs_output_directory == PIPELINE_ROOT
+    push_destination = json.loads(_constant(spec.root.dag.tasks["Pusher"], "push_destination"))
+    assert push_destination["filesystem"]["base_directory"] == f"{PIPELINE_ROOT}/serving"
+
+
+@pytest.mark.e2e
+def test_module_code_is_named_by_dotted_paths_into_the_installed_package(compiled):
+    _, spec, text, _ = compiled
+    tasks = spec.root.dag.tasks
+    assert _constant(tasks["Transform"], "preprocessing_fn") == "models.preprocessing.preprocessing_fn"
+    assert _constant(tasks["Trainer"], "run_fn") == "models.trainer.run_fn"
+    assert "--executor_class_path" in _executor(spec, "SyntheticExampleGen").container.args
+    assert "components.synthetic_example_gen.executor.Executor" in _executor(
+        spec, "SyntheticExampleGen").container.args
+    assert str(REPO) not in text  # nothing points at this machine's checkout
+
+
+@pytest.mark.e2e
+def test_the_configuration_file_reaches_the_components(compiled):
+    _, spec, _, _ = compiled
+    tasks = spec.root.dag.tasks
+    data = json.loads(_constant(tasks["SyntheticExampleGen"], "data_config"))
+    assert (data["num_examples"], data["num_shards"]) == (5000, 5)
+    train_args = json.loads(_constant(tasks["Trainer"], "train_args"))
+    assert train_args["num_steps"] == 123
+
+
+@pytest.mark.e2e
+def test_yaml_output_is_the_bare_spec_with_the_pipeline_root(compiled, tmp_path):
+    job, _, _, _ = compiled
+    text = kubeflow_runner.render(json_format.MessageToDict(job), tmp_path / "p.yaml")
+    spec = json_format.ParseDict(yaml.safe_load(text), pipeline_spec_pb2.PipelineSpec())
+    assert spec.default_pipeline_root == PIPELINE_ROOT
+    assert set(spec.root.dag.tasks) == set(EXPECTED_DAG)
+
+
+def _compile(tmp_path, *args):
+    return kubeflow_runner.main(["--output", str(tmp_path / "p.json"), *args])
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--image", ""], "--image is empty"),
+    (["--image", "./images/mtl"], "looks like a local path"),
+    (["--pipeline-root", "/tmp/root"], "--pipeline-root '/tmp/root' is not a cloud location"),
+    (["--pipeline-root", ""], "--pipeline-root is empty"),
+    (["--serving-dir", "serving"], "--serving-dir 'serving' is not a cloud location"),
+    (["--beam-args=--runner=Sparkle"], "unknown Beam runner 'Sparkle'"),
+    (["--beam-args=--runner=DataflowRunner --project=p --temp_location=/tmp/t"],
+     "needs --temp_location=gs://"),
+    (["--beam-args=--direct_num_workers='2"], "--beam-args cannot be split"),
+])
+def test_unworkable_arguments_fail_before_compiling_and_keep_the_old_output(
+        tmp_path, capsys, args, message):
+    previous = tmp_path / "p.json"
+    previous.write_text("previous spec")
+    assert _compile(tmp_path, *args) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and message in err and err.count("\n") == 1, err
+    assert previous.read_text() == "previous spec"
+
+
+@pytest.mark.parametrize("output, message", [
+    ("p.txt", "must end in .json"), ("missing/p.json", "does not exist"),
+])
+def test_unusable_output_path_fails_before_compiling(tmp_path, capsys, output, message):
+    assert kubeflow_runner.main(["--output", str(tmp_path / output)]) == 2
+    assert message in capsys.readouterr().err
