@@ -94,6 +94,18 @@ def task_labels(inputs: np.ndarray, weights: TaskWeights,
     return w1x + sin1 + noise[0], w2x + sin2 + noise[1]
 
 
+def expected_labels(weights: TaskWeights) -> tuple[float, float]:
+    """E[y_k] for x ~ N(0, I): w.x ~ N(0, |w|^2), so E[sin(a w.x + b)] = sin(b) exp(-a^2 |w|^2 / 2)."""
+    def expectation(w):
+        return float(np.sum(np.sin(weights.beta) * np.exp(-(weights.alpha ** 2) * w.dot(w) / 2)))
+    return expectation(weights.w1), expectation(weights.w2)
+
+
+def binarize(labels: np.ndarray, expected: float) -> np.ndarray:
+    """A binary label from a continuous one: 1 where it is above its expected value."""
+    return (labels > expected).astype(np.float32)
+
+
 def plan_shards(num_examples: int, num_shards: int) -> list[Shard]:
     """Splits ``num_examples`` ids into ``num_shards`` near-equal blocks."""
     if not 1 <= num_shards <= num_examples:

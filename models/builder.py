@@ -1,6 +1,6 @@
 """Model builders by architecture, and the per-task compile step.
 
-A builder takes the configuration and the input spec (input name -> width) and
+A builder takes the configuration and the input spec (input name -> ModelInput) and
 returns a tf_keras model with one output per task, named by the task. New
 architectures (MMoE, PLE, ...) register here; the Trainer does not change.
 """
@@ -11,22 +11,26 @@ from typing import Callable
 
 import tf_keras
 
+from models.features import ModelInput
 from models.metrics import R2
 from models.shared_bottom import build_shared_bottom
 from pipeline.config import PipelineConfig, Task
 
-ModelBuilder = Callable[[PipelineConfig, dict[str, int]], tf_keras.Model]
+ModelBuilder = Callable[[PipelineConfig, dict[str, ModelInput]], tf_keras.Model]
 
 BUILDERS: dict[str, ModelBuilder] = {
     "shared_bottom": build_shared_bottom,
 }
 
 
-def build_model(config: PipelineConfig, input_sizes: dict[str, int]) -> tf_keras.Model:
+def build_model(config: PipelineConfig, model_inputs: dict[str, ModelInput | int]) -> tf_keras.Model:
+    """``model_inputs``: input name -> ModelInput, or just its width for a numeric input."""
+    model_inputs = {name: spec if isinstance(spec, ModelInput) else ModelInput(size=spec)
+                    for name, spec in model_inputs.items()}
     architecture = config.model.architecture
     if architecture not in BUILDERS:
         raise ValueError(f"unknown architecture {architecture!r}; known: {sorted(BUILDERS)}")
-    model = BUILDERS[architecture](config, input_sizes)
+    model = BUILDERS[architecture](config, model_inputs)
     missing = set(config.task_names) - set(model.output_names)
     if missing:
         raise ValueError(f"{architecture} built no output for tasks {sorted(missing)}")

@@ -1,8 +1,9 @@
-"""Names of raw and transformed features and labels, derived from the config."""
+"""Names of raw and transformed features and labels, and the model's input spec."""
 
 from __future__ import annotations
 
-import tensorflow as tf
+from dataclasses import dataclass
+from typing import Callable, Optional
 
 from pipeline.config import PipelineConfig
 
@@ -13,24 +14,42 @@ def transformed_name(key: str) -> str:
     return key + TRANSFORMED_SUFFIX
 
 
-def raw_feature_spec(config: PipelineConfig, with_labels: bool = True) -> dict[str, tf.io.FixedLenFeature]:
-    """The parsing spec for raw tf.Examples: model inputs, optionally the labels."""
-    spec = {f.name: tf.io.FixedLenFeature([f.size], tf.float32) for f in config.features}
-    if with_labels:
-        for task in config.tasks:
-            spec[task.label] = tf.io.FixedLenFeature([1], tf.float32)
+def vocabulary_name(feature_name: str) -> str:
+    """The file Transform writes a categorical feature's vocabulary to."""
+    return f"vocab_{feature_name}"
+
+
+def transformed_labels(config: PipelineConfig) -> dict[str, str]:
+    """Task name -> its transformed (float, 0/1 for binary) label."""
+    return {task.name: transformed_name(task.label) for task in config.tasks}
+
+
+@dataclass(frozen=True)
+class ModelInput:
+    """One transformed input as the model sees it.
+
+    Numeric: ``size`` floats. Categorical: one index below ``num_indices``
+    (0 = missing, then the vocabulary, then the OOV buckets), embedded in
+    ``embedding_dim`` dimensions or one-hot when that is None.
+    """
+
+    size: int = 1
+    num_indices: Optional[int] = None
+    embedding_dim: Optional[int] = None
+
+    @property
+    def categorical(self) -> bool:
+        return self.num_indices is not None
+
+
+def model_inputs(config: PipelineConfig, vocabulary_size: Callable[[str], int]) -> dict[str, ModelInput]:
+    """Transformed input name -> ModelInput; ``vocabulary_size`` reads a vocabulary's size by name."""
+    spec = {}
+    for feature in config.features:
+        if feature.type == "numeric":
+            spec[transformed_name(feature.name)] = ModelInput(size=feature.size)
+        else:
+            num_indices = 1 + vocabulary_size(vocabulary_name(feature.name)) + feature.num_oov_buckets
+            spec[transformed_name(feature.name)] = ModelInput(
+                num_indices=num_indices, embedding_dim=feature.embedding_dim)
     return spec
-
-
-def bucketized_feature_spec(config: PipelineConfig) -> dict[str, tf.io.FixedLenFeature]:
-    """The raw numeric slice features Transform buckets (for evaluation only)."""
-    return {f.name: tf.io.FixedLenFeature([1], tf.float32) for f in config.evaluation.numeric_slice_features}
-
-
-def label_columns(config: PipelineConfig) -> list[str]:
-    return [task.label for task in config.tasks]
-
-
-def input_sizes(config: PipelineConfig) -> dict[str, int]:
-    """Transformed input feature name -> width, the model builder's input spec."""
-    return {transformed_name(f.name): f.size for f in config.features}

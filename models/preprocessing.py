@@ -1,8 +1,18 @@
-"""Transform's preprocessing_fn: z-score every input dimension; labels pass through.
+"""Transform's preprocessing_fn: scale numeric inputs, index categorical ones, encode labels.
 
-Numeric slice features are cut into quantile buckets (``<name>_bucket``) for
-the Evaluator to slice on; the model does not read them, and serving requests
-without them still work (Transform drops outputs whose inputs are missing).
+Raw columns arrive dense (a value in every example) or sparse (CsvExampleGen
+and SchemaGen make a column with missing cells a VarLen feature). Every
+column is first turned into its present values, with empty cells and the
+declared missing-value tokens removed; then:
+
+- numeric: z-scored over the present values; a missing value becomes 0 (the mean);
+- categorical: indexed by a vocabulary with OOV buckets; a missing value is index 0;
+- labels: regression as float, binary as 0/1 (1 for a declared positive value).
+
+Numeric slice features are cut into quantile buckets (``<name>_bucket``, -1
+where missing) for the Evaluator to slice on; the model does not read them, and
+serving requests without them still work (Transform drops outputs whose inputs
+are missing).
 """
 
 from __future__ import annotations
@@ -14,18 +24,87 @@ from models import features
 from pipeline.config import Feature, SliceFeature
 
 
-def preprocessing_fn(inputs: dict[str, tf.Tensor], custom_config: dict) -> dict[str, tf.Tensor]:
+def _present_values(x, missing_values: list[str]) -> tf.SparseTensor:
+    """The column as a [batch, 1] SparseTensor without its missing cells."""
+    if not isinstance(x, tf.SparseTensor):
+        x = tf.sparse.from_dense(x) if x.dtype == tf.string else _dense_to_sparse(x)
+    if x.dtype == tf.string:
+        stripped = tf.strings.strip(x.values)
+        keep = tf.strings.length(stripped) > 0
+        for token in missing_values:
+            keep &= tf.not_equal(stripped, token)
+        x = tf.sparse.retain(tf.SparseTensor(x.indices, stripped, x.dense_shape), keep)
+    # One value per example; an all-missing batch still has one column.
+    return tf.SparseTensor(x.indices, x.values, tf.stack([x.dense_shape[0], 1]))
+
+
+def _dense_to_sparse(x: tf.Tensor) -> tf.SparseTensor:
+    # Keeps zeros, unlike tf.sparse.from_dense.
+    indices = tf.where(tf.ones_like(x, dtype=tf.bool))
+    return tf.SparseTensor(indices, tf.gather_nd(x, indices), tf.shape(x, out_type=tf.int64))
+
+
+def scale_numeric(x, size: int, missing_values: list[str]) -> tf.Tensor:
+    if size > 1 or (not isinstance(x, tf.SparseTensor) and x.dtype != tf.string):
+        # A complete column (or a vector): each dimension gets its own mean and variance.
+        return tft.scale_to_z_score(tf.cast(x, tf.float32), elementwise=True)
+    present = _present_values(x, missing_values)
+    values = present.values
+    if values.dtype == tf.string:
+        values = tf.strings.to_number(values, tf.float32)
+    scaled = tft.scale_to_z_score(tf.SparseTensor(present.indices, tf.cast(values, tf.float32),
+                                                  present.dense_shape))
+    return tf.sparse.to_dense(scaled, default_value=0.0)  # missing -> the mean
+
+
+def index_categorical(x, feature: Feature, missing_values: list[str]) -> tf.Tensor:
+    present = _present_values(x, missing_values)
+    values = present.values if present.dtype == tf.string else tf.strings.as_string(present.values)
+    indices = tft.compute_and_apply_vocabulary(
+        tf.SparseTensor(present.indices, values, present.dense_shape),
+        num_oov_buckets=feature.num_oov_buckets,
+        vocab_filename=features.vocabulary_name(feature.name))
+    # Index 0 means missing; known values and OOV buckets follow.
+    return tf.sparse.to_dense(indices, default_value=-1) + 1
+
+
+def bucketize_numeric(x, feature: SliceFeature, missing_values: list[str]) -> tf.Tensor:
+    present = _present_values(x, missing_values)
+    values = present.values
+    if values.dtype == tf.string:
+        values = tf.strings.to_number(values, tf.float32)
+    buckets = tft.bucketize(tf.SparseTensor(present.indices, tf.cast(values, tf.float32), present.dense_shape),
+                            feature.num_buckets)
+    return tf.sparse.to_dense(buckets, default_value=-1)
+
+
+def encode_label(x, label_type: str, positive: list[str]) -> tf.Tensor:
+    present = _present_values(x, [])
+    values = present.values
+    if label_type == "binary" and positive:
+        text = values if values.dtype == tf.string else tf.strings.as_string(values)
+        values = tf.reduce_any(tf.equal(text[:, None], tf.constant(positive)[None, :]), axis=1)
+    elif values.dtype == tf.string:
+        values = tf.strings.to_number(values, tf.float32)
+    return tf.sparse.to_dense(tf.SparseTensor(present.indices, tf.cast(values, tf.float32),
+                                              present.dense_shape))
+
+
+def preprocessing_fn(inputs: dict, custom_config: dict) -> dict[str, tf.Tensor]:
     """custom_config is PipelineConfig.transform_custom_config()."""
+    missing_values = custom_config["missing_values"]
     outputs = {}
     for raw in custom_config["features"]:
         feature = Feature.model_validate(raw)
-        # elementwise: each dimension gets its own mean and variance.
-        outputs[features.transformed_name(feature.name)] = tft.scale_to_z_score(
-            tf.cast(inputs[feature.name], tf.float32), elementwise=True)
+        column = inputs[feature.name]
+        if feature.type == "numeric":
+            outputs[features.transformed_name(feature.name)] = scale_numeric(column, feature.size, missing_values)
+        else:
+            outputs[features.transformed_name(feature.name)] = index_categorical(column, feature, missing_values)
     for label in custom_config["labels"]:
-        outputs[label] = tf.cast(inputs[label], tf.float32)
+        outputs[features.transformed_name(label["column"])] = encode_label(
+            inputs[label["column"]], label["type"], label["positive"])
     for raw in custom_config.get("bucketized", []):
         feature = SliceFeature.model_validate(raw)
-        outputs[feature.slice_column] = tft.bucketize(
-            tf.cast(inputs[feature.name], tf.float32), feature.num_buckets)
+        outputs[feature.slice_column] = bucketize_numeric(inputs[feature.name], feature, missing_values)
     return outputs

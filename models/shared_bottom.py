@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import tf_keras
 
+from models.features import ModelInput
 from pipeline.config import PipelineConfig
 
 
@@ -19,11 +20,24 @@ def _dense_stack(x, units_list, activation, dropout, initializer, prefix):
     return x
 
 
-def build_shared_bottom(config: PipelineConfig, input_sizes: dict[str, int]) -> tf_keras.Model:
-    """Inputs named by ``input_sizes`` (name -> width), one output per task."""
+def _encode(name: str, spec: ModelInput, x):
+    """A categorical index as an embedding (or one-hot); numeric inputs as they are."""
+    if not spec.categorical:
+        return x
+    if spec.embedding_dim is None:
+        return tf_keras.layers.CategoryEncoding(spec.num_indices, output_mode="one_hot",
+                                                name=f"{name}_one_hot")(x)
+    embedded = tf_keras.layers.Embedding(spec.num_indices, spec.embedding_dim, name=f"{name}_embedding")(x)
+    return tf_keras.layers.Flatten(name=f"{name}_flat")(embedded)
+
+
+def build_shared_bottom(config: PipelineConfig, model_inputs: dict[str, ModelInput]) -> tf_keras.Model:
+    """Inputs named by ``model_inputs``, one output per task."""
     model_config = config.model
-    inputs = {name: tf_keras.Input(shape=(size,), name=name) for name, size in sorted(input_sizes.items())}
-    x = list(inputs.values())
+    inputs = {name: tf_keras.Input(shape=(spec.size,), name=name,
+                                   dtype="int64" if spec.categorical else "float32")
+              for name, spec in sorted(model_inputs.items())}
+    x = [_encode(name, model_inputs[name], tensor) for name, tensor in inputs.items()]
     x = x[0] if len(x) == 1 else tf_keras.layers.Concatenate(name="inputs")(x)
 
     x = _dense_stack(x, model_config.bottom_units[:-1], model_config.bottom_activation,

@@ -1,13 +1,13 @@
 """The Trainer's run_fn: train the configured model, export it with its serving signatures.
 
 Exported signatures:
-- ``serving_default``: serialized tf.Examples without labels (input ``examples``)
-  -> one output per task, keyed by task name. The Transform graph is inside, so
-  raw examples go in. TFMA evaluates this signature too: it ignores the labels
-  it finds in the examples and reads them by ``label_keys``.
-- ``transform_features``: serialized tf.Examples with labels and numeric slice
-  features -> the transformed features, for inspecting what the model sees;
-  the Evaluator slices on its ``<name>_bucket`` outputs.
+- ``serving_default``: serialized raw tf.Examples (input ``examples``), parsed
+  with the Transform's raw feature spec of the model inputs -> one output per
+  task, keyed by task name. The Transform graph is inside, so raw examples go in.
+- ``transform_features``: serialized raw tf.Examples with labels (and numeric
+  slice features) -> the transformed features, labels and slice buckets. TFMA
+  runs it first: it reads the labels from its output, so a string label
+  (``">50K"``) is scored as 0/1, and slices on its ``<name>_bucket`` outputs.
 """
 
 from __future__ import annotations
@@ -29,11 +29,12 @@ def _dataset(file_pattern, data_accessor: DataAccessor, tf_transform_output: tft
     dataset = data_accessor.tf_dataset_factory(
         file_pattern, tfxio.TensorFlowDatasetOptions(batch_size=batch_size),
         tf_transform_output.transformed_metadata.schema)
-    input_names = list(features.input_sizes(config))
+    input_names = [features.transformed_name(f.name) for f in config.features]
+    label_names = features.transformed_labels(config)
 
     def split(batch):
         inputs = {name: batch[name] for name in input_names}
-        labels = {task.name: batch[task.label] for task in config.tasks}
+        labels = {task: batch[label] for task, label in label_names.items()}
         return inputs, labels
 
     return dataset.map(split).prefetch(tf.data.AUTOTUNE)
@@ -42,10 +43,12 @@ def _dataset(file_pattern, data_accessor: DataAccessor, tf_transform_output: tft
 def _signatures(model: tf_keras.Model, tf_transform_output: tft.TFTransformOutput,
                 config: PipelineConfig) -> dict:
     model.tft_layer = tf_transform_output.transform_features_layer()
-    input_names = list(features.input_sizes(config))
-    serving_spec = features.raw_feature_spec(config, with_labels=False)
-    full_spec = {**features.raw_feature_spec(config, with_labels=True),
-                 **features.bucketized_feature_spec(config)}
+    input_names = [features.transformed_name(f.name) for f in config.features]
+    raw_spec = tf_transform_output.raw_feature_spec()
+    # Only the declared inputs: other columns of the table are not needed to serve.
+    serving_spec = {f.name: raw_spec[f.name] for f in config.features}
+    full_spec = {**serving_spec, **{t.label: raw_spec[t.label] for t in config.tasks},
+                 **{f.name: raw_spec[f.name] for f in config.evaluation.numeric_slice_features}}
 
     @tf.function(input_signature=[tf.TensorSpec(shape=[None], dtype=tf.string, name="examples")])
     def serve_examples(examples):
@@ -62,13 +65,14 @@ def _signatures(model: tf_keras.Model, tf_transform_output: tft.TFTransformOutpu
 
 def run_fn(fn_args: FnArgs) -> None:
     config = PipelineConfig.from_custom_config(fn_args.custom_config)
-    tf_keras.utils.set_random_seed(config.data.seed)
+    tf_keras.utils.set_random_seed(config.training.seed)
     tf_transform_output = tft.TFTransformOutput(fn_args.transform_output)
     batch_size = config.training.batch_size
     train = _dataset(fn_args.train_files, fn_args.data_accessor, tf_transform_output, config, batch_size)
     evaluation = _dataset(fn_args.eval_files, fn_args.data_accessor, tf_transform_output, config, batch_size)
 
-    model = compile_model(build_model(config, features.input_sizes(config)), config)
+    model_inputs = features.model_inputs(config, tf_transform_output.vocabulary_size_by_name)
+    model = compile_model(build_model(config, model_inputs), config)
     model.fit(
         train,
         steps_per_epoch=fn_args.train_steps,

@@ -48,4 +48,10 @@ def config_from_args(args: argparse.Namespace) -> PipelineConfig:
             raw["beam_args"] = shlex.split(args.beam_args)
         except ValueError as exc:  # e.g. an unclosed quote
             raise ConfigError(f"--beam-args cannot be split into arguments: {exc}") from None
-    return build_config(raw)
+    if not args.config:
+        return build_config(raw)
+    try:
+        # Data paths in the file are relative to the file.
+        return build_config(raw, base_dir=str(args.config.resolve().parent))
+    except ConfigError as exc:
+        raise ConfigError(f"{args.config}: {exc}") from None

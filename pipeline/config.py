@@ -11,10 +11,12 @@ Pure Python (pydantic only): importable and testable without TFX.
 from __future__ import annotations
 
 import math
-from typing import Any, Literal, Optional
+import os
+from typing import Annotated, Any, Literal, Optional, Union
 
 import pydantic
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (BaseModel, ConfigDict, Field, ValidationInfo, field_validator,
+                      model_validator)
 
 from pipeline.deploy_args import check_beam_args
 
@@ -73,9 +75,21 @@ class Task(_Strict):
     name: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
     type: str = "regression"
     label: Optional[str] = None  # label column; defaults to the task name
+    # Binary tasks: the label value(s) meaning 1 when the column is not 0/1 (e.g. ">50K").
+    positive: list[str] = Field(default_factory=list)
     loss_weight: float = Field(default=1.0, gt=0)
     output_activation: Optional[Literal["linear", "sigmoid"]] = None
     gate: Gate = Field(default_factory=Gate)
+
+    @field_validator("positive", mode="before")
+    @classmethod
+    def _one_or_many(cls, v):
+        return [v] if isinstance(v, (str, int, float)) else v
+
+    @field_validator("positive", mode="after")
+    @classmethod
+    def _as_text(cls, v):
+        return [str(p).strip() for p in v]
 
     @field_validator("type")
     @classmethod
@@ -88,6 +102,8 @@ class Task(_Strict):
     def _defaults_by_type(self):
         if self.label is None:
             self.label = self.name
+        if self.positive and self.type != "binary":
+            raise ValueError(f"task {self.name!r}: positive is for binary tasks, not {self.type}")
         if self.output_activation is None:
             self.output_activation = "sigmoid" if self.type == "binary" else "linear"
         elif self.type == "binary" and self.output_activation != "sigmoid":
@@ -116,11 +132,101 @@ class Task(_Strict):
 
 
 class Feature(_Strict):
-    """A model input. Numeric features are z-scored element by element."""
+    """A model input.
+
+    ``numeric``: z-scored (element by element for a vector feature); a missing
+    value becomes the mean (0 after scaling). ``categorical``: a vocabulary
+    computed by Transform, with ``num_oov_buckets`` for values it never saw and
+    one index for a missing value, fed to the model as an embedding of
+    ``embedding_dim`` or, without one, one-hot.
+    """
 
     name: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
-    type: Literal["numeric"] = "numeric"
-    size: int = Field(default=1, ge=1)  # values per example (a vector feature)
+    type: Literal["numeric", "categorical"] = "numeric"
+    size: int = Field(default=1, ge=1)  # values per example (a numeric vector feature)
+    num_oov_buckets: int = Field(default=1, ge=1)
+    embedding_dim: Optional[int] = Field(default=None, ge=1)
+
+    @model_validator(mode="after")
+    def _options_match_type(self):
+        if self.type == "categorical" and self.size != 1:
+            raise ValueError(f"feature {self.name!r}: a categorical feature holds one value (size 1)")
+        if self.type == "numeric" and self.embedding_dim is not None:
+            raise ValueError(f"feature {self.name!r}: embedding_dim is for categorical features")
+        return self
+
+
+def _resolve_path(value: Optional[str], info: ValidationInfo) -> Optional[str]:
+    """Relative paths are read from the folder of the config file that names them."""
+    base_dir = (info.context or {}).get("base_dir")
+    if value is None or base_dir is None or os.path.isabs(value):
+        return value
+    return os.path.normpath(os.path.join(base_dir, value))
+
+
+class HashSplit(_Strict):
+    """Splits one input into train and eval by hash, in the ratio train_buckets:eval_buckets."""
+
+    train_buckets: int = Field(default=4, ge=1)
+    eval_buckets: int = Field(default=1, ge=1)
+
+
+class FileSplit(_Strict):
+    """Splits that already exist: a file or glob for each."""
+
+    train: str
+    eval: str
+
+    resolve_paths = field_validator("train", "eval")(_resolve_path)
+
+
+class _FileData(_Strict):
+    """Data in files: ``path`` (a file or glob) split by hash, or existing splits."""
+
+    path: Optional[str] = None
+    split: Union[FileSplit, HashSplit] = Field(default_factory=HashSplit)
+    features: list[Feature] = Field(min_length=1)
+    # A curated schema (schema.pbtxt) to validate against instead of inferring one.
+    schema_file: Optional[str] = None
+
+    resolve_paths = field_validator("path", "schema_file")(_resolve_path)
+
+    @model_validator(mode="after")
+    def _one_input(self):
+        if isinstance(self.split, FileSplit) and self.path is not None:
+            raise ValueError("give either path (split by hash) or split.train/split.eval "
+                             "(existing splits), not both")
+        if isinstance(self.split, HashSplit) and self.path is None:
+            raise ValueError("path is required: the file or glob to read")
+        names = [f.name for f in self.features]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"features listed twice: {', '.join(dupes)}")
+        return self
+
+    def split_patterns(self) -> dict[str, str]:
+        """Split name -> file or glob; a hash split reads everything as one input."""
+        if isinstance(self.split, FileSplit):
+            return {"train": self.split.train, "eval": self.split.eval}
+        return {"all": self.path}
+
+
+class CsvData(_FileData):
+    """CSV files with a header row (CsvExampleGen).
+
+    An empty cell is a missing value; ``missing_values`` declares other
+    tokens that mean the same (for example ``?``).
+    """
+
+    source: Literal["csv"] = "csv"
+    missing_values: list[str] = Field(default_factory=list)
+
+
+class TfrecordData(_FileData):
+    """TFRecord files of tf.Example, optionally gzipped (ImportExampleGen)."""
+
+    source: Literal["tfrecord"] = "tfrecord"
+    missing_values: list[str] = Field(default_factory=list)
 
 
 class SyntheticData(_Strict):
@@ -142,6 +248,11 @@ class SyntheticData(_Strict):
     num_shards: Optional[int] = Field(default=None, ge=1)
     train_buckets: int = Field(default=4, ge=1)  # train:eval hash-bucket ratio
     eval_buckets: int = Field(default=1, ge=1)
+    # Labels written as 0/1: 1 where the label is above its expected value.
+    binary_labels: list[Literal["y1", "y2"]] = Field(default_factory=list)
+    schema_file: Optional[str] = None
+
+    resolve_paths = field_validator("schema_file")(_resolve_path)
 
     @field_validator("correlation")
     @classmethod
@@ -166,6 +277,10 @@ class SyntheticData(_Strict):
     @property
     def features(self) -> list[Feature]:
         return [Feature(name="x", size=self.example_dim)]
+
+    @property
+    def missing_values(self) -> list[str]:
+        return []
 
 
 def default_num_shards(num_examples: int) -> int:
@@ -198,7 +313,7 @@ class ModelConfig(_Strict):
 
 
 class SliceFeature(_Strict):
-    """A column evaluation slices by; never a model input.
+    """A column evaluation slices by (a model input or not; never a label).
 
     Categorical columns are sliced by value. Numeric columns are cut by
     Transform into ``num_buckets`` quantile buckets, sliced as ``<name>_bucket``
@@ -221,12 +336,12 @@ class EvaluationConfig(_Strict):
     ``slices`` lists feature crosses by slice feature name: ``[segment]`` is one
     slice per segment, ``[segment, x_norm]`` one per segment and x_norm bucket.
     The overall slice is always evaluated; gates apply to it only. The defaults
-    name the synthetic data's slice features; with other data, name your own.
+    name the synthetic data's slice features when the data is synthetic; with
+    other data there are none until you name your own columns.
     """
 
-    slice_features: list[SliceFeature] = Field(default_factory=lambda: [
-        SliceFeature(name="segment"), SliceFeature(name="x_norm", type="numeric")])
-    slices: list[list[str]] = Field(default_factory=lambda: [["segment"], ["x_norm"], ["segment", "x_norm"]])
+    slice_features: list[SliceFeature] = Field(default_factory=list)
+    slices: list[list[str]] = Field(default_factory=list)
     # Prediction range of the predicted-against-actual plot of regression tasks.
     regression_plot_range: tuple[float, float] = (-10.0, 10.0)
 
@@ -254,7 +369,14 @@ class EvaluationConfig(_Strict):
         return [f for f in self.slice_features if f.type == "numeric"]
 
 
+SYNTHETIC_EVALUATION = {
+    "slice_features": [{"name": "segment"}, {"name": "x_norm", "type": "numeric"}],
+    "slices": [["segment"], ["x_norm"], ["segment", "x_norm"]],
+}
+
+
 class TrainingConfig(_Strict):
+    seed: int = Field(default=7, ge=0)  # weight initialisation and shuffling
     train_steps: int = Field(default=2000, ge=1)
     eval_steps: int = Field(default=20, ge=1)
     batch_size: int = Field(default=128, ge=1)
@@ -267,12 +389,25 @@ class PipelineConfig(_Strict):
     pipeline_name: str = Field(default="mtl-shared-bottom", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
     tasks: list[Task] = Field(default_factory=lambda: [Task(name="y1"), Task(name="y2")],
                               min_length=1)
-    data: SyntheticData = Field(default_factory=SyntheticData)
+    data: Annotated[Union[SyntheticData, CsvData, TfrecordData], Field(discriminator="source")] = Field(
+        default_factory=SyntheticData)
     model: ModelConfig = Field(default_factory=ModelConfig)
     training: TrainingConfig = Field(default_factory=TrainingConfig)
     evaluation: EvaluationConfig = Field(default_factory=EvaluationConfig)
     # Passed to every Beam-based component, e.g. ["--direct_num_workers=2"].
     beam_args: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _synthetic_by_default(cls, raw):
+        # A data section without a source tunes the synthetic generator.
+        if isinstance(raw, dict) and isinstance(raw.get("data"), dict) and "source" not in raw["data"]:
+            raw = {**raw, "data": {**raw["data"], "source": "synthetic"}}
+        # The synthetic data's slice features, unless evaluation is configured.
+        if isinstance(raw, dict) and "evaluation" not in raw and (
+                not isinstance(raw.get("data"), dict) or raw["data"].get("source") == "synthetic"):
+            raw = {**raw, "evaluation": SYNTHETIC_EVALUATION}
+        return raw
 
     @field_validator("beam_args")
     @classmethod
@@ -284,21 +419,33 @@ class PipelineConfig(_Strict):
         names = [t.name for t in self.tasks]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
-            raise ValueError(f"duplicate task names: {', '.join(dupes)}")
+            raise ValueError(f"duplicate task names: {', '.join(dupes)}; give each task its own name")
         feature_names = {f.name for f in self.features}
         for task in self.tasks:
             if task.label in feature_names:
-                raise ValueError(f"task {task.name!r}: label column {task.label!r} is also a model input")
+                raise ValueError(f"task {task.name!r}: label column {task.label!r} is also listed as a "
+                                 f"model input; remove it from data.features (a label must not be an input)")
+        labels = {t.label for t in self.tasks}
         for feature in self.evaluation.slice_features:
-            if feature.name in feature_names or feature.name in {t.label for t in self.tasks}:
-                raise ValueError(f"slice feature {feature.name!r} is a model input or a label; "
-                                 "slice by columns the model does not read")
+            if feature.name in labels:
+                raise ValueError(f"slice feature {feature.name!r} is a label column; slice by an input "
+                                 "or by a column the model does not read")
         if self.data.source == "synthetic":
             known = set(self.data.task_names)
             unknown = [t.label for t in self.tasks if t.label not in known]
             if unknown:
                 raise ValueError(f"synthetic data has labels {sorted(known)}; "
                                  f"no label named {', '.join(map(repr, unknown))}")
+            # A binary task's synthetic label is written as 0/1 unless listed otherwise.
+            if not self.data.binary_labels:
+                self.data.binary_labels = sorted(t.label for t in self.tasks if t.type == "binary")
+            for task in self.tasks:
+                emitted_binary = task.label in self.data.binary_labels
+                if emitted_binary != (task.type == "binary"):
+                    raise ValueError(
+                        f"task {task.name!r}: synthetic label {task.label!r} is "
+                        f"{'0/1' if emitted_binary else 'continuous'}, so the task type must be "
+                        f"{'binary' if emitted_binary else 'regression'} (or change data.binary_labels)")
         return self
 
     @property
@@ -314,9 +461,11 @@ class PipelineConfig(_Strict):
         return {"pipeline_config": self.model_dump(mode="json")}
 
     def transform_custom_config(self) -> dict[str, Any]:
-        """The part of the config preprocessing reads: inputs and label columns."""
+        """The part of the config preprocessing reads: inputs, missing tokens and labels."""
         return {"features": [f.model_dump(mode="json") for f in self.features],
-                "labels": [t.label for t in self.tasks],
+                "missing_values": list(self.data.missing_values),
+                "labels": [{"column": t.label, "type": t.type, "positive": t.positive}
+                           for t in self.tasks],
                 "bucketized": [f.model_dump(mode="json") for f in self.evaluation.numeric_slice_features]}
 
     @classmethod
@@ -336,10 +485,13 @@ def _describe(error: dict[str, Any]) -> str:
     return f"{where}: {message}" if where else message
 
 
-def build_config(raw: Optional[dict[str, Any]] = None) -> PipelineConfig:
-    """Validates a plain dict; raises ConfigError with one line per problem."""
+def build_config(raw: Optional[dict[str, Any]] = None, base_dir: Optional[str] = None) -> PipelineConfig:
+    """Validates a plain dict; raises ConfigError with one line per problem.
+
+    Relative data paths are resolved against ``base_dir`` (the config file's folder).
+    """
     try:
-        return PipelineConfig.model_validate(raw or {})
+        return PipelineConfig.model_validate(raw or {}, context={"base_dir": base_dir})
     except pydantic.ValidationError as exc:
         lines = [_describe(e) for e in exc.errors()]
         raise ConfigError("invalid configuration: " + "; ".join(lines)) from None

@@ -1,6 +1,7 @@
 """create_pipeline(...): the TFX pipeline, the same for every orchestrator.
 
-SyntheticExampleGen -> StatisticsGen -> SchemaGen -> ExampleValidator
+ExampleGen (synthetic, CSV or TFRecord) -> StatisticsGen
+  -> SchemaGen (or ImportSchemaGen) -> ExampleValidator -> AnomaliesGate
   -> Transform -> Trainer -> (latest blessed model) Evaluator -> Pusher
 
 Module code is named by dotted paths into the installed package, so it runs
@@ -10,14 +11,16 @@ unchanged in Beam workers and in a Kubeflow container image.
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 from typing import Optional
 
 from tfx import v1 as tfx
 
+from components.anomalies_gate import AnomaliesGate
 from components.synthetic_example_gen.component import SyntheticExampleGen
 from pipeline.baseline import LatestBlessedOtherModelStrategy
-from pipeline.config import PipelineConfig
+from pipeline.config import CsvData, FileSplit, PipelineConfig, SyntheticData
 from pipeline.evaluation import build_eval_config
 
 PREPROCESSING_FN = "models.preprocessing.preprocessing_fn"
@@ -25,7 +28,7 @@ RUN_FN = "models.trainer.run_fn"
 
 # TFX caches by inputs and parameters; dotted-path code is neither, so its hash
 # is added to the modules' custom_config: editing the model code reruns them.
-_MODULE_CODE = ("models", "pipeline/config.py")
+_MODULE_CODE = ("models", "pipeline/config.py", "components/anomalies_gate.py")
 
 
 def code_fingerprint() -> str:
@@ -38,6 +41,31 @@ def code_fingerprint() -> str:
     return digest.hexdigest()[:16]
 
 
+def _file_input(data: CsvData) -> tuple[str, tfx.proto.Input, Optional[tfx.proto.Output]]:
+    """ExampleGen's input_base, its split patterns (relative to it) and output splits."""
+    patterns = data.split_patterns()
+    input_base = os.path.commonpath([os.path.dirname(p) for p in patterns.values()])
+    input_config = tfx.proto.Input(splits=[
+        tfx.proto.Input.Split(name=name, pattern=os.path.relpath(pattern, input_base))
+        for name, pattern in patterns.items()])
+    if isinstance(data.split, FileSplit):
+        return input_base, input_config, None  # the input splits are the output splits
+    output_config = tfx.proto.Output(split_config=tfx.proto.SplitConfig(splits=[
+        tfx.proto.SplitConfig.Split(name="train", hash_buckets=data.split.train_buckets),
+        tfx.proto.SplitConfig.Split(name="eval", hash_buckets=data.split.eval_buckets)]))
+    return input_base, input_config, output_config
+
+
+def _example_gen(data):
+    if isinstance(data, SyntheticData):
+        return SyntheticExampleGen(data_config=data.model_dump(mode="json"))
+    input_base, input_config, output_config = _file_input(data)
+    example_gen_class = (tfx.components.CsvExampleGen if data.source == "csv"
+                         else tfx.components.ImportExampleGen)
+    return example_gen_class(input_base=input_base, input_config=input_config,
+                             output_config=output_config)
+
+
 def create_pipeline(config: PipelineConfig, pipeline_root: str, serving_dir: str,
                     metadata_connection_config=None,
                     beam_pipeline_args: Optional[list[str]] = None,
@@ -45,12 +73,17 @@ def create_pipeline(config: PipelineConfig, pipeline_root: str, serving_dir: str
     """The pipeline; ``for_kubeflow`` picks the baseline resolver KubeflowV2DagRunner compiles."""
     code_version = {"code_version": code_fingerprint()}
 
-    example_gen = SyntheticExampleGen(data_config=config.data.model_dump(mode="json"))
+    example_gen = _example_gen(config.data)
     statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"])
-    schema_gen = tfx.components.SchemaGen(statistics=statistics_gen.outputs["statistics"],
-                                          infer_feature_shape=True)
+    if config.data.schema_file:
+        # A curated schema: the data is validated against it, not against itself.
+        schema_gen = tfx.components.ImportSchemaGen(schema_file=config.data.schema_file)
+    else:
+        schema_gen = tfx.components.SchemaGen(statistics=statistics_gen.outputs["statistics"],
+                                              infer_feature_shape=True)
     example_validator = tfx.components.ExampleValidator(
         statistics=statistics_gen.outputs["statistics"], schema=schema_gen.outputs["schema"])
+    anomalies_gate = AnomaliesGate(anomalies=example_validator.outputs["anomalies"])
     transform = tfx.components.Transform(
         examples=example_gen.outputs["examples"],
         schema=schema_gen.outputs["schema"],
@@ -58,6 +91,7 @@ def create_pipeline(config: PipelineConfig, pipeline_root: str, serving_dir: str
         # Only what preprocessing reads, so a training change does not rerun it.
         custom_config={**config.transform_custom_config(), **code_version},
     )
+    transform.add_upstream_node(anomalies_gate)
     trainer = tfx.components.Trainer(
         run_fn=RUN_FN,
         examples=transform.outputs["transformed_examples"],
@@ -83,7 +117,7 @@ def create_pipeline(config: PipelineConfig, pipeline_root: str, serving_dir: str
     return tfx.dsl.Pipeline(
         pipeline_name=config.pipeline_name,
         pipeline_root=pipeline_root,
-        components=[example_gen, statistics_gen, schema_gen, example_validator, transform,
+        components=[example_gen, statistics_gen, schema_gen, example_validator, anomalies_gate, transform,
                     trainer, baseline, evaluator, pusher],
         enable_cache=enable_cache,
         metadata_connection_config=metadata_connection_config,

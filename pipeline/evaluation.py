@@ -18,6 +18,7 @@ import json
 
 import tensorflow_model_analysis as tfma
 
+from models.features import transformed_labels
 from pipeline.config import EvaluationConfig, PipelineConfig, Task
 
 R2_MODULE = "models.metrics"  # the project's scale-free R² metric (a tf_keras metric)
@@ -90,10 +91,10 @@ def build_eval_config(config: PipelineConfig) -> tfma.EvalConfig:
     return tfma.EvalConfig(
         model_specs=[tfma.ModelSpec(
             signature_name="serving_default",
-            label_keys={task.name: task.label for task in config.tasks},
-            # Adds the bucket columns of numeric slice features for slicing.
-            preprocessing_function_names=(["transform_features"]
-                                          if config.evaluation.numeric_slice_features else []),
+            # TFMA runs the Transform first: labels come from its output (0/1
+            # for a string binary label), and so do numeric slice buckets.
+            preprocessing_function_names=["transform_features"],
+            label_keys=transformed_labels(config),
         )],
         metrics_specs=[tfma.MetricsSpec(output_names=[task.name],
                                         metrics=task_metrics(task, config.evaluation))

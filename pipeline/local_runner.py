@@ -29,6 +29,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from pipeline.cli_flags import PROJECT_ROOT, add_config_flags, config_from_args  # noqa: E402
 from pipeline.config import ConfigError, PipelineConfig  # noqa: E402
+from pipeline.data_checks import check_data  # noqa: E402
 from pipeline.deploy_args import with_project_package  # noqa: E402
 
 
@@ -165,6 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
         config = config_from_args(args)
+        check_data(config)
         check_output_dir(args.output_dir)
         lock = lock_output_dir(args.output_dir)  # noqa: F841  (held until exit)
     except ConfigError as exc:

@@ -39,7 +39,7 @@ class RunSummary:
                 shown = [("R²", "r2"), ("MSE", "mean_squared_error"), ("MAE", "mean_absolute_error"),
                          ("RMSE", "root_mean_squared_error")]
             else:
-                shown = [("AUC", "auc"), ("log loss", "binary_cross_entropy"), ("calibration", "calibration")]
+                shown = [("AUC", "auc"), ("log loss", "binary_crossentropy"), ("calibration", "calibration")]
             parts = [f"{label} {m[key]:.4f}" for label, key in shown if key in m]
             if t.label_variance is not None:
                 parts.append(f"label variance {t.label_variance:.4g}")

@@ -79,9 +79,18 @@ def test_yaml_file(tmp_path):
 @pytest.mark.parametrize("evaluation, message", [
     ({"slices": [["nope"]]}, "slice ['nope'] must name distinct slice features"),
     ({"slices": [[]]}, "slice [] must name distinct slice features"),
-    ({"slice_features": [{"name": "x"}], "slices": []}, "slice feature 'x' is a model input or a label"),
+    ({"slice_features": [{"name": "y1"}], "slices": []}, "slice feature 'y1' is a label column"),
     ({"regression_plot_range": [1, 0]}, "regression_plot_range must be [low, high] with low < high"),
 ])
 def test_bad_slice_configuration_is_one_clear_error(evaluation, message):
     with pytest.raises(ConfigError, match=re.escape(message)):
         build_config({"evaluation": evaluation})
+
+
+def test_synthetic_data_slices_by_default_other_data_only_when_configured():
+    assert build_config().evaluation.slices == [["segment"], ["x_norm"], ["segment", "x_norm"]]
+    configured = build_config({"evaluation": {"slice_features": [{"name": "segment"}], "slices": [["segment"]]}})
+    assert configured.evaluation.slices == [["segment"]]
+    csv = build_config({"data": {"source": "csv", "path": "t.csv", "features": [{"name": "a"}]},
+                        "tasks": [{"name": "y"}]})
+    assert csv.evaluation.slices == [] and csv.evaluation.slice_features == []

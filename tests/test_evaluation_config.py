@@ -21,7 +21,9 @@ def _overall_threshold(metric):
 def test_one_metrics_spec_per_task_with_labels_by_output():
     config = build_config({"tasks": [{"name": "y1"}, {"name": "y2", "type": "binary"}]})
     eval_config = build_eval_config(config)
-    assert dict(eval_config.model_specs[0].label_keys) == {"y1": "y1", "y2": "y2"}
+    # Labels are read from the Transform's output, so string binary labels are 0/1.
+    assert list(eval_config.model_specs[0].preprocessing_function_names) == ["transform_features"]
+    assert dict(eval_config.model_specs[0].label_keys) == {"y1": "y1_xf", "y2": "y2_xf"}
     assert [list(s.output_names) for s in eval_config.metrics_specs] == [["y1"], ["y2"]]
     regression, binary = (_by_name(s) for s in eval_config.metrics_specs)
     assert {"MeanSquaredError", "MeanAbsoluteError", "RootMeanSquaredError", "R2", "ExampleCount"} <= set(regression)
@@ -52,7 +54,3 @@ def test_configured_slices_with_numeric_features_by_their_transform_bucket():
     assert list(eval_config.model_specs[0].preprocessing_function_names) == ["transform_features"]
     assert config.transform_custom_config()["bucketized"] == [{"name": "age", "type": "numeric", "num_buckets": 5}]
 
-
-def test_categorical_slices_only_need_no_transform_signature():
-    config = build_config({"evaluation": {"slice_features": [{"name": "region"}], "slices": [["region"]]}})
-    assert list(build_eval_config(config).model_specs[0].preprocessing_function_names) == []

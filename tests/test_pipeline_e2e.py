@@ -12,8 +12,8 @@ from pipeline.config import build_config
 from pipeline.serving_check import check_serving
 
 pytestmark = pytest.mark.e2e
-COMPONENTS = {"SyntheticExampleGen", "StatisticsGen", "SchemaGen", "ExampleValidator", "Transform",
-              "Trainer", "baseline_model_resolver", "Evaluator", "Pusher"}
+COMPONENTS = {"SyntheticExampleGen", "StatisticsGen", "SchemaGen", "ExampleValidator", "AnomaliesGate",
+              "Transform", "Trainer", "baseline_model_resolver", "Evaluator", "Pusher"}
 
 
 def _tree_digest(path):

@@ -44,10 +44,13 @@ def to_example_bytes(example_id: int, inputs, y1: float, y2: float,
 
 
 def _shard_records(shard: synthetic_data.Shard, weights: synthetic_data.TaskWeights,
-                   seed: int, example_dim: int) -> Iterator[Tuple[int, bytes]]:
+                   seed: int, example_dim: int, binary_labels: List[str]) -> Iterator[Tuple[int, bytes]]:
     data = synthetic_data.generate_shard(shard, weights, seed, example_dim)
+    expected = dict(zip(("y1", "y2"), synthetic_data.expected_labels(weights)))
+    labels = {name: synthetic_data.binarize(getattr(data, name), expected[name])
+              if name in binary_labels else getattr(data, name) for name in ("y1", "y2")}
     for i in range(len(data.ids)):
-        yield int(data.ids[i]), to_example_bytes(data.ids[i], data.inputs[i], data.y1[i], data.y2[i],
+        yield int(data.ids[i]), to_example_bytes(data.ids[i], data.inputs[i], labels["y1"][i], labels["y2"][i],
                                                  data.segment[i], data.x_norm[i])
 
 
@@ -61,7 +64,8 @@ def GenerateKeyedRecords(pipeline: beam.Pipeline, data: Dict[str, Any]) -> beam.
             | "Shards" >> beam.Create(shards)
             # Lets a distributed runner spread the shards over its workers.
             | "Spread" >> beam.Reshuffle()
-            | "Generate" >> beam.FlatMap(_shard_records, weights, data["seed"], data["example_dim"]))
+            | "Generate" >> beam.FlatMap(_shard_records, weights, data["seed"], data["example_dim"],
+                                         data.get("binary_labels", [])))
 
 
 def _split_index(keyed_record: Tuple[int, bytes], num_partitions: int, buckets: List[int],
