@@ -32,7 +32,7 @@ if __name__ == "__main__":
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
 
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 REPORTS_DIR = "reports"
 TEMPLATES = Path(__file__).resolve().parent / "templates"

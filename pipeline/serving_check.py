@@ -18,7 +18,7 @@ from pathlib import Path
 if __name__ == "__main__":
     sys.path[0] = str(Path(__file__).resolve().parent.parent)  # see local_runner.py
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 warnings.filterwarnings("ignore", category=FutureWarning)  # google-cloud deprecation notices
 
 import numpy as np  # noqa: E402
@@ -40,6 +40,18 @@ def auc_score(y: np.ndarray, predicted: np.ndarray) -> float:
     return float(greater + 0.5 * ties)
 
 
+def label_value(feature, task) -> float:
+    """A raw label as the model learns it: float, or 0/1 by the task's positive values."""
+    kind = feature.WhichOneof("kind")
+    values = getattr(feature, kind).value if kind else []
+    if not values:
+        return float("nan")  # a missing label
+    value = values[0].decode() if isinstance(values[0], bytes) else values[0]
+    if task.type == "binary" and task.positive:
+        return float(str(value).strip() in task.positive)
+    return float(value)
+
+
 def check_serving(output_dir: Path, config: PipelineConfig) -> dict[str, float]:
     """task -> score of the newest pushed model on the eval split, labels withheld."""
     import tensorflow as tf
@@ -59,20 +71,21 @@ def check_serving(output_dir: Path, config: PipelineConfig) -> dict[str, float]:
     examples = [tf.train.Example.FromString(r.numpy())
                 for r in tf.data.TFRecordDataset(files, compression_type="GZIP")]
 
-    labels = {}
-    for task in config.tasks:
-        labels[task.name] = np.array([e.features.feature[task.label].float_list.value[0] for e in examples])
+    labels = {task.name: np.array([label_value(e.features.feature[task.label], task) for e in examples])
+              for task in config.tasks}
     for example in examples:  # a serving request carries no labels
         for task in config.tasks:
-            del example.features.feature[task.label]
+            if task.label in example.features.feature:
+                del example.features.feature[task.label]
     model = tf.saved_model.load(str(output_dir / "serving" / versions[-1]))
     outputs = model.signatures["serving_default"](
         examples=tf.constant([e.SerializeToString() for e in examples]))
     scores = {}
     for task in config.tasks:
         predicted = outputs[task.name].numpy().reshape(-1)
+        known = ~np.isnan(labels[task.name])
         score = r2_score if task.type == "regression" else auc_score
-        scores[task.name] = score(labels[task.name], predicted)
+        scores[task.name] = score(labels[task.name][known], predicted[known])
     return scores
 
 

@@ -3,7 +3,10 @@
 import numpy as np
 import pytest
 
-from pipeline.serving_check import auc_score, r2_score
+import tensorflow as tf
+
+from pipeline.config import build_config
+from pipeline.serving_check import auc_score, label_value, r2_score
 
 
 def test_r2():
@@ -18,3 +21,15 @@ def test_auc_counts_ordered_pairs_and_ties():
     assert auc_score(y, np.array([0.9, 0.8, 0.2, 0.1])) == 0.0
     assert auc_score(y, np.full(4, 0.5)) == 0.5
     assert np.isnan(auc_score(np.zeros(3), np.zeros(3)))
+
+
+def test_raw_labels_become_what_the_model_learns():
+    tasks = build_config({"data": {"source": "csv", "path": "t.csv", "features": [{"name": "a"}]},
+                          "tasks": [{"name": "spend"}, {"name": "churned", "type": "binary", "positive": "yes"},
+                                    {"name": "purchased", "type": "binary"}]}).tasks
+    spend, churned, purchased = tasks
+    assert label_value(tf.train.Feature(float_list=tf.train.FloatList(value=[2.5])), spend) == 2.5
+    assert label_value(tf.train.Feature(bytes_list=tf.train.BytesList(value=[b"yes"])), churned) == 1.0
+    assert label_value(tf.train.Feature(bytes_list=tf.train.BytesList(value=[b"no"])), churned) == 0.0
+    assert label_value(tf.train.Feature(int64_list=tf.train.Int64List(value=[1])), purchased) == 1.0
+    assert np.isnan(label_value(tf.train.Feature(), spend))
