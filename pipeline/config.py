@@ -32,6 +32,10 @@ EXAMPLE_ID_FEATURE = "example_id"
 BUCKET_SUFFIX = "_bucket"
 
 
+def duplicates(names: list[str]) -> list[str]:
+    return sorted({n for n in names if names.count(n) > 1})
+
+
 class ConfigError(ValueError):
     """A configuration value that cannot work; the message names field and fix."""
 
@@ -198,8 +202,7 @@ class _FileData(_Strict):
                              "(existing splits), not both")
         if isinstance(self.split, HashSplit) and self.path is None:
             raise ValueError("path is required: the file or glob to read")
-        names = [f.name for f in self.features]
-        dupes = sorted({n for n in names if names.count(n) > 1})
+        dupes = duplicates([f.name for f in self.features])
         if dupes:
             raise ValueError(f"features listed twice: {', '.join(dupes)}")
         return self
@@ -348,7 +351,7 @@ class EvaluationConfig(_Strict):
     @model_validator(mode="after")
     def _slices_name_slice_features(self):
         names = [f.name for f in self.slice_features]
-        dupes = sorted({n for n in names if names.count(n) > 1})
+        dupes = duplicates(names)
         if dupes:
             raise ValueError(f"duplicate slice features: {', '.join(dupes)}")
         for columns in self.slices:
@@ -416,8 +419,7 @@ class PipelineConfig(_Strict):
 
     @model_validator(mode="after")
     def _tasks_consistent(self):
-        names = [t.name for t in self.tasks]
-        dupes = sorted({n for n in names if names.count(n) > 1})
+        dupes = duplicates([t.name for t in self.tasks])
         if dupes:
             raise ValueError(f"duplicate task names: {', '.join(dupes)}; give each task its own name")
         feature_names = {f.name for f in self.features}
