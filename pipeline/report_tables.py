@@ -16,6 +16,9 @@ from typing import Optional
 from pipeline.eval_results import OVERALL, Gate, GateFailure, MetricRecord
 
 EXAMPLE_COUNT = "example_count"
+# A slice this small is too noisy to call the weakest (an AUC on 3 examples);
+# it still has its row in the table.
+MIN_WEAKEST_SLICE_EXAMPLES = 20
 KEY_METRICS = ("r2", "auc")  # higher is better; the first one a task has is its key metric
 METRIC_LABELS = {
     "r2": "R²", "auc": "AUC", "mean_squared_error": "MSE", "root_mean_squared_error": "RMSE",
@@ -126,7 +129,8 @@ def build_task_tables(records: list[MetricRecord], gates: list[Gate], failures: 
         metrics = sorted({m for row in ordered for m in row.values if m in METRIC_LABELS}, key=_metric_order)
         key_metric = next((m for m in KEY_METRICS if m in metrics), None)
         sliced = [row for row in ordered if row.slice != OVERALL and key_metric in row.values]
-        weakest = min(sliced, key=lambda row: row.values[key_metric], default=None)
+        large = [row for row in sliced if (row.count or 0) >= MIN_WEAKEST_SLICE_EXAMPLES]
+        weakest = min(large or sliced, key=lambda row: row.values[key_metric], default=None)
         tables.append(TaskTable(task, key_metric, metrics, ordered,
                                 _gate_rows(task, gates, failures, rows), weakest))
     return tables

@@ -43,3 +43,14 @@ def test_weakest_slice_failed_gate_and_baseline_change_per_task():
     assert len(rows) == 2 * 3 * 2  # task × slice × metric
     assert {"task": "y1", "slice": "Overall", "metric": "r2", "value": 0.8, "example_count": 400,
             "baseline": 0.9, "delta": -0.1} in rows
+
+
+def test_a_tiny_slice_is_not_called_the_weakest():
+    records = (_records("y1", "Overall", 400, 0.8, 0.05) + _records("y1", "segment:a", 390, 0.6, 0.08)
+               + _records("y1", "segment:b", 3, -2.0, 0.9))
+    (y1,) = build_task_tables(records, [], [])
+    assert y1.weakest.slice == "segment:a"
+    assert [r.slice for r in y1.rows] == ["Overall", "segment:a", "segment:b"]  # still shown
+    (only_tiny,) = build_task_tables(_records("y1", "Overall", 5, 0.8, 0.05)
+                                     + _records("y1", "segment:b", 3, -2.0, 0.9), [], [])
+    assert only_tiny.weakest.slice == "segment:b"
