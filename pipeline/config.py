@@ -26,8 +26,6 @@ INITIALIZERS = Literal[
     "glorot_uniform", "glorot_normal", "he_uniform", "he_normal",
     "lecun_normal", "random_normal", "truncated_normal",
 ]
-# Features the synthetic generator writes that are not model inputs.
-EXAMPLE_ID_FEATURE = "example_id"
 # Transform writes a numeric slice feature's quantile bucket as <name>_bucket.
 BUCKET_SUFFIX = "_bucket"
 

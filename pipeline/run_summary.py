@@ -16,6 +16,7 @@ from pipeline.config import PipelineConfig
 class TaskSummary:
     name: str
     type: str
+    key_metric: str  # the metric the change gate compares (r2 or auc)
     label_variance: Optional[float]
     metrics: dict[str, float]
     failures: list[str] = field(default_factory=list)
@@ -43,9 +44,8 @@ class RunSummary:
             parts = [f"{label} {m[key]:.4f}" for label, key in shown if key in m]
             if t.label_variance is not None:
                 parts.append(f"label variance {t.label_variance:.4g}")
-            diff_key = "r2_diff" if t.type == "regression" else "auc_diff"
-            if diff_key in m:
-                parts.append(f"vs baseline {m[diff_key]:+.4f}")
+            if f"{t.key_metric}_diff" in m:
+                parts.append(f"vs baseline {m[f'{t.key_metric}_diff']:+.4f}")
             verdict = "gate passed" if not t.failures else "gate FAILED: " + "; ".join(t.failures)
             out.append(f"  {t.name} ({t.type}): " + ", ".join(parts) + f" -> {verdict}")
         if self.pushed_path and self.push_cached:
@@ -97,7 +97,7 @@ def summarize(metadata_path: Path, config: PipelineConfig, serving_dir: Path) ->
     tasks = []
     for task in config.tasks:
         task_failures = [f.message for f in failures if f.task == task.name]
-        tasks.append(TaskSummary(task.name, task.type, variances.get(task.name),
+        tasks.append(TaskSummary(task.name, task.type, task.key_metric, variances.get(task.name),
                                  metrics.get(task.name, {}), task_failures))
     counts = [m.get("example_count") for m in metrics.values() if m.get("example_count")]
 
