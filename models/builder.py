@@ -1,8 +1,9 @@
 """Model builders by architecture, and the per-task compile step.
 
 A builder takes the configuration and the input spec (input name -> ModelInput) and
-returns a tf_keras model with one output per task, named by the task. New
-architectures (MMoE, PLE, ...) register here; the Trainer does not change.
+returns a tf_keras model with one output per task, named by the task. Each
+architecture registers here (and, if it has gates, where they are); the
+Trainer does not change.
 """
 
 from __future__ import annotations
@@ -12,7 +13,12 @@ from typing import Callable
 import tf_keras
 
 from models.features import ModelInput
+from models import mmoe, ple
+from models.blocks import GateGroup
 from models.metrics import R2
+from models.mmoe import build_mmoe
+from models.omoe import build_omoe
+from models.ple import build_ple
 from models.shared_bottom import build_shared_bottom
 from pipeline.config import PipelineConfig, Task
 
@@ -20,7 +26,23 @@ ModelBuilder = Callable[[PipelineConfig, dict[str, ModelInput]], tf_keras.Model]
 
 BUILDERS: dict[str, ModelBuilder] = {
     "shared_bottom": build_shared_bottom,
+    "omoe": build_omoe,
+    "mmoe": build_mmoe,
+    "ple": build_ple,
 }
+
+# The gated architectures: where their gates are, for recording what they learn.
+GATE_GROUPS: dict[str, Callable[[PipelineConfig], list[GateGroup]]] = {
+    "omoe": mmoe.gate_groups,
+    "mmoe": mmoe.gate_groups,
+    "ple": ple.gate_groups,
+}
+
+
+def gate_groups(config: PipelineConfig) -> list[GateGroup]:
+    """The model's gates by expert group; none for an ungated architecture."""
+    groups = GATE_GROUPS.get(config.model.architecture)
+    return groups(config) if groups else []
 
 
 def build_model(config: PipelineConfig, model_inputs: dict[str, ModelInput | int]) -> tf_keras.Model:

@@ -289,13 +289,33 @@ def default_num_shards(num_examples: int) -> int:
     return max(1, min(256, math.ceil(num_examples / 50_000)))
 
 
-class ModelConfig(_Strict):
-    """The shared-bottom network: shared dense layers, then one tower per task.
+ARCHITECTURES = ("shared_bottom", "omoe", "mmoe", "ple")
+# Knobs that only some architectures read: setting one for another is a mistake.
+_ARCHITECTURE_KNOBS = {
+    "bottom_units": ("shared_bottom",),
+    "expert_units": ("omoe", "mmoe", "ple"),
+    "gate_units": ("omoe", "mmoe", "ple"),
+    "num_experts": ("omoe", "mmoe"),
+    "num_shared_experts": ("ple",),
+    "num_task_experts": ("ple",),
+    "num_levels": ("ple",),
+}
 
-    The last bottom layer is linear, as in the reference implementation.
+
+class ModelConfig(_Strict):
+    """The network: a shared part, then one tower per task.
+
+    ``shared_bottom``: shared dense layers (``bottom_units``; the last one is
+    linear, as in the reference implementation). ``omoe``: ``num_experts``
+    experts (``expert_units`` each) mixed by one softmax gate for all tasks.
+    ``mmoe``: the same experts, one gate per task. ``ple``: ``num_levels``
+    levels of task-specific (``num_task_experts`` per task) and shared
+    (``num_shared_experts``) experts. Experts use the ``bottom_*`` activation,
+    dropout and initializer; a gate is a softmax over its experts, after
+    optional hidden layers (``gate_units``).
     """
 
-    architecture: Literal["shared_bottom"] = "shared_bottom"
+    architecture: Literal["shared_bottom", "omoe", "mmoe", "ple"] = "shared_bottom"
     bottom_units: list[int] = Field(default_factory=lambda: [32, 16], min_length=1)
     task_units: list[int] = Field(default_factory=lambda: [10, 5])
     bottom_activation: ACTIVATIONS = "relu"
@@ -304,13 +324,38 @@ class ModelConfig(_Strict):
     task_dropout: float = Field(default=0.0, ge=0, lt=1)
     bottom_initializer: INITIALIZERS = "glorot_uniform"
     task_initializer: INITIALIZERS = "glorot_uniform"
+    expert_units: list[int] = Field(default_factory=lambda: [16], min_length=1)
+    gate_units: list[int] = Field(default_factory=list)
+    num_experts: int = Field(default=8, ge=1)
+    num_shared_experts: int = Field(default=2, ge=0)
+    num_task_experts: int = Field(default=2, ge=0)
+    num_levels: int = Field(default=2, ge=1)
 
-    @field_validator("bottom_units", "task_units")
+    @field_validator("bottom_units", "task_units", "expert_units", "gate_units")
     @classmethod
     def _positive_units(cls, v):
         if any(u < 1 for u in v):
             raise ValueError(f"layer sizes must be positive integers, got {v}")
         return v
+
+    @model_validator(mode="after")
+    def _knobs_match_architecture(self):
+        # A knob left at its default is not a choice (a dumped config repeats every default).
+        for knob, users in _ARCHITECTURE_KNOBS.items():
+            default = type(self).model_fields[knob].get_default(call_default_factory=True)
+            if getattr(self, knob) != default and self.architecture not in users:
+                raise ValueError(f"{knob} is read by {' / '.join(users)}, not by {self.architecture}; "
+                                 f"remove it or change model.architecture")
+        if self.architecture == "ple" and self.num_task_experts + self.num_shared_experts < 1:
+            raise ValueError("ple needs at least one expert per gate: set num_task_experts + "
+                             f"num_shared_experts >= 1 (got {self.num_task_experts} + "
+                             f"{self.num_shared_experts})")
+        return self
+
+    @property
+    def gated(self) -> bool:
+        """Whether the shared part is mixed by softmax gates (experts)."""
+        return self.architecture != "shared_bottom"
 
 
 class SliceFeature(_Strict):

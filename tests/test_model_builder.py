@@ -58,8 +58,8 @@ def test_dropout_and_initializer_settings_are_applied():
 
 def test_unknown_architecture_is_refused(monkeypatch):
     config = build_config()
-    monkeypatch.setattr(config.model, "architecture", "mmoe")
-    with pytest.raises(ValueError, match="unknown architecture 'mmoe'"):
+    monkeypatch.setattr(config.model, "architecture", "xmoe")
+    with pytest.raises(ValueError, match="unknown architecture 'xmoe'"):
         build_model(config, {"x_xf": 4})
     assert "shared_bottom" in BUILDERS
 
