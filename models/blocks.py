@@ -68,7 +68,7 @@ def seeded_initializer(name: str, seed: int, layer_name: str):
 
 
 def expert(x, config: PipelineConfig, name: str):
-    """One expert: ``expert_units`` dense layers with the bottom activation, each seeded on its own."""
+    """One expert: ``expert_units`` dense layers (bottom activation, expert dropout), each seeded on its own."""
     model_config = config.model
     for i, units in enumerate(model_config.expert_units):
         layer_name = f"{name}_dense_{i}"
@@ -76,8 +76,8 @@ def expert(x, config: PipelineConfig, name: str):
             units, activation=model_config.bottom_activation, name=layer_name,
             kernel_initializer=seeded_initializer(model_config.bottom_initializer, config.training.seed,
                                                   layer_name))(x)
-        if model_config.bottom_dropout:
-            x = tf_keras.layers.Dropout(model_config.bottom_dropout, name=f"{name}_dropout_{i}")(x)
+        if model_config.expert_dropout:
+            x = tf_keras.layers.Dropout(model_config.expert_dropout, name=f"{name}_dropout_{i}")(x)
     return x
 
 

@@ -20,6 +20,7 @@ from models.mmoe import build_mmoe
 from models.omoe import build_omoe
 from models.ple import build_ple
 from models.shared_bottom import build_shared_bottom
+from models.task_weighting import uncertainty_losses
 from pipeline.config import PipelineConfig, Task
 
 ModelBuilder = Callable[[PipelineConfig, dict[str, ModelInput]], tf_keras.Model]
@@ -74,12 +75,18 @@ def compile_model(model: tf_keras.Model, config: PipelineConfig,
                   project_metrics: bool = True) -> tf_keras.Model:
     """Per-task loss (mse, or log loss for binary), loss weights and metrics; Adam.
 
-    ``project_metrics=False`` leaves out this project's own metric classes, so a
-    saved model loads where ``models.metrics`` was never imported (a Beam worker).
+    With ``training.task_weighting: uncertainty`` each loss is weighted by a
+    learned log variance too (``models.task_weighting``). ``project_metrics=False``
+    is the compile a model is saved with: plain losses and none of this
+    project's metric classes, so it loads where ``models`` was never imported
+    (a Beam worker).
     """
+    losses = {t.name: _loss(t) for t in config.tasks}
+    if project_metrics and config.training.task_weighting == "uncertainty":
+        losses = uncertainty_losses(model, config)
     model.compile(
         optimizer=tf_keras.optimizers.Adam(learning_rate=config.training.learning_rate),
-        loss={t.name: _loss(t) for t in config.tasks},
+        loss=losses,
         loss_weights={t.name: t.loss_weight for t in config.tasks},
         metrics={t.name: _metrics(t, project_metrics) for t in config.tasks},
     )

@@ -20,14 +20,17 @@ from tfx_bsl.public import tfxio
 
 from models import features
 from models.builder import build_model, compile_model
+from models.gates import mean_gate_weights
+from models.task_weighting import LogTaskWeights, save_learned_weights
 from pipeline.config import PipelineConfig
+from pipeline.gate_weights import GATE_WEIGHTS_FILE
 
 
 def _dataset(file_pattern, data_accessor: DataAccessor, tf_transform_output: tft.TFTransformOutput,
-             config: PipelineConfig, batch_size: int) -> tf.data.Dataset:
-    """(inputs by transformed name, labels by task name), repeated and shuffled."""
+             config: PipelineConfig, batch_size: int, num_epochs: int | None = None) -> tf.data.Dataset:
+    """(inputs by transformed name, labels by task name), shuffled; repeated unless ``num_epochs``."""
     dataset = data_accessor.tf_dataset_factory(
-        file_pattern, tfxio.TensorFlowDatasetOptions(batch_size=batch_size),
+        file_pattern, tfxio.TensorFlowDatasetOptions(batch_size=batch_size, num_epochs=num_epochs),
         tf_transform_output.transformed_metadata.schema)
     input_names = [features.transformed_name(f.name) for f in config.features]
     label_names = features.transformed_labels(config)
@@ -73,17 +76,37 @@ def run_fn(fn_args: FnArgs) -> None:
 
     model_inputs = features.model_inputs(config, tf_transform_output.vocabulary_size_by_name)
     model = compile_model(build_model(config, model_inputs), config)
+    learned = config.training.task_weighting == "uncertainty"
+    callbacks = [tf_keras.callbacks.TensorBoard(log_dir=fn_args.model_run_dir, update_freq=50)]
+    if learned:
+        callbacks.append(LogTaskWeights(config, fn_args.model_run_dir))
     model.fit(
         train,
         steps_per_epoch=fn_args.train_steps,
         epochs=1,
         validation_data=evaluation,
         validation_steps=fn_args.eval_steps,
-        callbacks=[tf_keras.callbacks.TensorBoard(log_dir=fn_args.model_run_dir, update_freq=50)],
+        callbacks=callbacks,
         verbose=2,
     )
+    if learned:
+        print("learned task weights:", save_learned_weights(model, config, fn_args.model_run_dir))
+    _record_gates(model, config, _dataset(fn_args.eval_files, fn_args.data_accessor, tf_transform_output,
+                                          config, batch_size, num_epochs=1), fn_args.model_run_dir)
     # TFMA loads the saved model in fresh worker processes that have not imported
     # models.metrics; R² reaches the Evaluator through its own MetricConfig.
     compile_model(model, config, project_metrics=False)
     model.save(fn_args.serving_model_dir, save_format="tf",
                signatures=_signatures(model, tf_transform_output, config))
+
+
+def _record_gates(model: tf_keras.Model, config: PipelineConfig, eval_once: tf.data.Dataset,
+                  model_run_dir: str) -> None:
+    """A gated model's mean gate weights on the whole eval split, saved with the model run."""
+    weights = mean_gate_weights(model, config, eval_once)
+    if weights is None:
+        return
+    with tf.io.gfile.GFile(f"{model_run_dir}/{GATE_WEIGHTS_FILE}", "w") as f:
+        f.write(weights.to_json())
+    for line in weights.summary_lines():
+        print(line)

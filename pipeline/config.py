@@ -293,7 +293,9 @@ ARCHITECTURES = ("shared_bottom", "omoe", "mmoe", "ple")
 # Knobs that only some architectures read: setting one for another is a mistake.
 _ARCHITECTURE_KNOBS = {
     "bottom_units": ("shared_bottom",),
+    "bottom_dropout": ("shared_bottom",),
     "expert_units": ("omoe", "mmoe", "ple"),
+    "expert_dropout": ("omoe", "mmoe", "ple"),
     "gate_units": ("omoe", "mmoe", "ple"),
     "num_experts": ("omoe", "mmoe"),
     "num_shared_experts": ("ple",),
@@ -310,8 +312,8 @@ class ModelConfig(_Strict):
     experts (``expert_units`` each) mixed by one softmax gate for all tasks.
     ``mmoe``: the same experts, one gate per task. ``ple``: ``num_levels``
     levels of task-specific (``num_task_experts`` per task) and shared
-    (``num_shared_experts``) experts. Experts use the ``bottom_*`` activation,
-    dropout and initializer; a gate is a softmax over its experts, after
+    (``num_shared_experts``) experts. Experts use the ``bottom_*`` activation
+    and initializer and ``expert_dropout``; a gate is a softmax over its experts, after
     optional hidden layers (``gate_units``).
     """
 
@@ -324,12 +326,15 @@ class ModelConfig(_Strict):
     task_dropout: float = Field(default=0.0, ge=0, lt=1)
     bottom_initializer: INITIALIZERS = "glorot_uniform"
     task_initializer: INITIALIZERS = "glorot_uniform"
+    # Gated architectures. The defaults fit the synthetic default data (a few
+    # thousand examples): more or wider experts overfit it (see the README).
     expert_units: list[int] = Field(default_factory=lambda: [16], min_length=1)
+    expert_dropout: float = Field(default=0.1, ge=0, lt=1)
     gate_units: list[int] = Field(default_factory=list)
-    num_experts: int = Field(default=8, ge=1)
+    num_experts: int = Field(default=4, ge=1)
     num_shared_experts: int = Field(default=2, ge=0)
-    num_task_experts: int = Field(default=2, ge=0)
-    num_levels: int = Field(default=2, ge=1)
+    num_task_experts: int = Field(default=1, ge=0)
+    num_levels: int = Field(default=1, ge=1)
 
     @field_validator("bottom_units", "task_units", "expert_units", "gate_units")
     @classmethod
@@ -427,6 +432,9 @@ class TrainingConfig(_Strict):
     eval_steps: int = Field(default=20, ge=1)
     batch_size: int = Field(default=128, ge=1)
     learning_rate: float = Field(default=1e-3, gt=0)
+    # static: each task's loss_weight. uncertainty: weights learned from a log variance
+    # per task (Kendall et al., 2018), on top of the static ones.
+    task_weighting: Literal["static", "uncertainty"] = "static"
 
 
 class PipelineConfig(_Strict):

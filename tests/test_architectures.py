@@ -53,7 +53,7 @@ def test_one_output_per_task_of_every_type(architecture):
     ("mmoe", 8 * _dense(10, 16) + 2 * _dense(10, 8) + _towers(2, 16)),
 ])
 def test_mixture_parameter_counts_match_a_hand_count(architecture, expected):
-    model = build_model(_config(architecture), {"x_xf": 10})
+    model = build_model(_config(architecture, num_experts=8), {"x_xf": 10})
     assert model.count_params() == expected
 
 
@@ -154,7 +154,7 @@ def test_trains_saves_and_serves(architecture, tmp_path):
     ({"architecture": "mmoe", "expert_units": []}, "model.expert_units"),
     ({"architecture": "omoe", "expert_units": [16, 0]}, "layer sizes must be positive"),
     ({"architecture": "mmoe", "bottom_units": [64]}, "bottom_units is read by shared_bottom, not by mmoe"),
-    ({"num_experts": 4}, "num_experts is read by omoe / mmoe, not by shared_bottom"),
+    ({"num_experts": 6}, "num_experts is read by omoe / mmoe, not by shared_bottom"),
     ({"architecture": "mmoe", "num_levels": 3}, "num_levels is read by ple, not by mmoe"),
     ({"architecture": "moe"}, "model.architecture: Input should be 'shared_bottom', 'omoe', 'mmoe' or 'ple'"),
 ])
