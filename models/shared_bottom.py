@@ -18,9 +18,10 @@ def build_shared_bottom(config: PipelineConfig, model_inputs: dict[str, ModelInp
     inputs, x = inputs_and_features(model_inputs)
     x = dense_stack(x, model_config.bottom_units[:-1], model_config.bottom_activation,
                     model_config.bottom_dropout, model_config.bottom_initializer, "bottom")
-    # The bottom's last layer is linear: its output is what the towers share.
-    bottom_out = tf_keras.layers.Dense(model_config.bottom_units[-1],
-                                       kernel_initializer=model_config.bottom_initializer,
-                                       name="bottom_out")(x)
+    # The bottom's last layer (linear unless configured otherwise) is what the towers share.
+    bottom_out = tf_keras.layers.Dense(
+        model_config.bottom_units[-1], kernel_initializer=model_config.bottom_initializer,
+        activation=None if model_config.bottom_linear_output else model_config.bottom_activation,
+        name="bottom_out")(x)
     outputs = task_outputs(config, {task: bottom_out for task in config.task_names})
     return tf_keras.Model(inputs=inputs, outputs=outputs, name="shared_bottom")

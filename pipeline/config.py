@@ -294,6 +294,7 @@ ARCHITECTURES = ("shared_bottom", "omoe", "mmoe", "ple")
 _ARCHITECTURE_KNOBS = {
     "bottom_units": ("shared_bottom",),
     "bottom_dropout": ("shared_bottom",),
+    "bottom_linear_output": ("shared_bottom",),
     "expert_units": ("omoe", "mmoe", "ple"),
     "expert_dropout": ("omoe", "mmoe", "ple"),
     "gate_units": ("omoe", "mmoe", "ple"),
@@ -319,6 +320,9 @@ class ModelConfig(_Strict):
 
     architecture: Literal["shared_bottom", "omoe", "mmoe", "ple"] = "shared_bottom"
     bottom_units: list[int] = Field(default_factory=lambda: [32, 16], min_length=1)
+    # The last bottom layer is linear (the reference implementation); false gives it
+    # bottom_activation too (the MMoE paper's shared-bottom: one ReLU layer).
+    bottom_linear_output: bool = True
     task_units: list[int] = Field(default_factory=lambda: [10, 5])
     bottom_activation: ACTIVATIONS = "relu"
     task_activation: ACTIVATIONS = "relu"
