@@ -21,14 +21,14 @@ from components.anomalies_gate import AnomaliesGate
 from components.synthetic_example_gen.component import SyntheticExampleGen
 from pipeline.baseline import LatestBlessedOtherModelStrategy
 from pipeline.config import CsvData, FileSplit, PipelineConfig, SyntheticData
-from pipeline.evaluation import build_eval_config
+from pipeline.eval_config import build_eval_config
 
 PREPROCESSING_FN = "models.preprocessing.preprocessing_fn"
 RUN_FN = "models.trainer.run_fn"
 
 # TFX caches by inputs and parameters; dotted-path code is neither, so its hash
 # is added to the modules' custom_config: editing the model code reruns them.
-_MODULE_CODE = ("models", "pipeline/config.py", "components/anomalies_gate.py")
+_MODULE_CODE = ("models", "pipeline/config", "components/anomalies_gate.py")
 
 
 def code_fingerprint() -> str:

@@ -33,9 +33,9 @@ if __name__ == "__main__":
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from pipeline.cli_flags import add_config_flags, config_from_args  # noqa: E402
+from pipeline.cli.flags import add_config_flags, config_from_args  # noqa: E402
 from pipeline.config import ConfigError, PipelineConfig  # noqa: E402
-from pipeline.deploy_args import (DeployArgError, check_cloud_uri, check_image,  # noqa: E402
+from pipeline.preflight.deploy_args import (DeployArgError, check_cloud_uri, check_image,  # noqa: E402
                                   with_project_package)
 
 DEFAULT_IMAGE = "mtl-pipeline:latest"  # what `make image` builds

@@ -27,10 +27,10 @@ if __name__ == "__main__":
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from pipeline.cli_flags import PROJECT_ROOT, add_config_flags, config_from_args  # noqa: E402
+from pipeline.cli.flags import PROJECT_ROOT, add_config_flags, config_from_args  # noqa: E402
 from pipeline.config import ConfigError, PipelineConfig  # noqa: E402
-from pipeline.data_checks import check_data  # noqa: E402
-from pipeline.deploy_args import with_project_package  # noqa: E402
+from pipeline.preflight.data_checks import check_data  # noqa: E402
+from pipeline.preflight.deploy_args import with_project_package  # noqa: E402
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -104,7 +104,7 @@ def run(config: PipelineConfig, output_dir: Path, enable_cache: bool, out) -> in
     from tfx import v1 as tfx
 
     from pipeline.definition import create_pipeline
-    from pipeline.run_summary import summarize
+    from pipeline.report.summary import summarize
 
     output_dir = output_dir.resolve()
     metadata_path = output_dir / "metadata.sqlite"
@@ -150,7 +150,7 @@ def run(config: PipelineConfig, output_dir: Path, enable_cache: bool, out) -> in
 
 def report_line(output_dir: Path, pipeline_name: str) -> str:
     """Writes the evaluation report; a report problem is shown but does not fail the run."""
-    from pipeline.report import ReportError, write_report
+    from pipeline.report.writer import ReportError, write_report
 
     command = f"python pipeline/report.py --output-dir {output_dir}"
     try:

@@ -9,7 +9,7 @@ import pytest
 
 from conftest import REPO, SMALL_RUN, run_pipeline_cli, serving_versions
 from pipeline.config import build_config
-from pipeline.serving_check import check_serving
+from pipeline.results.serving_check import check_serving
 
 pytestmark = pytest.mark.e2e
 COMPONENTS = {"SyntheticExampleGen", "StatisticsGen", "SchemaGen", "ExampleValidator", "AnomaliesGate",

@@ -8,7 +8,7 @@ from typing import Optional
 
 import tensorflow_data_validation as tfdv
 
-from pipeline import eval_results, run_records
+from pipeline.results import eval_results, mlmd as run_records
 from pipeline.config import PipelineConfig
 
 

@@ -18,7 +18,7 @@ import pydantic
 from pydantic import (BaseModel, ConfigDict, Field, ValidationInfo, field_validator,
                       model_validator)
 
-from pipeline.deploy_args import check_beam_args
+from pipeline.preflight.deploy_args import check_beam_args
 
 TASK_TYPES = ("regression", "binary")
 ACTIVATIONS = Literal["relu", "elu", "selu", "gelu", "swish", "tanh", "sigmoid", "linear"]

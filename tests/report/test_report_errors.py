@@ -6,7 +6,8 @@ import sys
 from ml_metadata.proto import metadata_store_pb2
 
 from conftest import REPO
-from pipeline import report, run_records
+from pipeline.report import writer as report
+from pipeline.results import mlmd as run_records
 
 
 def _cli(*args):

@@ -11,8 +11,8 @@ matplotlib.use("Agg")  # no display; must precede pyplot
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from pipeline.eval_results import CalibrationBins  # noqa: E402
-from pipeline.report_tables import TaskTable, metric_label  # noqa: E402
+from pipeline.results.eval_results import CalibrationBins  # noqa: E402
+from pipeline.report.tables import TaskTable, metric_label  # noqa: E402
 
 CALIBRATION_BINS = 10  # a binary task's calibration curve: ten equal-width probability bins
 

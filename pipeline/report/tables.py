@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Optional
 
-from pipeline.eval_results import OVERALL, Gate, GateFailure, MetricRecord
+from pipeline.results.eval_results import OVERALL, Gate, GateFailure, MetricRecord
 
 EXAMPLE_COUNT = "example_count"
 # A slice this small is too noisy to call the weakest (an AUC on 3 examples);

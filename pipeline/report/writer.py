@@ -57,7 +57,7 @@ def find_latest_evaluator_run(output_dir: Path, pipeline_name: Optional[str] = N
     metadata_path = output_dir / "metadata.sqlite"
     if not metadata_path.is_file():  # checked first: opening the store would create it
         raise ReportError(f"{output_dir} has no metadata.sqlite: no pipeline has run there")
-    from pipeline import run_records  # after the cheap checks: it loads TFX
+    from pipeline.results import mlmd as run_records  # after the cheap checks: it loads TFX
 
     store = run_records.open_store(metadata_path)
     names = sorted(c.name for c in store.get_contexts_by_type("pipeline"))
@@ -95,8 +95,9 @@ class ReportData:
 
 def load_report_data(run: EvaluatorRun) -> ReportData:
     """Reads the evaluation with TFMA's loaders and draws the figures."""
-    from pipeline import eval_results, report_plots
-    from pipeline.report_tables import build_task_tables
+    from pipeline.report import plots as report_plots
+    from pipeline.results import eval_results
+    from pipeline.report.tables import build_task_tables
 
     uri = run.evaluation_uri
     try:
@@ -128,7 +129,7 @@ def render(data: ReportData) -> dict[str, str]:
     """File name -> contents of the three report files."""
     import jinja2
 
-    from pipeline.report_tables import metric_label, metric_rows
+    from pipeline.report.tables import metric_label, metric_rows
 
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)),
                              autoescape=jinja2.select_autoescape(["html.j2"]),

@@ -56,8 +56,8 @@ def check_serving(output_dir: Path, config: PipelineConfig) -> dict[str, float]:
     """task -> score of the newest pushed model on the eval split, labels withheld."""
     import tensorflow as tf
 
-    from pipeline import run_records
-    from pipeline.run_summary import serving_versions
+    from pipeline.results import mlmd as run_records
+    from pipeline.report.summary import serving_versions
 
     versions = serving_versions(output_dir / "serving")
     if not versions:

@@ -12,9 +12,10 @@ import pytest
 import tensorflow as tf
 
 from conftest import REPO
-from pipeline import eval_results, report, run_records
+from pipeline.report import writer as report
+from pipeline.results import eval_results, mlmd as run_records
 from pipeline.config import build_config
-from pipeline.report_tables import build_task_tables
+from pipeline.report.tables import build_task_tables
 
 pytestmark = pytest.mark.e2e
 CONFIG = build_config()
