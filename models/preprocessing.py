@@ -22,6 +22,7 @@ import tensorflow_transform as tft
 
 from models import features
 from pipeline.config import Feature, SliceFeature
+from pipeline.config.task_types import LABEL_ZERO_ONE, task_type
 
 
 def _present_values(x, missing_values: list[str]) -> tf.SparseTensor:
@@ -79,9 +80,10 @@ def bucketize_numeric(x, feature: SliceFeature, missing_values: list[str]) -> tf
 
 
 def encode_label(x, label_type: str, positive: list[str]) -> tf.Tensor:
+    """A label as a float, by its task type's label encoding (1 for a declared positive value)."""
     present = _present_values(x, [])
     values = present.values
-    if label_type == "binary" and positive:
+    if task_type(label_type).label_encoding == LABEL_ZERO_ONE and positive:
         text = values if values.dtype == tf.string else tf.strings.as_string(values)
         values = tf.reduce_any(tf.equal(text[:, None], tf.constant(positive)[None, :]), axis=1)
     elif values.dtype == tf.string:

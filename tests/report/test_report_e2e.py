@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import tensorflow as tf
 
-from conftest import REPO
+from conftest import REPO, command
 from pipeline.report import writer as report
 from pipeline.results import eval_results, mlmd as run_records
 from pipeline.config import build_config
@@ -89,7 +89,7 @@ def test_local_runner_names_the_report_it_wrote(default_run):
 
 @pytest.fixture(scope="module")
 def report_dir(default_run):
-    proc = subprocess.run([sys.executable, str(REPO / "pipeline" / "report.py"),
+    proc = subprocess.run([*command("mtl-report"),
                            "--output-dir", str(default_run.output_dir)],
                           cwd=REPO, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr

@@ -1,6 +1,6 @@
 """Table building from plain records: ordering, weakest slice, gates, baseline changes."""
 
-from pipeline.results.eval_results import Gate, GateFailure, MetricRecord
+from pipeline.results.eval_results import EvaluatedGate as Gate, GateFailure, MetricRecord
 from pipeline.report.tables import build_task_tables, metric_rows, slice_sort_key
 
 
