@@ -16,6 +16,11 @@ from models.metrics import keras_metrics
 from models.shared_bottom import build_shared_bottom
 from pipeline.config import PipelineConfig
 
+# A builder's contract. Args: the configuration (``config.model`` its sizes,
+# ``config.tasks`` its heads) and the inputs (transformed input name -> ModelInput).
+# Returns: an uncompiled tf_keras model whose inputs are named by those names
+# and whose outputs are a dict with one entry per task, named by the task, of
+# shape [batch, 1] with the task's ``output_activation``.
 ModelBuilder = Callable[[PipelineConfig, dict[str, ModelInput]], tf_keras.Model]
 
 BUILDERS: dict[str, ModelBuilder] = {
@@ -24,7 +29,16 @@ BUILDERS: dict[str, ModelBuilder] = {
 
 
 def build_model(config: PipelineConfig, model_inputs: dict[str, ModelInput | int]) -> tf_keras.Model:
-    """``model_inputs``: input name -> ModelInput, or just its width for a numeric input."""
+    """The configured architecture's model (uncompiled; see ``compile_model``).
+
+    Args:
+        config: the pipeline configuration; ``config.model.architecture`` picks the builder.
+        model_inputs: input name -> ModelInput, or just its width for a numeric input.
+
+    Returns:
+        A tf_keras model with one output per task, named by the task; ValueError
+        for an unknown architecture or a builder that leaves a task without output.
+    """
     model_inputs = {name: spec if isinstance(spec, ModelInput) else ModelInput(size=spec)
                     for name, spec in model_inputs.items()}
     architecture = config.model.architecture

@@ -93,7 +93,20 @@ def encode_label(x, label_type: str, positive: list[str]) -> tf.Tensor:
 
 
 def preprocessing_fn(inputs: dict, custom_config: dict) -> dict[str, tf.Tensor]:
-    """custom_config is PipelineConfig.transform_custom_config()."""
+    """Transform's entry point (``preprocessing_fn="models.preprocessing.preprocessing_fn"``).
+
+    Args:
+        inputs: raw column name -> dense or sparse tensor, as parsed by Transform.
+        custom_config: ``PipelineConfig.transform_custom_config()``: ``features``
+            (Feature dicts), ``missing_values`` (tokens meaning missing),
+            ``labels`` (``column``, task ``type``, ``positive``) and
+            ``bucketized`` (numeric SliceFeature dicts); ``code_version`` is
+            there for the cache only.
+
+    Returns:
+        ``<name>_xf`` for each input and label (``models.features.transformed_name``)
+        and ``<name>_bucket`` for each numeric slice feature.
+    """
     missing_values = custom_config["missing_values"]
     outputs = {}
     for raw in custom_config["features"]:
