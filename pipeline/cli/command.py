@@ -24,16 +24,19 @@ def command(*, quiet: bool = False) -> Callable[[Main], Main]:
     """Wraps a command's ``main``; ``quiet`` keeps TensorFlow's start-up chatter off a terminal a person reads.
 
     Only the commands whose whole output is for a person (the report, the
-    serving check) are quiet; the runners send TensorFlow's logs to a file.
+    serving check) are quiet, and only when run as a command (``argv`` from
+    the command line), not when another program calls ``main(argv)``; the
+    runners send TensorFlow's logs to a file instead.
     """
 
     def wrap(run: Main) -> Main:
         @functools.wraps(run)
         def main(argv: Optional[list] = None) -> int:
-            os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3" if quiet else "2")
-            if quiet:
-                warnings.filterwarnings("ignore", category=FutureWarning)  # google-cloud notices
+            if quiet and argv is None:
+                os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+                warnings.simplefilter("ignore")
                 logging.getLogger("tensorflow").setLevel(logging.ERROR)
+            os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
             try:
                 return run(argv)
             except PipelineError as exc:
