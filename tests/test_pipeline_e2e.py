@@ -3,7 +3,6 @@
 import hashlib
 
 import subprocess
-import sys
 
 import pytest
 

@@ -4,7 +4,6 @@ import collections
 import json
 import shutil
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 

@@ -1,7 +1,6 @@
 """The report CLI on bad input: one clear line and a non-zero exit, nothing written."""
 
 import subprocess
-import sys
 
 from ml_metadata.proto import metadata_store_pb2
 
