@@ -2,8 +2,8 @@
 
 Each task i learns a log variance s_i = log sigma_i^2, and its loss becomes
 
-    regression:  0.5 * exp(-s_i) * MSE_i + 0.5 * s_i      (Gaussian likelihood)
-    binary:      exp(-s_i) * logloss_i + 0.5 * s_i        (the paper's classification form)
+    MSE (regression):        0.5 * exp(-s_i) * MSE_i + 0.5 * s_i   (Gaussian likelihood)
+    other losses (binary):   exp(-s_i) * loss_i + 0.5 * s_i        (the paper's classification form)
 
 so a noisier (or harder) task is weighted down, and the s_i term stops every
 weight from going to zero. The effective weight of task i is the factor in
@@ -19,7 +19,7 @@ import tensorflow as tf
 import tf_keras
 
 from pipeline.config import PipelineConfig, Task
-from pipeline.task_weights import TASK_WEIGHTS_FILE
+from pipeline.results.task_weights import TASK_WEIGHTS_FILE
 
 
 class TaskLogVariances(tf_keras.layers.Layer):
@@ -37,12 +37,17 @@ class TaskLogVariances(tf_keras.layers.Layer):
         return {**super().get_config(), "num_tasks": self.num_tasks}
 
 
+# The factor in front of exp(-s) * loss: 1/2 where the loss is a Gaussian
+# negative log likelihood (MSE), 1 for a classification loss.
+_LIKELIHOOD_SCALE = {"mse": 0.5, "mean_squared_error": 0.5}
+
+
 def _scale(task: Task) -> float:
-    return 0.5 if task.type == "regression" else 1.0
+    return _LIKELIHOOD_SCALE.get(task.task_type.keras_loss, 1.0)
 
 
 def _base_loss(task: Task):
-    return tf_keras.losses.binary_crossentropy if task.type == "binary" else tf_keras.losses.mean_squared_error
+    return tf_keras.losses.get(task.task_type.keras_loss)
 
 
 def attach(model: tf_keras.Model, config: PipelineConfig) -> TaskLogVariances:

@@ -9,9 +9,9 @@ import tensorflow as tf
 import yaml
 
 from conftest import run_pipeline_cli, serving_versions
-from pipeline import gate_weights, run_records, task_weights
+from pipeline.results import gate_weights, mlmd, task_weights
 from pipeline.config import build_config
-from pipeline.serving_check import check_serving
+from pipeline.results.serving_check import check_serving
 
 pytestmark = pytest.mark.e2e
 
@@ -26,9 +26,9 @@ PLE_CONFIG = {
 
 
 def _model_run_dir(output_dir, config):
-    store = run_records.open_store(output_dir / "metadata.sqlite")
-    evaluator = run_records.latest_node_run(store, config.pipeline_name, "Evaluator")
-    return run_records.evaluated_model_run_uri(store, evaluator)
+    store = mlmd.open_store(output_dir / "metadata.sqlite")
+    evaluator = mlmd.latest_node_run(store, config.pipeline_name, "Evaluator")
+    return mlmd.evaluated_model_run_uri(store, evaluator)
 
 
 def _served_outputs(output_dir):

@@ -9,7 +9,7 @@ import tf_keras
 
 from models.builder import build_model, compile_model
 from models.task_weighting import LogTaskWeights, learned_weights, save_learned_weights
-from pipeline import task_weights
+from pipeline.results import task_weights
 from pipeline.config import build_config
 
 

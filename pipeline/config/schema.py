@@ -18,9 +18,11 @@ import pydantic
 from pydantic import (BaseModel, ConfigDict, Field, ValidationInfo, field_validator,
                       model_validator)
 
-from pipeline.deploy_args import check_beam_args
+from pipeline.config import task_types
+from pipeline.errors import UsageError
+from pipeline.preflight.deploy_args import check_beam_args
 
-TASK_TYPES = ("regression", "binary")
+TASK_TYPES = tuple(task_types.TASK_TYPES)
 ACTIVATIONS = Literal["relu", "elu", "selu", "gelu", "swish", "tanh", "sigmoid", "linear"]
 INITIALIZERS = Literal[
     "glorot_uniform", "glorot_normal", "he_uniform", "he_normal",
@@ -34,7 +36,7 @@ def duplicates(names: list[str]) -> list[str]:
     return sorted({n for n in names if names.count(n) > 1})
 
 
-class ConfigError(ValueError):
+class ConfigError(UsageError):
     """A configuration value that cannot work; the message names field and fix."""
 
 
@@ -43,7 +45,7 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class Gate(_Strict):
+class GateConfig(_Strict):
     """When a task's model is good enough to push (TFMA thresholds).
 
     Absolute gates stop a bad model even on the first run, when there is no
@@ -67,10 +69,6 @@ class Gate(_Strict):
         return v
 
 
-DEFAULT_MIN_R2 = 0.5
-DEFAULT_MIN_AUC = 0.7
-
-
 class Task(_Strict):
     """One prediction the model makes: one head, one loss, one gate."""
 
@@ -81,7 +79,7 @@ class Task(_Strict):
     positive: list[str] = Field(default_factory=list)
     loss_weight: float = Field(default=1.0, gt=0)
     output_activation: Optional[Literal["linear", "sigmoid"]] = None
-    gate: Gate = Field(default_factory=Gate)
+    gate: GateConfig = Field(default_factory=GateConfig)
 
     @field_validator("positive", mode="before")
     @classmethod
@@ -97,40 +95,43 @@ class Task(_Strict):
     @classmethod
     def _known_type(cls, v):
         if v not in TASK_TYPES:
-            raise ValueError(f"task type must be 'regression' or 'binary', got {v!r}")
+            raise ValueError(f"task type must be {' or '.join(map(repr, TASK_TYPES))}, got {v!r}")
         return v
 
     @model_validator(mode="after")
     def _defaults_by_type(self):
+        kind = self.task_type
         if self.label is None:
             self.label = self.name
-        if self.positive and self.type != "binary":
+        if self.positive and not kind.accepts_positive:
             raise ValueError(f"task {self.name!r}: positive is for binary tasks, not {self.type}")
         if self.output_activation is None:
-            self.output_activation = "sigmoid" if self.type == "binary" else "linear"
-        elif self.type == "binary" and self.output_activation != "sigmoid":
+            self.output_activation = kind.output_activation
+        elif self.output_activation not in kind.output_activations:
             raise ValueError(
-                f"task {self.name!r}: a binary task needs output_activation 'sigmoid' "
+                f"task {self.name!r}: a {self.type} task needs output_activation "
+                f"{' or '.join(map(repr, kind.output_activations))} "
                 f"(its loss is log loss on a probability), got {self.output_activation!r}")
         gate = self.gate
-        if self.type == "regression":
-            if gate.min_auc is not None or gate.max_log_loss is not None:
-                raise ValueError(f"task {self.name!r} is regression: use min_r2/max_mse gates, "
-                                 "not min_auc/max_log_loss")
-            if gate.min_r2 is None and gate.max_mse is None:
-                gate.min_r2 = DEFAULT_MIN_R2
-        else:
-            if gate.min_r2 is not None or gate.max_mse is not None:
-                raise ValueError(f"task {self.name!r} is binary: use min_auc/max_log_loss gates, "
-                                 "not min_r2/max_mse")
-            if gate.min_auc is None and gate.max_log_loss is None:
-                gate.min_auc = DEFAULT_MIN_AUC
+        allowed = kind.gate_fields
+        others = [f for f in task_types.GATE_FIELDS if f not in allowed]
+        if any(getattr(gate, f) is not None for f in others):
+            raise ValueError(f"task {self.name!r} is {self.type}: use {'/'.join(allowed)} gates, "
+                             f"not {'/'.join(others)}")
+        if all(getattr(gate, f) is None for f in allowed):
+            for name, value in kind.default_gate.items():
+                setattr(gate, name, value)
         return self
+
+    @property
+    def task_type(self) -> task_types.TaskType:
+        """This task's entry in the task-type registry."""
+        return task_types.task_type(self.type)
 
     @property
     def key_metric(self) -> str:
         """The metric the change gate compares with the baseline."""
-        return "r2" if self.type == "regression" else "auc"
+        return self.task_type.key_metric
 
 
 class Feature(_Strict):
@@ -231,10 +232,12 @@ class TfrecordData(_FileData):
 
 
 class SyntheticData(_Strict):
-    """The MMoE paper's synthetic two-task data (Ma et al., KDD 2018).
+    """The MMoE paper's synthetic multi-task data (Ma et al., KDD 2018).
 
-    ``correlation`` is the cosine between the two tasks' weight vectors; ``c``
-    scales the weights, ``m`` is the number of sinusoids.
+    ``num_tasks`` regression labels ``y1 .. yK`` (2 by default, the paper's
+    setup); ``correlation`` is the cosine between every two tasks' weight
+    vectors (at least -1/(K-1)); ``c`` scales the weights, ``m`` is the number
+    of sinusoids.
     """
 
     source: Literal["synthetic"] = "synthetic"
@@ -244,16 +247,32 @@ class SyntheticData(_Strict):
     c: float = Field(default=0.3, gt=0)
     m: int = Field(default=5, ge=0)
     seed: int = Field(default=7, ge=0)
+    num_tasks: int = Field(default=2, ge=2)
     # Work units a distributed runner can spread over workers; the same seed
     # and shard count give byte-identical examples whatever the worker count.
     num_shards: Optional[int] = Field(default=None, ge=1)
     train_buckets: int = Field(default=4, ge=1)  # train:eval hash-bucket ratio
     eval_buckets: int = Field(default=1, ge=1)
     # Labels written as 0/1: 1 where the label is above its expected value.
-    binary_labels: list[Literal["y1", "y2"]] = Field(default_factory=list)
+    binary_labels: list[str] = Field(default_factory=list)
     schema_file: Optional[str] = None
 
     resolve_paths = field_validator("schema_file")(_resolve_path)
+
+    @model_validator(mode="after")
+    def _tasks_fit(self):
+        unknown = [name for name in self.binary_labels if name not in self.task_names]
+        if unknown:
+            raise ValueError(f"binary_labels: no synthetic label {', '.join(map(repr, unknown))}; "
+                             f"the labels are {', '.join(self.task_names)} (data.num_tasks: {self.num_tasks})")
+        lowest = -1.0 / (self.num_tasks - 1)
+        if self.correlation < lowest - 1e-12:
+            raise ValueError(f"correlation {self.correlation} is impossible for {self.num_tasks} tasks: every pair "
+                             f"can have a cosine of at least -1/(num_tasks - 1) = {lowest:.4g}")
+        if self.num_tasks > self.example_dim:
+            raise ValueError(f"num_tasks ({self.num_tasks}) cannot exceed example_dim ({self.example_dim}): "
+                             "each task needs its own direction")
+        return self
 
     @field_validator("correlation")
     @classmethod
@@ -273,7 +292,7 @@ class SyntheticData(_Strict):
 
     @property
     def task_names(self) -> tuple[str, ...]:
-        return ("y1", "y2")
+        return tuple(f"y{k + 1}" for k in range(self.num_tasks))
 
     @property
     def features(self) -> list[Feature]:
@@ -493,16 +512,18 @@ class PipelineConfig(_Strict):
             if unknown:
                 raise ValueError(f"synthetic data has labels {sorted(known)}; "
                                  f"no label named {', '.join(map(repr, unknown))}")
-            # A binary task's synthetic label is written as 0/1 unless listed otherwise.
+            # A 0/1 task's synthetic label is written as 0/1 unless listed otherwise.
+            zero_one = task_types.LABEL_ZERO_ONE
             if not self.data.binary_labels:
-                self.data.binary_labels = sorted(t.label for t in self.tasks if t.type == "binary")
+                self.data.binary_labels = sorted(t.label for t in self.tasks
+                                                 if t.task_type.label_encoding == zero_one)
             for task in self.tasks:
-                emitted_binary = task.label in self.data.binary_labels
-                if emitted_binary != (task.type == "binary"):
+                emitted = zero_one if task.label in self.data.binary_labels else task_types.LABEL_NUMBER
+                if emitted != task.task_type.label_encoding:
                     raise ValueError(
                         f"task {task.name!r}: synthetic label {task.label!r} is "
-                        f"{'0/1' if emitted_binary else 'continuous'}, so the task type must be "
-                        f"{'binary' if emitted_binary else 'regression'} (or change data.binary_labels)")
+                        f"{'0/1' if emitted == zero_one else 'continuous'}, so the task type must be "
+                        f"{task_types.with_label_encoding(emitted).name} (or change data.binary_labels)")
         return self
 
     @property
