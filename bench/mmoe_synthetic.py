@@ -152,7 +152,7 @@ def findings(summary: dict, correlations: tuple[float, ...]) -> list[tuple[str, 
 
 def table(summary: dict, correlations: tuple[float, ...], settings: str) -> str:
     lines = [settings, "",
-             "| model | params | " + " | ".join(f"c={c}: y1 | y2 | mean" for c in correlations) + " |",
+             "| model | params | " + " | ".join(f"p={c}: y1 | y2 | mean" for c in correlations) + " |",
              "| --- | ---: | " + " | ".join("---: | ---: | ---:" for _ in correlations) + " |"]
     for architecture in ARCHITECTURES:
         cells = []
