@@ -128,6 +128,13 @@ def summarize(runs: list[Run]) -> dict:
             "mean": (float(np.mean(overall)), float(np.std(overall))),
             "relative": float(np.mean([r.final / np.mean(list(r.label_variance.values())) for r in group])),
         }
+    for (architecture, correlation), group in cells.items():
+        # Paired: repeat r of every model sees the same data, so compare run by run.
+        baseline = {r.repeat: r.final for r in cells.get(("shared_bottom", correlation), [])}
+        pairs = [(r.final, baseline[r.repeat]) for r in group if r.repeat in baseline]
+        if architecture != "shared_bottom" and pairs:
+            summary[(architecture, correlation)]["wins_over_shared_bottom"] = (
+                sum(a < b for a, b in pairs), len(pairs))
     return summary
 
 
@@ -141,8 +148,10 @@ def findings(summary: dict, correlations: tuple[float, ...]) -> list[tuple[str, 
     out.append(("every model does better as correlation rises", holds,
                 "; ".join(f"{a}: " + " → ".join(f"{x:.4f}" for x in v) for a, v in ordered.items())))
     sb, mm = mean[("shared_bottom", low)], mean[("mmoe", low)]
+    wins = summary[("mmoe", low)].get("wins_over_shared_bottom")
+    paired = f"; lower in {wins[0]} of {wins[1]} repeats on the same data" if wins else ""
     out.append((f"at correlation {low}, MMoE beats shared-bottom", mm < sb,
-                f"MMoE {mm:.4f} vs shared-bottom {sb:.4f}"))
+                f"MMoE {mm:.4f} vs shared-bottom {sb:.4f}{paired}"))
     gap = {a: mean[(a, low)] - mean[(a, high)] for a in ("shared_bottom", "mmoe")}
     out.append((f"MMoE's loss changes less than shared-bottom's between correlation {high} and {low}",
                 abs(gap["mmoe"]) < abs(gap["shared_bottom"]),
@@ -192,6 +201,20 @@ def plot(runs: list[Run], correlations: tuple[float, ...], path: Path) -> None:
     plt.close(figure)
 
 
+def write_outputs(runs: list[Run], correlations: tuple[float, ...], settings: str, out: Path) -> str:
+    text = table(summarize(runs), correlations, settings)
+    (out / "table.md").write_text(text)
+    (out / "results.json").write_text(json.dumps({"settings": settings, "runs": [asdict(r) for r in runs]},
+                                                 indent=1) + "\n")
+    plot(runs, correlations, out / "loss_curves.png")
+    return text
+
+
+def load_runs(path: Path) -> tuple[str, list[Run]]:
+    raw = json.loads(path.read_text())
+    return raw["settings"], [Run(**r) for r in raw["runs"]]
+
+
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--full", action="store_true", help=f"the full budget {FULL} instead of {REDUCED}")
@@ -208,6 +231,7 @@ def parse_args(argv):
                         help="several (e.g. 1e-4 1e-3 1e-2, the paper's grid): picked per model on pilot repeats")
     parser.add_argument("--pilot-repeats", type=int, default=2)
     parser.add_argument("--out", type=Path, default=Path("bench_results/mmoe_synthetic"))
+    parser.add_argument("--from-results", type=Path, help="rewrite table and plot from a results.json")
     args = parser.parse_args(argv)
     for key, value in (FULL if args.full else REDUCED).items():
         if getattr(args, key) is None:
@@ -221,6 +245,11 @@ def parse_args(argv):
 def main(argv=None) -> int:
     args = parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
+    if args.from_results:  # redraw the table and plot of an earlier run
+        settings, runs = load_runs(args.from_results)
+        correlations = tuple(sorted({r.correlation for r in runs}))
+        print(write_outputs(runs, correlations, settings, args.out))
+        return 0
     log = lambda line: print(line, flush=True)  # noqa: E731
     started = time.monotonic()
     rates = pick_learning_rates(args, log)
@@ -234,13 +263,7 @@ def main(argv=None) -> int:
     settings = (f"{args.repeats} repeats, {args.steps} steps of batch {args.batch_size}, "
                 f"{args.num_examples} training / {args.eval_examples} eval examples, c = {args.c}, m = {args.m}, "
                 f"Adam learning rate {rates}; {time.monotonic() - started:.0f} s")
-    summary = summarize(runs)
-    text = table(summary, args.correlations, settings)
-    (args.out / "table.md").write_text(text)
-    (args.out / "results.json").write_text(json.dumps(
-        {"settings": settings, "runs": [asdict(r) for r in runs]}, indent=1) + "\n")
-    plot(runs, args.correlations, args.out / "loss_curves.png")
-    print(text)
+    print(write_outputs(runs, args.correlations, settings, args.out))
     print(f"Written: {args.out}/table.md, results.json, loss_curves.png")
     return 0
 

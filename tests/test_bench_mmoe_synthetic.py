@@ -55,6 +55,10 @@ def test_reduced_run_writes_table_results_and_plot(tmp_path):
         assert f"| {architecture} | {params} |" in table
     assert table.count("hold") == 3
     assert (out / "loss_curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # The table can be redrawn from the saved curves alone, to the same text.
+    redrawn = tmp_path / "redrawn"
+    assert bench.main(["--from-results", str(out / "results.json"), "--out", str(redrawn)]) == 0
+    assert (redrawn / "table.md").read_text() == table
 
 
 def test_bad_budget_is_refused():
