@@ -193,6 +193,7 @@ def plot(runs: list[Run], correlations: tuple[float, ...], path: Path) -> None:
             ax.plot(group[0].steps, mean, label=architecture, color=colors[architecture])
             ax.fill_between(group[0].steps, mean - sd, mean + sd, color=colors[architecture], alpha=0.15)
         ax.set_title(f"correlation {c}")
+        ax.set_yscale("log")
         ax.set_xlabel("training steps")
     axes[0].set_ylabel("eval loss (MSE, mean of 2 tasks)")
     axes[0].legend()
