@@ -12,9 +12,9 @@ from typing import Callable
 
 import tf_keras
 
-from models.features import ModelInput
 from models import mmoe, ple
 from models.blocks import GateGroup
+from models.features import ModelInput
 from models.metrics import keras_metrics
 from models.mmoe import build_mmoe
 from models.omoe import build_omoe
