@@ -7,7 +7,8 @@ Kubeflow runner writes, without a cluster, an image or a bucket:
 
 - every container task runs, in the DAG's order, as a fresh process started
   with the spec's own command and arguments (TFX's ``kubeflow_v2_run_executor``
-  entrypoint); ``python`` is this environment's interpreter, the working folder
+  entrypoint), after its ``preCacheCheck`` command in a process of its own when
+  the spec has one (a file-based ExampleGen's driver); ``python`` is this environment's interpreter, the working folder
   is the task's own folder and ``PYTHONPATH`` is cleared, so the project's code
   is found only as an installed package, as in the image;
 - its ``ExecutorInput`` (KFP's protobuf) is built from the spec: the task's
@@ -208,6 +209,7 @@ class StepResult:
     seconds: float = 0.0
     log: Optional[Path] = None
     cached_from: Optional[str] = None  # the run whose outputs a cached step reuses
+    driver_pid: Optional[int] = None  # the task's pre-cache-check process, if the spec has one
     inputs: dict = field(default_factory=dict)  # key -> [RuntimeArtifact]
     outputs: dict = field(default_factory=dict)  # key -> [RuntimeArtifact]
 
@@ -290,22 +292,79 @@ class Launcher:
         return result
 
     def _cached_or_run(self, name: str, container, inputs) -> StepResult:
-        """Like KFP: a step whose spec and inputs match an earlier execution reuses its outputs."""
+        """Like KFP: the driver (if any) first, then the cache check, then the executor."""
         task = self.pipeline.spec.root.dag.tasks[name]
+        task_root = self.run_root / name
+        task_root.mkdir(parents=True)
+        executor_input = self._executor_input(name, task_root, inputs)
+        step = StepResult(name, "container", inputs=inputs, log=task_root / LOG_FILE)
+        if container.lifecycle.HasField("pre_cache_check"):
+            # e.g. a file-based ExampleGen's driver: it fingerprints the input files and
+            # writes span, version and fingerprint to the output file for the executor.
+            hook = container.lifecycle.pre_cache_check
+            step.driver_pid, step.returncode, step.seconds = self._start(
+                [*hook.command, *hook.args], executor_input, task_root, step.log)
+            if step.returncode != 0:
+                step.pid = step.driver_pid
+                return step
+        output_file = Path(executor_input.outputs.output_file)
         key = hashlib.sha256(json.dumps({
             "component": json_format.MessageToDict(self.pipeline.component(name)),
             "container": json_format.MessageToDict(container),
-            "parameters": json_format.MessageToDict(task.inputs)["parameters"]
-            if task.inputs.parameters else {},
+            "parameters": json_format.MessageToDict(task.inputs).get("parameters", {}),
             "inputs": {k: [(a.name, a.uri) for a in v] for k, v in sorted(inputs.items())},
+            "driver": output_file.read_text(encoding="utf-8") if output_file.is_file() else None,
         }, sort_keys=True).encode()).hexdigest()
         earlier = self.record.cached(key) if self.enable_cache and task.caching_options.enable_cache else None
         if earlier is not None:
             return StepResult(name, "cached", cached_from=earlier[0], inputs=inputs, outputs=earlier[1])
-        step = self._run_container(name, container, inputs)
-        if step.returncode == 0:
-            self.record.add_execution(self.run_id, name, key, step.outputs)
+        driver_seconds = step.seconds
+        step.pid, step.returncode, step.seconds = self._start(
+            [*container.command, *container.args], executor_input, task_root, step.log)
+        step.seconds += driver_seconds
+        if step.returncode != 0:
+            return step
+        step.outputs = self._reported_outputs(name, executor_input)
+        self.record.add_execution(self.run_id, name, key, step.outputs)
         return step
+
+    def _start(self, command: list[str], executor_input: pb.ExecutorInput, task_root: Path,
+               log: Path) -> tuple[int, int, float]:
+        """(pid, exit code, seconds) of one process started with the spec's command."""
+        executor_input_dict = json_format.MessageToDict(executor_input)
+        command = placeholder_utils.replace_placeholders(
+            command, executor_input_dict,
+            pipeline_resource_name=f"{self.pipeline.name}-{self.run_id}",
+            task_resource_name=task_root.name, pipeline_root=str(self.root))
+        (task_root / "executor_input.json").write_text(json.dumps(executor_input_dict, indent=1))
+        env = dict(os.environ)
+        # `python` in the spec is the image's interpreter: here, this environment's.
+        env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+        env.pop("PYTHONPATH", None)  # the project is found only as an installed package
+        started = time.monotonic()
+        with open(log, "ab") as log_file:
+            proc = subprocess.Popen(command, cwd=task_root, env=env, stdout=log_file,
+                                    stderr=subprocess.STDOUT)
+            returncode = proc.wait()
+        return proc.pid, returncode, time.monotonic() - started
+
+    def _reported_outputs(self, name: str, executor_input: pb.ExecutorInput
+                          ) -> dict[str, list[pb.RuntimeArtifact]]:
+        """The planned output artifacts with the metadata the step wrote to its output file."""
+        output_file = Path(executor_input.outputs.output_file)
+        if not output_file.is_file():
+            raise LaunchError(f"task {name} exited 0 but wrote no executor output file {output_file}")
+        reported = pb.ExecutorOutput()
+        json_format.Parse(output_file.read_text(encoding="utf-8"), reported, ignore_unknown_fields=True)
+        outputs = {}
+        for key, planned in executor_input.outputs.artifacts.items():
+            artifact = pb.RuntimeArtifact()
+            artifact.CopyFrom(planned.artifacts[0])
+            if reported.artifacts[key].artifacts:
+                # What the step reports about its output (e.g. split names, "blessed").
+                artifact.metadata.CopyFrom(reported.artifacts[key].artifacts[0].metadata)
+            outputs[key] = [artifact]
+        return outputs
 
     def _report(self, step: StepResult) -> None:
         if step.kind == "resolver":
@@ -315,7 +374,8 @@ class Launcher:
         if step.kind == "cached":
             print(f"{step.task:<48} cached (outputs of run {step.cached_from})", file=self.out, flush=True)
             return
-        print(f"{step.task:<48} exit {step.returncode}  pid {step.pid}  {step.seconds:6.1f} s",
+        driver = f" (driver pid {step.driver_pid})" if step.driver_pid else ""
+        print(f"{step.task:<48} exit {step.returncode}  pid {step.pid}{driver}  {step.seconds:6.1f} s",
               file=self.out, flush=True)
 
     def _input_artifacts(self, name: str, result: RunResult) -> dict[str, list[pb.RuntimeArtifact]]:
@@ -347,44 +407,6 @@ class Launcher:
                 artifacts={k: _artifact_list(v) for k, v in inputs.items()}),
             outputs=pb.ExecutorInput.Outputs(
                 artifacts=outputs, output_file=str(task_root / EXECUTOR_OUTPUT_FILE)))
-
-    def _run_container(self, name: str, container, inputs) -> StepResult:
-        task_root = self.run_root / name
-        task_root.mkdir(parents=True)
-        executor_input = self._executor_input(name, task_root, inputs)
-        executor_input_dict = json_format.MessageToDict(executor_input)
-        command = placeholder_utils.replace_placeholders(
-            [*container.command, *container.args], executor_input_dict,
-            pipeline_resource_name=f"{self.pipeline.name}-{self.run_id}",
-            task_resource_name=name, pipeline_root=str(self.root))
-        (task_root / "executor_input.json").write_text(json.dumps(executor_input_dict, indent=1))
-        env = dict(os.environ)
-        # `python` in the spec is the image's interpreter: here, this environment's.
-        env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
-        env.pop("PYTHONPATH", None)  # the project is found only as an installed package
-        log = task_root / LOG_FILE
-        started = time.monotonic()
-        with open(log, "wb") as log_file:
-            proc = subprocess.Popen(command, cwd=task_root, env=env, stdout=log_file,
-                                    stderr=subprocess.STDOUT)
-            returncode = proc.wait()
-        step = StepResult(name, "container", returncode=returncode, pid=proc.pid,
-                          seconds=time.monotonic() - started, log=log, inputs=inputs)
-        if returncode != 0:
-            return step
-        output_file = Path(executor_input.outputs.output_file)
-        if not output_file.is_file():
-            raise LaunchError(f"task {name} exited 0 but wrote no executor output file {output_file}")
-        reported = pb.ExecutorOutput()
-        json_format.Parse(output_file.read_text(encoding="utf-8"), reported, ignore_unknown_fields=True)
-        for key, planned in executor_input.outputs.artifacts.items():
-            artifact = pb.RuntimeArtifact()
-            artifact.CopyFrom(planned.artifacts[0])
-            if reported.artifacts[key].artifacts:
-                # What the step reports about its output (e.g. split names, "blessed").
-                artifact.metadata.CopyFrom(reported.artifacts[key].artifacts[0].metadata)
-            step.outputs[key] = [artifact]
-        return step
 
     def _resolve(self, name: str, resolver, inputs) -> StepResult:
         started = time.monotonic()
