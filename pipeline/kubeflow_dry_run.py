@@ -25,11 +25,13 @@ import copy
 import json
 import os
 import sys
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+warnings.filterwarnings("ignore", category=FutureWarning)  # google-cloud deprecation notices
 
 from pipeline.cli_flags import add_config_flags, config_from_args  # noqa: E402
 from pipeline.config import ConfigError, PipelineConfig  # noqa: E402

@@ -251,6 +251,16 @@ def _parameter_values(task: pb.PipelineTaskSpec, task_name: str
     return old, new
 
 
+def _reported_parameters(output_file: Path) -> dict:
+    """The parameters a step's driver wrote to its executor output file (none: {})."""
+    if not output_file.is_file():
+        return {}
+    reported = pb.ExecutorOutput()
+    json_format.Parse(output_file.read_text(encoding="utf-8"), reported, ignore_unknown_fields=True)
+    return {"parameters": json_format.MessageToDict(reported).get("parameters", {}),
+            "parameter_values": json_format.MessageToDict(reported).get("parameterValues", {})}
+
+
 def _artifact_list(artifacts: list[pb.RuntimeArtifact]) -> pb.ArtifactList:
     return pb.ArtifactList(artifacts=artifacts)
 
@@ -307,13 +317,12 @@ class Launcher:
             if step.returncode != 0:
                 step.pid = step.driver_pid
                 return step
-        output_file = Path(executor_input.outputs.output_file)
         key = hashlib.sha256(json.dumps({
             "component": json_format.MessageToDict(self.pipeline.component(name)),
             "container": json_format.MessageToDict(container),
             "parameters": json_format.MessageToDict(task.inputs).get("parameters", {}),
             "inputs": {k: [(a.name, a.uri) for a in v] for k, v in sorted(inputs.items())},
-            "driver": output_file.read_text(encoding="utf-8") if output_file.is_file() else None,
+            "driver": _reported_parameters(Path(executor_input.outputs.output_file)),  # e.g. the input files' fingerprint
         }, sort_keys=True).encode()).hexdigest()
         earlier = self.record.cached(key) if self.enable_cache and task.caching_options.enable_cache else None
         if earlier is not None:

@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from kfp.pipeline_spec import pipeline_spec_pb2 as pb
@@ -20,7 +21,8 @@ from kfp.pipeline_spec import pipeline_spec_pb2 as pb
 from conftest import REPO
 from pipeline import kubeflow_dry_run
 from pipeline.config import build_config, load_config_file
-from pipeline.kubeflow_launcher import ArtifactRecord, LaunchError, load_spec, task_order
+from pipeline.kubeflow_launcher import (ArtifactRecord, LaunchError, RunResult, StepResult, load_spec,
+                                        task_order)
 
 # What `make kubeflow-dry-run` runs: about 1,000 examples, a short training that clears the gates.
 BUDGET = load_config_file(REPO / "data" / "kubeflow_dry_run.yaml")
@@ -161,3 +163,34 @@ def test_a_file_that_is_not_a_spec_is_refused(tmp_path):
         load_spec(bad)
     with pytest.raises(LaunchError, match="no such file"):
         load_spec(tmp_path / "missing.json")
+
+
+def _run(run_id: str, **outputs) -> RunResult:
+    """A RunResult whose steps produced the given artifacts: task=(key, artifact)."""
+    result = RunResult(run_id, Path("/r"))
+    for task, (key, artifact) in outputs.items():
+        result.steps[task] = StepResult(task, "container", returncode=0, outputs={key: [artifact]})
+    return result
+
+
+def test_the_second_run_check_names_each_way_it_can_go_wrong(tmp_path):
+    model_1 = _artifact("run-1/Trainer/model", "tfx.Model")
+    first = _run("run-1", Trainer=("model", model_1),
+                 Evaluator=("blessing", _artifact("run-1/Evaluator/blessing", "tfx.ModelBlessing", blessed=1)))
+    good = _run("run-2", **{
+        kubeflow_dry_run.BLESSING_RESOLVER: ("model_blessing", first.output("Evaluator", "blessing")),
+        kubeflow_dry_run.MODEL_RESOLVER: ("model", model_1),
+        "Evaluator": ("blessing", _artifact("b2", "tfx.ModelBlessing", blessed=0,
+                                            baseline_model_id=model_1.name)),
+        "Pusher": ("pushed_model", _artifact("p2", "tfx.PushedModel", pushed=0))})
+    assert kubeflow_dry_run.second_run_problems(first, good, [], tmp_path / "serving") == []
+
+    bad = _run("run-2", **{
+        kubeflow_dry_run.BLESSING_RESOLVER: ("model_blessing", _artifact("other", "tfx.ModelBlessing")),
+        kubeflow_dry_run.MODEL_RESOLVER: ("model", _artifact("other-model", "tfx.Model")),
+        "Evaluator": ("blessing", _artifact("b2", "tfx.ModelBlessing", blessed=1)),
+        "Pusher": ("pushed_model", _artifact("p2", "tfx.PushedModel", pushed=1))})
+    (tmp_path / "serving" / "17").mkdir(parents=True)
+    problems = kubeflow_dry_run.second_run_problems(first, bad, [], tmp_path / "serving")
+    assert [p.split(":")[1].split()[1] for p in problems] == [
+        "blessing", "baseline", "Evaluator", "Evaluator", "Pusher", "serving"]
