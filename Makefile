@@ -49,13 +49,13 @@ image:
 
 # Compiles the pipeline for Kubeflow Pipelines / Vertex AI (KFP_ARGS: --pipeline-root ... etc.).
 kubeflow: setup
-	$(PY) pipeline/kubeflow_runner.py --output $(KFP_OUTPUT) --image $(IMAGE) $(KFP_ARGS)
+	$(VENV)/bin/mtl-kubeflow --output $(KFP_OUTPUT) --image $(IMAGE) $(KFP_ARGS)
 
 # Compiles the pipeline with a local root and executes the spec twice, step by
 # step, each step in its own process (see README, "Dry run before deploying").
 kubeflow-dry-run: setup
 	rm -rf $(DRY_RUN_ROOT)
-	$(PY) -m pipeline.kubeflow_dry_run --root $(DRY_RUN_ROOT) $(DRY_RUN_ARGS)
+	$(VENV)/bin/mtl-kubeflow-dry-run --root $(DRY_RUN_ROOT) $(DRY_RUN_ARGS)
 
 # Headless Chromium renders the evaluation report in the end-to-end report test.
 chromium:

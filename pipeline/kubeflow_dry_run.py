@@ -1,6 +1,6 @@
 """A dry run of the Kubeflow pipeline before deploying: compile it, then execute it twice.
 
-    python -m pipeline.kubeflow_dry_run --root outputs/kubeflow-dry-run \
+    mtl-kubeflow-dry-run --root outputs/kubeflow-dry-run \
         [--config my.yaml] [--num-examples 1000] [--train-steps 100]
 
 Compiles the pipeline with KubeflowV2DagRunner, with the pipeline root and the
@@ -15,7 +15,7 @@ process:
    bless the new model, and nothing is pushed.
 
 Exit status: 0 when every step exits 0 and both outcomes hold; 1 otherwise
-(the failing step's output is printed); 2 for unusable arguments.
+(the end of a failing step's output is printed); 2 for unusable arguments.
 """
 
 from __future__ import annotations
@@ -23,20 +23,17 @@ from __future__ import annotations
 import argparse
 import copy
 import json
-import os
 import sys
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-warnings.filterwarnings("ignore", category=FutureWarning)  # google-cloud deprecation notices
-
-from pipeline.cli_flags import add_config_flags, config_from_args  # noqa: E402
-from pipeline.config import ConfigError, PipelineConfig  # noqa: E402
-from pipeline.kubeflow_launcher import (CompiledPipeline, Launcher, LaunchError, RunResult,  # noqa: E402
-                                        load_spec, log_tail)
+from pipeline.cli.command import command
+from pipeline.cli.flags import add_config_flags, config_from_args
+from pipeline.config import PipelineConfig
+from pipeline.errors import RunStateError
+from pipeline.kubeflow_launcher import (CompiledPipeline, Launcher, LaunchError, RunResult,
+                                        fail_on_step_error, load_spec)
 
 BLESSING_RESOLVER = "baseline_model_resolver-model-blessing-resolver"
 MODEL_RESOLVER = "baseline_model_resolver-model-resolver"
@@ -93,8 +90,8 @@ def _names(result: RunResult, task: str, key: str) -> list[str]:
 
 def first_run_problems(run: RunResult, serving_dir: Path, config: PipelineConfig) -> list[str]:
     """What is wrong with run-1's outcome (nothing: an empty list)."""
-    from pipeline.run_summary import serving_versions
-    from pipeline.serving_check import score_served_model
+    from pipeline.report.summary import serving_versions
+    from pipeline.results.serving_check import score_served_model
 
     problems = []
     if _metadata(run, "Evaluator", "blessing").get("blessed") != 1:
@@ -107,7 +104,7 @@ def first_run_problems(run: RunResult, serving_dir: Path, config: PipelineConfig
     examples = run.steps["Evaluator"].inputs["examples"][0]  # the eval split the gates saw
     scores = score_served_model(serving_dir / versions[0], examples.uri, config)
     for task in config.tasks:
-        floor = task.gate.min_r2 if task.type == "regression" else task.gate.min_auc
+        floor = getattr(task.gate, task.task_type.key_gate)  # the gate on what the check scores
         if floor is not None and not scores[task.name] >= floor:
             problems.append(f"run-1: the pushed model serves task {task.name} at {scores[task.name]:.3f}, "
                             f"below its gate {floor}")
@@ -119,7 +116,7 @@ def first_run_problems(run: RunResult, serving_dir: Path, config: PipelineConfig
 def second_run_problems(first: RunResult, second: RunResult, versions_before: list[str],
                         serving_dir: Path) -> list[str]:
     """What is wrong with run-2's outcome: it must compare with run-1's model and push nothing."""
-    from pipeline.run_summary import serving_versions
+    from pipeline.report.summary import serving_versions
 
     problems = []
     first_model = _names(first, "Trainer", "model")
@@ -145,17 +142,14 @@ def second_run_problems(first: RunResult, second: RunResult, versions_before: li
 def execute(pipeline: CompiledPipeline, root: Path, run_id: str) -> RunResult:
     print(f"{run_id}: {pipeline.source}", flush=True)
     result = Launcher(pipeline, root, run_id).run()
-    if result.failed:
-        step = result.failed
-        raise LaunchError(f"{run_id}: step {step.task} exited {step.returncode}; the end of "
-                          f"{step.log}:\n{log_tail(step)}")
+    fail_on_step_error(result)
     return result
 
 
 def dry_run(config: PipelineConfig, second: PipelineConfig, root: Path
             ) -> tuple[RunResult, RunResult, list[str]]:
-    """Both runs and every problem with their outcomes (raises LaunchError when a step fails)."""
-    from pipeline.run_summary import serving_versions
+    """Both runs and every problem with their outcomes (raises StepFailed when a step fails)."""
+    from pipeline.report.summary import serving_versions
 
     serving_dir = root / "serving"
     first_spec = compile_spec(config, root, "run-1")
@@ -169,26 +163,19 @@ def dry_run(config: PipelineConfig, second: PipelineConfig, root: Path
     return first, second_result, second_run_problems(first, second_result, versions, serving_dir)
 
 
+@command()
 def main(argv: list[str] | None = None) -> int:
+    """``mtl-kubeflow-dry-run``: 0 when both runs reach their outcome; 1 when not; 2 for bad arguments."""
+    warnings.filterwarnings("ignore", category=FutureWarning)  # google-cloud deprecation notices
     args = parse_args(argv)
-    try:
-        config = config_from_args(args)
-        second_args = copy.copy(args)
-        second_args.train_steps = args.second_train_steps
-        second = config_from_args(second_args)
-        root = check_root(args.root)
-    except (ConfigError, LaunchError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    try:
-        _, _, problems = dry_run(config, second, root)
-    except LaunchError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    for problem in problems:
-        print(f"error: {problem}", file=sys.stderr)
+    config = config_from_args(args)
+    second_args = copy.copy(args)
+    second_args.train_steps = args.second_train_steps
+    second = config_from_args(second_args)
+    root = check_root(args.root)
+    _, _, problems = dry_run(config, second, root)
     if problems:
-        return 1
+        raise RunStateError("; ".join(problems))
     print(f"Dry run passed: run-1 pushed to {root / 'serving'}, run-2 compared with it and "
           "pushed nothing.")
     return 0

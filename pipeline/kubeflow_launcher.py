@@ -1,6 +1,6 @@
 """Executes a compiled KFP v2 pipeline spec on this machine, one process per step.
 
-    python -m pipeline.kubeflow_launcher pipeline.json --root /tmp/kfp-root [--run-id run-1]
+    mtl-kubeflow-launch pipeline.json --root /tmp/kfp-root [--run-id run-1] [--no-cache]
 
 A dry run of what Kubeflow Pipelines or Vertex AI does with the spec the
 Kubeflow runner writes, without a cluster, an image or a bucket:
@@ -44,14 +44,21 @@ from google.protobuf import json_format, struct_pb2
 from kfp.local import placeholder_utils
 from kfp.pipeline_spec import pipeline_spec_pb2 as pb
 
+from pipeline.cli.command import command
+from pipeline.errors import RunStateError, UsageError
+
 RECORD_FILE = "launcher_record.json"
 EXECUTOR_OUTPUT_FILE = "executor_output.json"
 LOG_FILE = "step.log"
 LOG_TAIL_LINES = 40
 
 
-class LaunchError(Exception):
-    """The spec cannot be executed here, or a step failed; the message says which and why."""
+class LaunchError(UsageError):
+    """The spec (or a run id) cannot be executed here; the message says which part and why."""
+
+
+class StepFailed(RunStateError):
+    """A step's process exited non-zero; the end of its output is in the message's log file."""
 
 
 @dataclass
@@ -74,7 +81,7 @@ class CompiledPipeline:
 def load_spec(path: Path) -> CompiledPipeline:
     """A PipelineJob (.json, Vertex AI) or a bare PipelineSpec (.yaml, KFP), read with KFP's protobufs."""
     if not path.is_file():
-        raise LaunchError(f"{path}: no such file; compile one with pipeline/kubeflow_runner.py")
+        raise LaunchError(f"{path}: no such file; compile one with mtl-kubeflow")
     text = path.read_text(encoding="utf-8")
     try:
         raw = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
@@ -443,7 +450,19 @@ def launch(spec_file: Path, root: Path, run_id: str, out=sys.stdout,
     return Launcher(load_spec(spec_file), root, run_id, out, enable_cache).run()
 
 
+def fail_on_step_error(result: RunResult) -> None:
+    """Prints the end of a failed step's output and raises StepFailed; nothing when all exited 0."""
+    step = result.failed
+    if step is None:
+        return
+    print(f"--- the end of {step.log}:\n{log_tail(step)}\n---", file=sys.stderr)
+    raise StepFailed(f"run {result.run_id}: step {step.task} exited {step.returncode}; "
+                     f"its whole output is in {step.log}")
+
+
+@command()
 def main(argv: list[str] | None = None) -> int:
+    """``mtl-kubeflow-launch``: 0 when every step exits 0; 1 when one fails; 2 for an unusable spec."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("spec", type=Path, help="compiled pipeline: .json (PipelineJob) or .yaml")
     parser.add_argument("--root", type=Path, required=True, help="local folder for every step's outputs")
@@ -452,16 +471,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-cache", action="store_true",
                         help="run every step, even one identical to an earlier step under the root")
     args = parser.parse_args(argv)
-    try:
-        result = launch(args.spec, args.root, args.run_id, enable_cache=not args.no_cache)
-    except LaunchError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    if result.failed:
-        step = result.failed
-        print(f"error: step {step.task} exited {step.returncode}; the end of {step.log}:\n"
-              f"{log_tail(step)}", file=sys.stderr)
-        return 1
+    result = launch(args.spec, args.root, args.run_id, enable_cache=not args.no_cache)
+    fail_on_step_error(result)
     print(f"Ran {len(result.steps)} tasks of {args.spec} under {result.root} as run {args.run_id}.")
     return 0
 
