@@ -7,22 +7,22 @@ Kubeflow runner writes, without a cluster, an image or a bucket:
 
 - every container task runs, in the DAG's order, as a fresh process started
   with the spec's own command and arguments (TFX's ``kubeflow_v2_run_executor``
-  entrypoint), after its ``preCacheCheck`` command in a process of its own when
-  the spec has one (a file-based ExampleGen's driver); ``python`` is this environment's interpreter, the working folder
-  is the task's own folder and ``PYTHONPATH`` is cleared, so the project's code
-  is found only as an installed package, as in the image;
+  entrypoint), after its ``preCacheCheck`` command (a file-based ExampleGen's
+  driver) in a process of its own when the spec has one; ``python`` is this
+  environment's interpreter, the working folder is the task's own folder and
+  ``PYTHONPATH`` is cleared, so the project's code is found only as an
+  installed package, as in the image;
 - its ``ExecutorInput`` (KFP's protobuf) is built from the spec: the task's
   parameters, its input artifacts as the producing steps reported them in their
   executor output files (URI and metadata), and output artifacts under ``--root``;
 - resolver tasks are answered from the launcher's record of every artifact of
   earlier steps and runs under the same root, with the spec's own artifact
-  filter (e.g. the newest blessed ModelBlessing). This stands in for ML Metadata.
-
+  filter (e.g. the newest blessed ModelBlessing). This stands in for ML Metadata;
 - like KFP, a step with caching enabled whose spec and inputs match an
   earlier execution under the same root reuses its outputs (``--no-cache``:
   run every step).
 
-Not covered: the container image, KFP's backend and driver, ML Metadata, GCS.
+Not covered: the container image, KFP's backend, ML Metadata, GCS.
 """
 
 from __future__ import annotations
@@ -329,7 +329,8 @@ class Launcher:
             "container": json_format.MessageToDict(container),
             "parameters": json_format.MessageToDict(task.inputs).get("parameters", {}),
             "inputs": {k: [(a.name, a.uri) for a in v] for k, v in sorted(inputs.items())},
-            "driver": _reported_parameters(Path(executor_input.outputs.output_file)),  # e.g. the input files' fingerprint
+            # What a driver reported, e.g. the input files' fingerprint: changed input reruns.
+            "driver": _reported_parameters(Path(executor_input.outputs.output_file)),
         }, sort_keys=True).encode()).hexdigest()
         earlier = self.record.cached(key) if self.enable_cache and task.caching_options.enable_cache else None
         if earlier is not None:

@@ -139,8 +139,9 @@ def _artifact(name: str, title: str, **metadata) -> pb.RuntimeArtifact:
 
 def test_the_blessing_query_finds_the_newest_blessed_blessing(tmp_path):
     record = ArtifactRecord(tmp_path)
-    record.add_execution("run-1", "Evaluator", "k1", {"blessing": [_artifact("b1", "tfx.ModelBlessing", blessed=1)]})
-    record.add_execution("run-2", "Evaluator", "k2", {"blessing": [_artifact("b2", "tfx.ModelBlessing", blessed=0)]})
+    blessing = "tfx.ModelBlessing"
+    record.add_execution("run-1", "Evaluator", "k1", {"blessing": [_artifact("b1", blessing, blessed=1)]})
+    record.add_execution("run-2", "Evaluator", "k2", {"blessing": [_artifact("b2", blessing, blessed=0)]})
     record.add_execution("run-2", "Trainer", "k3", {"model": [_artifact("m2", "tfx.Model")]})
     blessed = 'schema_title="tfx.ModelBlessing" AND state=LIVE AND metadata.blessed.number_value=1'
     assert [a.name for a in ArtifactRecord(tmp_path).query(blessed)] == ["b1"]  # read back from disk
@@ -176,7 +177,8 @@ def _run(run_id: str, **outputs) -> RunResult:
 def test_the_second_run_check_names_each_way_it_can_go_wrong(tmp_path):
     model_1 = _artifact("run-1/Trainer/model", "tfx.Model")
     first = _run("run-1", Trainer=("model", model_1),
-                 Evaluator=("blessing", _artifact("run-1/Evaluator/blessing", "tfx.ModelBlessing", blessed=1)))
+                 Evaluator=("blessing", _artifact("run-1/Evaluator/blessing", "tfx.ModelBlessing",
+                                                  blessed=1)))
     good = _run("run-2", **{
         kubeflow_dry_run.BLESSING_RESOLVER: ("model_blessing", first.output("Evaluator", "blessing")),
         kubeflow_dry_run.MODEL_RESOLVER: ("model", model_1),
