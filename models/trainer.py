@@ -63,13 +63,23 @@ def _signatures(model: tf_keras.Model, tf_transform_output: tft.TFTransformOutpu
     return {"serving_default": serve_examples, "transform_features": transform_features}
 
 
+def datasets(fn_args: FnArgs, tf_transform_output: tft.TFTransformOutput,
+             config: PipelineConfig) -> tuple[tf.data.Dataset, tf.data.Dataset]:
+    """The training and evaluation datasets run_fn fits on."""
+    batch_size = config.training.batch_size
+    return (_dataset(fn_args.train_files, fn_args.data_accessor, tf_transform_output, config, batch_size),
+            _dataset(fn_args.eval_files, fn_args.data_accessor, tf_transform_output, config, batch_size))
+
+
+def callbacks(fn_args: FnArgs) -> list:
+    return [tf_keras.callbacks.TensorBoard(log_dir=fn_args.model_run_dir, update_freq=50)]
+
+
 def run_fn(fn_args: FnArgs) -> None:
     config = PipelineConfig.from_custom_config(fn_args.custom_config)
     tf_keras.utils.set_random_seed(config.training.seed)
     tf_transform_output = tft.TFTransformOutput(fn_args.transform_output)
-    batch_size = config.training.batch_size
-    train = _dataset(fn_args.train_files, fn_args.data_accessor, tf_transform_output, config, batch_size)
-    evaluation = _dataset(fn_args.eval_files, fn_args.data_accessor, tf_transform_output, config, batch_size)
+    train, evaluation = datasets(fn_args, tf_transform_output, config)
 
     model_inputs = features.model_inputs(config, tf_transform_output.vocabulary_size_by_name)
     model = compile_model(build_model(config, model_inputs), config)
@@ -79,11 +89,12 @@ def run_fn(fn_args: FnArgs) -> None:
         epochs=1,
         validation_data=evaluation,
         validation_steps=fn_args.eval_steps,
-        callbacks=[tf_keras.callbacks.TensorBoard(log_dir=fn_args.model_run_dir, update_freq=50)],
+        callbacks=callbacks(fn_args),
         verbose=2,
     )
     # TFMA loads the saved model in fresh worker processes that have not imported
-    # models.metrics; R² reaches the Evaluator through its own MetricConfig.
+    # models.metrics; R² reaches the Evaluator through its own MetricConfig
+    # (models.regression_metrics).
     compile_model(model, config, project_metrics=False)
     model.save(fn_args.serving_model_dir, save_format="tf",
                signatures=_signatures(model, tf_transform_output, config))
