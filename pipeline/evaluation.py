@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 
 import tensorflow_model_analysis as tfma
+from google.protobuf import wrappers_pb2
 
 from models.features import transformed_labels
 from pipeline.config import EvaluationConfig, PipelineConfig, Task
@@ -100,4 +101,7 @@ def build_eval_config(config: PipelineConfig) -> tfma.EvalConfig:
                                         metrics=task_metrics(task, config.evaluation))
                        for task in config.tasks],
         slicing_specs=slicing_specs(config.evaluation),
+        # The model's own compiled metrics (loss, mse, ...) repeat the ones above
+        # and cost a TF combiner per slice; the report never shows them.
+        options=tfma.Options(include_default_metrics=wrappers_pb2.BoolValue(value=False)),
     )

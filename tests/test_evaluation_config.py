@@ -29,6 +29,8 @@ def test_one_metrics_spec_per_task_with_labels_by_output():
     assert {"MeanSquaredError", "MeanAbsoluteError", "RootMeanSquaredError", "R2", "ExampleCount"} <= set(regression)
     assert {"AUC", "BinaryCrossEntropy", "Calibration", "ExampleCount"} <= set(binary)
     assert regression["R2"].module == "models.metrics"
+    # The model's compiled metrics would repeat these at the cost of a TF combiner per slice.
+    assert eval_config.options.include_default_metrics.value is False
 
 
 def test_every_task_has_an_absolute_and_a_change_gate():
