@@ -19,13 +19,18 @@ import json
 import tensorflow_model_analysis as tfma
 from google.protobuf import wrappers_pb2
 
+from models import regression_metrics
 from models.features import transformed_labels
 from pipeline.config import EvaluationConfig, PipelineConfig, Task
 
-R2_MODULE = "models.metrics"  # the project's scale-free R² metric (a tf_keras metric)
-
-REGRESSION_METRICS = ("ExampleCount", "MeanLabel", "MeanPrediction",
-                      "MeanSquaredError", "MeanAbsoluteError", "RootMeanSquaredError")
+# Regression metrics, R² (the scale-free gate) among them, all derived from one
+# numpy pass per slice (see models/regression_metrics.py).
+REGRESSION_MODULE = regression_metrics.MODULE
+# Metric (as the report names it) -> its class in REGRESSION_MODULE.
+REGRESSION_METRICS = {"MeanLabel": "MeanLabelFromSums", "MeanPrediction": "MeanPredictionFromSums",
+                      "MeanSquaredError": "MeanSquaredErrorFromSums",
+                      "MeanAbsoluteError": "MeanAbsoluteErrorFromSums",
+                      "RootMeanSquaredError": "RootMeanSquaredError", "R2": "R2"}
 BINARY_METRICS = ("ExampleCount", "MeanLabel", "MeanPrediction", "AUC", "BinaryCrossEntropy",
                   "Calibration", "CalibrationPlot")
 
@@ -64,11 +69,11 @@ def task_metrics(task: Task, evaluation: EvaluationConfig | None = None) -> list
     evaluation = evaluation or EvaluationConfig()
     gate = task.gate
     if task.type == "regression":
-        configs = {name: tfma.MetricConfig(class_name=name) for name in REGRESSION_METRICS}
-        r2 = tfma.MetricConfig(class_name="R2", module=R2_MODULE)
-        r2.threshold.CopyFrom(_no_worse_than_baseline(
+        configs = {"ExampleCount": tfma.MetricConfig(class_name="ExampleCount")}
+        configs.update({name: tfma.MetricConfig(class_name=class_name, module=REGRESSION_MODULE)
+                        for name, class_name in REGRESSION_METRICS.items()})
+        configs["R2"].threshold.CopyFrom(_no_worse_than_baseline(
             _lower_bound(gate.min_r2) if gate.min_r2 is not None else tfma.MetricThreshold(), gate.max_drop))
-        configs["R2"] = r2
         if gate.max_mse is not None:
             configs["MeanSquaredError"].threshold.CopyFrom(_upper_bound(gate.max_mse))
         configs["CalibrationPlot"] = _regression_plot(evaluation)
