@@ -12,15 +12,19 @@ Exported signatures:
 
 from __future__ import annotations
 
+import time
+
 import tensorflow as tf
 import tensorflow_transform as tft
 import tf_keras
+from absl import logging
 from tfx.components.trainer.fn_args_utils import DataAccessor, FnArgs
 from tfx_bsl.public import tfxio
 
 from models import features
 from models.builder import build_model, compile_model
 from pipeline.config import PipelineConfig
+from pipeline.status_line import TRAINER_PROGRESS
 
 
 def _dataset(file_pattern, data_accessor: DataAccessor, tf_transform_output: tft.TFTransformOutput,
@@ -71,8 +75,28 @@ def datasets(fn_args: FnArgs, tf_transform_output: tft.TFTransformOutput,
             _dataset(fn_args.eval_files, fn_args.data_accessor, tf_transform_output, config, batch_size))
 
 
+class ProgressLog(tf_keras.callbacks.Callback):
+    """Logs the step and loss about once a second; the local runner's status line shows them."""
+
+    def __init__(self, total_steps: int, every_seconds: float = 1.0):
+        super().__init__()
+        # Keras then passes the logs as tensors, not converted to Python every
+        # step; the loss is read (one device sync) only when it is logged.
+        self._supports_tf_logs = True
+        self.total_steps = total_steps
+        self.every_seconds = every_seconds
+        self._last = 0.0
+
+    def on_train_batch_end(self, batch, logs=None):
+        now = time.monotonic()
+        if now - self._last >= self.every_seconds and logs and "loss" in logs:
+            self._last = now
+            logging.info(TRAINER_PROGRESS, batch + 1, self.total_steps, float(logs["loss"]))
+
+
 def callbacks(fn_args: FnArgs) -> list:
-    return [tf_keras.callbacks.TensorBoard(log_dir=fn_args.model_run_dir, update_freq=50)]
+    return [tf_keras.callbacks.TensorBoard(log_dir=fn_args.model_run_dir, update_freq=50),
+            ProgressLog(fn_args.train_steps)]
 
 
 def run_fn(fn_args: FnArgs) -> None:

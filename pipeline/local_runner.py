@@ -31,6 +31,7 @@ from pipeline.cli_flags import PROJECT_ROOT, add_config_flags, config_from_args 
 from pipeline.config import ConfigError, PipelineConfig  # noqa: E402
 from pipeline.data_checks import check_data  # noqa: E402
 from pipeline.deploy_args import with_project_package  # noqa: E402
+from pipeline.status_line import TRAINER_PROGRESS, StatusLine, Ticker  # noqa: E402
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -63,11 +64,16 @@ def lock_output_dir(output_dir: Path):
 
 
 class ComponentProgress(logging.Handler):
-    """Turns TFX's log records into one line per component: name, cached or ran, seconds."""
+    """Turns TFX's log records into one line per component: name, cached or ran, seconds.
 
-    def __init__(self, out):
+    While a component runs, a status line shows its elapsed time (and the
+    Trainer's step, loss and ETA); see pipeline.status_line.
+    """
+
+    def __init__(self, out, is_terminal: bool | None = None):
         super().__init__(level=logging.INFO)
         self.out = out
+        self.line = StatusLine(out, is_terminal)
         self.started: dict[str, float] = {}
         self.status = "ran"
         self.current: str | None = None
@@ -77,12 +83,15 @@ class ComponentProgress(logging.Handler):
         if message == "Component %s is running.":
             self.current, self.status = args[0], "ran"
             self.started[args[0]] = time.monotonic()
+            self.line.start(args[0])
         elif message == "A cached execution %d is used.":
             self.status = "cached"
+        elif message == TRAINER_PROGRESS and len(args) == 3:
+            self.line.trainer_progress(*args)
         elif message == "Component %s is finished.":
             seconds = time.monotonic() - self.started.get(args[0], time.monotonic())
             self.current = None
-            print(f"  {args[0]:<32} {self.status:<7} {seconds:7.1f} s", file=self.out, flush=True)
+            self.line.finish(f"  {args[0]:<32} {self.status:<7} {seconds:7.1f} s")
 
 
 def redirect_noise(log_path: Path):
@@ -123,12 +132,15 @@ def run(config: PipelineConfig, output_dir: Path, enable_cache: bool, out) -> in
     absl_logging.get_absl_logger().addHandler(progress)
     started = time.monotonic()
     try:
-        tfx.orchestration.LocalDagRunner().run(pipeline)
+        with Ticker(progress.line, interval=0.5 if progress.line.is_terminal else 5.0):
+            tfx.orchestration.LocalDagRunner().run(pipeline)
     except KeyboardInterrupt:
+        progress.line.end()
         print("interrupted: run the same command again to resume; finished components are cached",
               file=out)
         return 130
     except Exception as exc:  # the cause goes to the terminal, the traceback to the log
+        progress.line.end()
         traceback.print_exc()
         where = f"{progress.current}: " if progress.current else ""
         first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
