@@ -13,6 +13,10 @@ Named in the EvalConfig by ``class_name`` and ``module`` (``MODULE``); the
 metric names (``r2``, ``mean_squared_error``, ...) and values are those of the
 metrics they replace. TFMA ignores ``module`` for a class name it registers
 itself (``MeanSquaredError``, ``MeanLabel``, ...), hence the ``FromSums`` names.
+
+``LeanCalibrationPlot`` is TFMA's predicted-against-actual plot with the same
+buckets and output, its histogram combiner reading a scalar label and
+prediction directly instead of through TFMA's general per-example unpacking.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from typing import Callable, Dict, Iterable, Optional
 
 import apache_beam as beam
 import numpy as np
-from tensorflow_model_analysis.metrics import metric_types, metric_util
+from tensorflow_model_analysis.metrics import calibration_histogram, calibration_plot, metric_types, metric_util
 from tensorflow_model_analysis.proto import config_pb2
 
 MODULE = __name__
@@ -195,3 +199,63 @@ class MeanLabelFromSums(_RegressionMetric):
 
 class MeanPredictionFromSums(_RegressionMetric):
     statistic, default_name = RegressionSums.mean_prediction, "mean_prediction"
+
+
+class _LeanCalibrationHistogramCombiner(calibration_histogram._CalibrationHistogramCombiner):  # noqa: SLF001
+    """TFMA's calibration histogram; one scalar label and prediction per example read directly.
+
+    Anything else (fractional labels, class weights, sub keys, several values
+    per example) goes through TFMA's own ``add_input``.
+    """
+
+    def add_input(self, accumulator, element: metric_types.StandardMetricInputs):
+        key = self._key
+        if self._fractional_labels or self._class_weights or key.sub_key or self._aggregation_type:
+            return super().add_input(accumulator, element)
+        label = np.asarray(_select(element.label, key.model_name, key.output_name))
+        prediction = np.asarray(_select(element.prediction, key.model_name, key.output_name))
+        if label.size != 1 or prediction.size != 1 or self._example_weighted:
+            return super().add_input(accumulator, element)
+        label, prediction = float(label.item()), float(prediction.item())
+        index = self._bucket_index(prediction if self._prediction_based_bucketing else label)
+        bucket = accumulator.get(index)
+        if bucket is None:
+            accumulator[index] = calibration_histogram.Bucket(index, label, prediction, 1.0)
+        else:
+            bucket.weighted_labels += label
+            bucket.weighted_predictions += prediction
+            bucket.weighted_examples += 1.0
+        return accumulator
+
+
+def _lean_calibration_plot_computations(
+        num_buckets: int = calibration_plot.DEFAULT_NUM_BUCKETS, left: Optional[float] = None,
+        right: Optional[float] = None, name: str = calibration_plot.CALIBRATION_PLOT_NAME,
+        eval_config: Optional[config_pb2.EvalConfig] = None, schema=None, model_name: str = "",
+        output_name: str = "", sub_key: Optional[metric_types.SubKey] = None, aggregation_type=None,
+        class_weights: Optional[Dict[int, float]] = None,
+        example_weighted: bool = False) -> metric_types.MetricComputations:
+    """TFMA's calibration plot computations, its histogram combiner swapped for the lean one."""
+    computations = calibration_plot._calibration_plot(  # noqa: SLF001
+        num_buckets=num_buckets, left=left, right=right, name=name, eval_config=eval_config, schema=schema,
+        model_name=model_name, output_name=output_name, sub_key=sub_key, aggregation_type=aggregation_type,
+        class_weights=class_weights, example_weighted=example_weighted)
+    swapped = []
+    for computation in computations:
+        combiner = getattr(computation, "combiner", None)
+        if type(combiner) is calibration_histogram._CalibrationHistogramCombiner:  # noqa: SLF001
+            lean = _LeanCalibrationHistogramCombiner.__new__(_LeanCalibrationHistogramCombiner)
+            lean.__dict__.update(combiner.__dict__)  # same key, buckets and options
+            computation = metric_types.MetricComputation(
+                keys=computation.keys, preprocessors=computation.preprocessors, combiner=lean)
+        swapped.append(computation)
+    return swapped
+
+
+class LeanCalibrationPlot(metric_types.Metric):
+    """TFMA's ``CalibrationPlot`` (same buckets, same plot), reading each example's values directly."""
+
+    def __init__(self, num_buckets: int = calibration_plot.DEFAULT_NUM_BUCKETS, left: Optional[float] = None,
+                 right: Optional[float] = None, name: str = calibration_plot.CALIBRATION_PLOT_NAME):
+        super().__init__(metric_util.merge_per_key_computations(_lean_calibration_plot_computations),
+                         num_buckets=num_buckets, left=left, right=right, name=name)

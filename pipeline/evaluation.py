@@ -60,7 +60,8 @@ def _on_overall_slice_only(metric: tfma.MetricConfig) -> tfma.MetricConfig:
 def _regression_plot(evaluation: EvaluationConfig) -> tfma.MetricConfig:
     """Predicted against actual: mean label per narrow prediction bucket."""
     low, high = evaluation.regression_plot_range
-    return tfma.MetricConfig(class_name="CalibrationPlot",
+    # TFMA's CalibrationPlot, reading each example's values directly (see REGRESSION_MODULE).
+    return tfma.MetricConfig(class_name="LeanCalibrationPlot", module=REGRESSION_MODULE,
                              config=json.dumps({"num_buckets": 1000, "left": low, "right": high}))
 
 

@@ -43,22 +43,37 @@ def frame() -> pd.DataFrame:
                          "segment": rng.choice(["a", "b", "c"], size=3000)})
 
 
+PLOT = {"num_buckets": 40, "left": -4.0, "right": 5.0}
+
+
+def _eval_config(metrics: list) -> tfma.EvalConfig:
+    return tfma.EvalConfig(
+        model_specs=[tfma.ModelSpec(label_key="label", prediction_key="prediction")],
+        metrics_specs=[tfma.MetricsSpec(metrics=metrics)],
+        slicing_specs=[tfma.SlicingSpec(), tfma.SlicingSpec(feature_keys=["segment"])])
+
+
+def _buckets(plots) -> list[dict]:
+    return plots["calibrationHistogramBuckets"]["buckets"]
+
+
 @pytest.fixture(scope="module")
 def results(frame) -> dict[str, dict[str, float]]:
     """slice name -> metric name -> value, ours under their names, TFMA's as native_<name>."""
     metrics = [tfma.MetricConfig(class_name=name, module=regression_metrics.MODULE) for name in OURS]
     metrics += [tfma.MetricConfig(class_name=name, config=json.dumps({"name": f"native_{key}"}))
                 for name, key in NATIVE.items()]
-    eval_config = tfma.EvalConfig(
-        model_specs=[tfma.ModelSpec(label_key="label", prediction_key="prediction")],
-        metrics_specs=[tfma.MetricsSpec(metrics=metrics)],
-        slicing_specs=[tfma.SlicingSpec(), tfma.SlicingSpec(feature_keys=["segment"])])
-    result = tfma.analyze_raw_data(frame, eval_config)
+    metrics.append(tfma.MetricConfig(class_name="LeanCalibrationPlot", module=regression_metrics.MODULE,
+                                     config=json.dumps(PLOT)))
+    result = tfma.analyze_raw_data(frame, _eval_config(metrics))
     out = {}
     for slice_key, by_output in result.slicing_metrics:
         name = "Overall" if not slice_key else slice_key[0][1]
         values = by_output[""][""]
         out[name] = {k: v["doubleValue"] for k, v in values.items()}
+    for slice_key, by_output in result.plots:
+        name = "Overall" if not slice_key else slice_key[0][1]
+        out[name]["plots"] = by_output[""][""]
     return out
 
 
@@ -76,6 +91,33 @@ def test_matches_tfma_native_metrics(results):
     for values in results.values():
         for key in NATIVE.values():
             assert values[key] == pytest.approx(values[f"native_{key}"], abs=1e-9, rel=1e-9)
+
+
+def _plot_bucket(prediction: np.ndarray, fine: int = 10_000) -> np.ndarray:
+    """TFMA's documented bucketing: a 10,000-bucket histogram over [left, right], each fine
+    bucket (by its lower edge) then re-binned into the plot's buckets; -inf and +inf at the ends."""
+    left, right, num = PLOT["left"], PLOT["right"], PLOT["num_buckets"]
+    fine_id = np.clip(np.floor((prediction - left) / (right - left) * fine) + 1, 0, fine + 1)
+    lower = np.where(fine_id == 0, -np.inf,
+                     np.where(fine_id >= fine + 1, np.inf, (fine_id - 1) / fine * (right - left) + left))
+    thresholds = [-np.inf] + [left + i * (right - left) / num for i in range(num + 1)]
+    return np.searchsorted(thresholds, lower, side="right") - 1
+
+
+def test_calibration_plot_equals_tfma_and_numpy(frame, results):
+    # TFMA writes every calibration plot into one field, so its own runs separately.
+    native = tfma.analyze_raw_data(frame, _eval_config([tfma.MetricConfig(
+        class_name="CalibrationPlot", config=json.dumps(PLOT))]))
+    native_by_slice = {("Overall" if not key else key[0][1]): by_output[""][""] for key, by_output in native.plots}
+    for name, values in results.items():
+        ours = _buckets(values["plots"])
+        assert ours == _buckets(native_by_slice[name])
+        rows = frame if name == "Overall" else frame[frame.segment == name]
+        index = _plot_bucket(rows.prediction.to_numpy(np.float64))
+        counts = np.bincount(index, minlength=PLOT["num_buckets"] + 2)
+        assert [b.get("numWeightedExamples", 0.0) for b in ours] == counts.tolist()
+        label_sums = np.bincount(index, weights=rows.label.to_numpy(np.float64), minlength=PLOT["num_buckets"] + 2)
+        assert [b.get("totalWeightedLabel", 0.0) for b in ours] == pytest.approx(label_sums.tolist(), abs=1e-6)
 
 
 def test_r2_of_constant_labels_is_zero_and_empty_is_nan():
