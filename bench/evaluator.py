@@ -43,7 +43,7 @@ def run_evaluator(model_uri: Path, examples_uri: Path, output_dir: Path, config,
     from tfx.types import standard_artifacts
     from tfx.utils import proto_utils
 
-    from pipeline.evaluation import build_eval_config
+    from pipeline.eval_config import build_eval_config
 
     examples = standard_artifacts.Examples()
     examples.uri = str(examples_uri)

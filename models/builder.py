@@ -12,10 +12,15 @@ from typing import Callable
 import tf_keras
 
 from models.features import ModelInput
-from models.metrics import R2
+from models.metrics import keras_metrics
 from models.shared_bottom import build_shared_bottom
-from pipeline.config import PipelineConfig, Task
+from pipeline.config import PipelineConfig
 
+# A builder's contract. Args: the configuration (``config.model`` its sizes,
+# ``config.tasks`` its heads) and the inputs (transformed input name -> ModelInput).
+# Returns: an uncompiled tf_keras model whose inputs are named by those names
+# and whose outputs are a dict with one entry per task, named by the task, of
+# shape [batch, 1] with the task's ``output_activation``.
 ModelBuilder = Callable[[PipelineConfig, dict[str, ModelInput]], tf_keras.Model]
 
 BUILDERS: dict[str, ModelBuilder] = {
@@ -24,7 +29,16 @@ BUILDERS: dict[str, ModelBuilder] = {
 
 
 def build_model(config: PipelineConfig, model_inputs: dict[str, ModelInput | int]) -> tf_keras.Model:
-    """``model_inputs``: input name -> ModelInput, or just its width for a numeric input."""
+    """The configured architecture's model (uncompiled; see ``compile_model``).
+
+    Args:
+        config: the pipeline configuration; ``config.model.architecture`` picks the builder.
+        model_inputs: input name -> ModelInput, or just its width for a numeric input.
+
+    Returns:
+        A tf_keras model with one output per task, named by the task; ValueError
+        for an unknown architecture or a builder that leaves a task without output.
+    """
     model_inputs = {name: spec if isinstance(spec, ModelInput) else ModelInput(size=spec)
                     for name, spec in model_inputs.items()}
     architecture = config.model.architecture
@@ -37,28 +51,17 @@ def build_model(config: PipelineConfig, model_inputs: dict[str, ModelInput | int
     return model
 
 
-def _loss(task: Task):
-    return "binary_crossentropy" if task.type == "binary" else "mse"
-
-
-def _metrics(task: Task, project_metrics: bool) -> list:
-    if task.type == "binary":
-        return [tf_keras.metrics.AUC(name="auc"), tf_keras.metrics.BinaryCrossentropy(name="log_loss")]
-    return [tf_keras.metrics.MeanSquaredError(name="mse"), tf_keras.metrics.MeanAbsoluteError(name="mae"),
-            *([R2(name="r2")] if project_metrics else [])]
-
-
 def compile_model(model: tf_keras.Model, config: PipelineConfig,
                   project_metrics: bool = True) -> tf_keras.Model:
-    """Per-task loss (mse, or log loss for binary), loss weights and metrics; Adam.
+    """Per-task loss and metrics (from the task-type registry), loss weights; Adam.
 
     ``project_metrics=False`` leaves out this project's own metric classes, so a
     saved model loads where ``models.metrics`` was never imported (a Beam worker).
     """
     model.compile(
         optimizer=tf_keras.optimizers.Adam(learning_rate=config.training.learning_rate),
-        loss={t.name: _loss(t) for t in config.tasks},
+        loss={t.name: t.task_type.keras_loss for t in config.tasks},
         loss_weights={t.name: t.loss_weight for t in config.tasks},
-        metrics={t.name: _metrics(t, project_metrics) for t in config.tasks},
+        metrics={t.name: keras_metrics(t.task_type.keras_metrics, project_metrics) for t in config.tasks},
     )
     return model

@@ -23,8 +23,8 @@ from tfx_bsl.public import tfxio
 
 from models import features
 from models.builder import build_model, compile_model
+from pipeline.cli.status_line import TRAINER_PROGRESS
 from pipeline.config import PipelineConfig
-from pipeline.status_line import TRAINER_PROGRESS
 
 
 def _dataset(file_pattern, data_accessor: DataAccessor, tf_transform_output: tft.TFTransformOutput,
@@ -100,6 +100,22 @@ def callbacks(fn_args: FnArgs) -> list:
 
 
 def run_fn(fn_args: FnArgs) -> None:
+    """The Trainer's entry point (``run_fn="models.trainer.run_fn"``).
+
+    Args:
+        fn_args: TFX's trainer arguments. Reads ``train_files``/``eval_files``
+            (Transform's transformed examples), ``transform_output``,
+            ``train_steps``/``eval_steps``, ``data_accessor``,
+            ``model_run_dir`` (TensorBoard logs) and ``custom_config``, which
+            is ``PipelineConfig.to_custom_config()``: key ``pipeline_config``
+            (the whole configuration as JSON-ready data; ``code_version`` is
+            there for the cache only).
+
+    Returns:
+        None. Writes the trained model to ``fn_args.serving_model_dir`` with
+        the ``serving_default`` and ``transform_features`` signatures
+        described at the top of this module.
+    """
     config = PipelineConfig.from_custom_config(fn_args.custom_config)
     tf_keras.utils.set_random_seed(config.training.seed)
     tf_transform_output = tft.TFTransformOutput(fn_args.transform_output)

@@ -6,8 +6,8 @@ import io
 import logging
 import re
 
-from pipeline.local_runner import ComponentProgress
-from pipeline.status_line import TRAINER_PROGRESS, StatusLine, format_seconds
+from pipeline.cli.console import ComponentProgress
+from pipeline.cli.status_line import TRAINER_PROGRESS, StatusLine, format_seconds
 
 CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")  # anything but newline
 

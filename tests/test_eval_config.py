@@ -5,7 +5,7 @@ from tensorflow_model_analysis.metrics import metric_specs
 
 from models import regression_metrics
 from pipeline.config import build_config
-from pipeline.evaluation import build_eval_config
+from pipeline.eval_config import build_eval_config
 
 
 def _by_name(spec):

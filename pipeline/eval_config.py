@@ -22,17 +22,7 @@ from google.protobuf import wrappers_pb2
 from models import regression_metrics
 from models.features import transformed_labels
 from pipeline.config import EvaluationConfig, PipelineConfig, Task
-
-# Regression metrics, R² (the scale-free gate) among them, all derived from one
-# numpy pass per slice (see models/regression_metrics.py).
-REGRESSION_MODULE = regression_metrics.MODULE
-# Metric (as the report names it) -> its class in REGRESSION_MODULE.
-REGRESSION_METRICS = {"MeanLabel": "MeanLabelFromSums", "MeanPrediction": "MeanPredictionFromSums",
-                      "MeanSquaredError": "MeanSquaredErrorFromSums",
-                      "MeanAbsoluteError": "MeanAbsoluteErrorFromSums",
-                      "RootMeanSquaredError": "RootMeanSquaredError", "R2": "R2"}
-BINARY_METRICS = ("ExampleCount", "MeanLabel", "MeanPrediction", "AUC", "BinaryCrossEntropy",
-                  "Calibration", "CalibrationPlot")
+from pipeline.config.task_types import PREDICTED_AGAINST_ACTUAL
 
 
 def _lower_bound(value: float) -> tfma.MetricThreshold:
@@ -43,9 +33,10 @@ def _upper_bound(value: float) -> tfma.MetricThreshold:
     return tfma.MetricThreshold(value_threshold=tfma.GenericValueThreshold(upper_bound={"value": value}))
 
 
-def _no_worse_than_baseline(threshold: tfma.MetricThreshold, max_drop: float) -> tfma.MetricThreshold:
+def _no_worse_than_baseline(threshold: tfma.MetricThreshold, max_drop: float,
+                            direction: str) -> tfma.MetricThreshold:
     threshold.change_threshold.CopyFrom(tfma.GenericChangeThreshold(
-        direction=tfma.MetricDirection.HIGHER_IS_BETTER, absolute={"value": -max_drop}))
+        direction=tfma.MetricDirection.Value(direction.upper()), absolute={"value": -max_drop}))
     return threshold
 
 
@@ -60,31 +51,26 @@ def _on_overall_slice_only(metric: tfma.MetricConfig) -> tfma.MetricConfig:
 def _regression_plot(evaluation: EvaluationConfig) -> tfma.MetricConfig:
     """Predicted against actual: mean label per narrow prediction bucket."""
     low, high = evaluation.regression_plot_range
-    # TFMA's CalibrationPlot, reading each example's values directly (see REGRESSION_MODULE).
-    return tfma.MetricConfig(class_name="LeanCalibrationPlot", module=REGRESSION_MODULE,
+    # TFMA's CalibrationPlot, reading each example's values directly (models.regression_metrics).
+    return tfma.MetricConfig(class_name="LeanCalibrationPlot", module=regression_metrics.MODULE,
                              config=json.dumps({"num_buckets": 1000, "left": low, "right": high}))
 
 
 def task_metrics(task: Task, evaluation: EvaluationConfig | None = None) -> list[tfma.MetricConfig]:
     """The task's metrics with its gates attached (to the overall slice)."""
     evaluation = evaluation or EvaluationConfig()
-    gate = task.gate
-    if task.type == "regression":
-        configs = {"ExampleCount": tfma.MetricConfig(class_name="ExampleCount")}
-        configs.update({name: tfma.MetricConfig(class_name=class_name, module=REGRESSION_MODULE)
-                        for name, class_name in REGRESSION_METRICS.items()})
-        configs["R2"].threshold.CopyFrom(_no_worse_than_baseline(
-            _lower_bound(gate.min_r2) if gate.min_r2 is not None else tfma.MetricThreshold(), gate.max_drop))
-        if gate.max_mse is not None:
-            configs["MeanSquaredError"].threshold.CopyFrom(_upper_bound(gate.max_mse))
+    gate, kind = task.gate, task.task_type
+    configs = {name: tfma.MetricConfig(class_name=name, module=kind.tfma_metric_modules.get(name, ""))
+               for name in kind.tfma_metrics}
+    key_bound = getattr(gate, kind.key_gate)
+    configs[kind.key_metric_class].threshold.CopyFrom(_no_worse_than_baseline(
+        _lower_bound(key_bound) if key_bound is not None else tfma.MetricThreshold(), gate.max_drop,
+        kind.key_direction))
+    for field, class_name in kind.upper_gates.items():
+        if getattr(gate, field) is not None:
+            configs[class_name].threshold.CopyFrom(_upper_bound(getattr(gate, field)))
+    if kind.fit_plot == PREDICTED_AGAINST_ACTUAL:
         configs["CalibrationPlot"] = _regression_plot(evaluation)
-    else:
-        configs = {name: tfma.MetricConfig(class_name=name) for name in BINARY_METRICS}
-        auc = configs["AUC"]
-        auc.threshold.CopyFrom(_no_worse_than_baseline(
-            _lower_bound(gate.min_auc) if gate.min_auc is not None else tfma.MetricThreshold(), gate.max_drop))
-        if gate.max_log_loss is not None:
-            configs["BinaryCrossEntropy"].threshold.CopyFrom(_upper_bound(gate.max_log_loss))
     return [_on_overall_slice_only(metric) for metric in configs.values()]
 
 

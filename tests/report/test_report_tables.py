@@ -1,7 +1,7 @@
 """Table building from plain records: ordering, weakest slice, gates, baseline changes."""
 
-from pipeline.eval_results import Gate, GateFailure, MetricRecord
-from pipeline.report_tables import build_task_tables, metric_rows, slice_sort_key
+from pipeline.results.eval_results import EvaluatedGate as Gate, GateFailure, MetricRecord
+from pipeline.report.tables import build_task_tables, metric_rows, slice_sort_key
 
 
 def _records(task, slice_name, count, r2, mse, diff_r2=None):
