@@ -21,7 +21,7 @@ IMAGE ?= mtl-pipeline:latest
 KFP_OUTPUT ?= pipeline.json
 KFP_ARGS ?=
 
-.PHONY: setup run test lock chromium clean image kubeflow
+.PHONY: setup run test lock chromium clean image kubeflow bench
 
 setup: $(STAMP)
 
@@ -40,6 +40,18 @@ run: setup
 
 test: setup chromium
 	$(PY) -m pytest $(TEST_ARGS)
+
+# Performance benchmarks (tables on stdout, JSON in outputs/bench/). Each stage
+# against a ceiling measured in the same process; BENCH_1M=1 adds the
+# 1,000,000-example run to the scaling table (about 10 min on 2 idle cores).
+BENCH_EVAL_EXAMPLES ?= 200000
+BENCH_1M ?=
+bench: setup
+	$(PY) bench/example_gen.py --num-examples 100000
+	$(PY) bench/trainer.py
+	$(PY) bench/evaluator.py --eval-examples $(BENCH_EVAL_EXAMPLES) --repeats 1
+	$(PY) bench/serving.py
+	$(PY) bench/scaling.py $(if $(BENCH_1M),--with-1m,)
 
 # Needs a Docker engine; builds from the lock file (see Dockerfile).
 image:
