@@ -176,7 +176,7 @@ def run_fn(fn_args: FnArgs) -> None:
     Args:
         fn_args: TFX's trainer arguments. Reads ``train_files``/``eval_files``
             (Transform's transformed examples), ``transform_output``,
-            ``train_steps``/``eval_steps``, ``data_accessor``,
+            ``train_steps``/``eval_steps``,
             ``model_run_dir`` (TensorBoard logs) and ``custom_config``, which
             is ``PipelineConfig.to_custom_config()``: key ``pipeline_config``
             (the whole configuration as JSON-ready data; ``code_version`` is
