@@ -77,6 +77,27 @@ def slicing_specs(evaluation: EvaluationConfig) -> list[tfma.SlicingSpec]:
                                    for columns in evaluation.slices]
 
 
+# EvaluationConfig.confidence_intervals -> TFMA's method.
+INTERVAL_METHODS = {
+    "jackknife": tfma.ConfidenceIntervalOptions.JACKKNIFE,
+    "poisson_bootstrap": tfma.ConfidenceIntervalOptions.POISSON_BOOTSTRAP,
+}
+
+
+def options(evaluation: EvaluationConfig) -> tfma.Options:
+    """Confidence intervals on every metric and slice, unless turned off.
+
+    Gates still compare TFMA's point estimate (computed on all examples), not
+    the interval.
+    """
+    method = INTERVAL_METHODS.get(evaluation.confidence_intervals)
+    if method is None:
+        return tfma.Options()
+    result = tfma.Options(confidence_intervals=tfma.ConfidenceIntervalOptions(method=method))
+    result.compute_confidence_intervals.value = True
+    return result
+
+
 def build_eval_config(config: PipelineConfig) -> tfma.EvalConfig:
     return tfma.EvalConfig(
         model_specs=[tfma.ModelSpec(
@@ -90,4 +111,5 @@ def build_eval_config(config: PipelineConfig) -> tfma.EvalConfig:
                                         metrics=task_metrics(task, config.evaluation))
                        for task in config.tasks],
         slicing_specs=slicing_specs(config.evaluation),
+        options=options(config.evaluation),
     )
