@@ -40,11 +40,12 @@ def _latest_uri(run_dir: Path, node_id: str, key: str) -> str:
 
 
 def eval_subset(examples_uri: str, num_examples: int, work: Path) -> tuple[Path, int]:
-    """An Examples folder whose eval split holds the first ``num_examples`` eval records."""
+    """An Examples folder whose eval split holds ``num_examples`` of the run's eval records."""
     import tensorflow as tf
 
     files = sorted(tf.io.gfile.glob(f"{examples_uri}/Split-eval/*"))
-    dataset = tf.data.TFRecordDataset(files, compression_type="GZIP").take(num_examples)
+    # Cycled when the split is smaller: the cost depends on the count, not on distinct values.
+    dataset = tf.data.TFRecordDataset(files, compression_type="GZIP").repeat().take(num_examples)
     target = work / "examples" / "Split-eval"
     target.mkdir(parents=True)
     count = 0

@@ -79,6 +79,17 @@ class TaskTable:
         return any(row.interval(self.key_metric) for row in self.rows) if self.key_metric else False
 
     @property
+    def no_weakest_reason(self) -> str:
+        """Why no slice is named the weakest (empty when one is)."""
+        if self.weakest is not None:
+            return ""
+        if not self.sliced:
+            return "no slices configured"
+        if not self.has_intervals:
+            return "confidence intervals are off, so no slice is judged"
+        return "no slice is significantly worse than overall"
+
+    @property
     def sliced(self) -> bool:
         """Whether there are slices besides the overall one."""
         return any(row.slice != OVERALL for row in self.rows)

@@ -143,6 +143,15 @@ def load_gates(evaluation_uri: str) -> list[EvaluatedGate]:
     return gates
 
 
+def interval_method(evaluation_uri: str) -> str:
+    """How the Evaluator computed its intervals: 'jackknife', 'poisson_bootstrap', or '' for none."""
+    options = eval_config_writer.load_eval_run(evaluation_uri)[0].options
+    if not options.compute_confidence_intervals.value:
+        return ""
+    return config_pb2.ConfidenceIntervalOptions.ConfidenceIntervalMethod.Name(
+        options.confidence_intervals.method).lower()
+
+
 def _spec_columns(slice_spec: config_pb2.SlicingSpec) -> str:
     """A slicing spec as text, e.g. 'segment' or 'segment:a'."""
     parts = list(slice_spec.feature_keys) + [f"{k}:{v}" for k, v in slice_spec.feature_values.items()]
