@@ -18,6 +18,7 @@ import json
 
 import tensorflow_model_analysis as tfma
 
+from models import tfma_fixes  # noqa: F401  (merges each accumulator once)
 from models.features import transformed_labels
 from pipeline.config import EvaluationConfig, PipelineConfig, Task
 from pipeline.config.task_types import PREDICTED_AGAINST_ACTUAL
