@@ -14,6 +14,8 @@ from __future__ import annotations
 import tensorflow as tf
 import tf_keras
 
+from models import tfma_fixes  # noqa: F401  (TFMA loads this module in its workers: fix its combiners there)
+
 
 @tf_keras.utils.register_keras_serializable(package="mtl")
 class R2(tf_keras.metrics.Metric):

@@ -30,6 +30,8 @@ import numpy as np
 from tensorflow_model_analysis.metrics import calibration_histogram, calibration_plot, metric_types, metric_util
 from tensorflow_model_analysis.proto import config_pb2
 
+from models import tfma_fixes  # noqa: F401  (TFMA loads this module in its workers: fix its combiners there)
+
 MODULE = __name__
 _SUMS_NAME = "_regression_sums"  # private: TFMA leaves names starting with "_" out of its results
 

@@ -20,6 +20,7 @@ import tensorflow_model_analysis as tfma
 from google.protobuf import wrappers_pb2
 
 from models import regression_metrics
+from models import tfma_fixes  # noqa: F401  (merges each accumulator once)
 from models.features import transformed_labels
 from pipeline.config import EvaluationConfig, PipelineConfig, Task
 from pipeline.config.task_types import PREDICTED_AGAINST_ACTUAL
@@ -80,6 +81,27 @@ def slicing_specs(evaluation: EvaluationConfig) -> list[tfma.SlicingSpec]:
                                    for columns in evaluation.slices]
 
 
+# EvaluationConfig.confidence_intervals -> TFMA's method.
+INTERVAL_METHODS = {
+    "jackknife": tfma.ConfidenceIntervalOptions.JACKKNIFE,
+    "poisson_bootstrap": tfma.ConfidenceIntervalOptions.POISSON_BOOTSTRAP,
+}
+
+
+def options(evaluation: EvaluationConfig) -> tfma.Options:
+    """Confidence intervals on every metric and slice, unless turned off.
+
+    Gates still compare TFMA's point estimate (computed on all examples), not
+    the interval.
+    """
+    result = tfma.Options(include_default_metrics=wrappers_pb2.BoolValue(value=False))
+    method = INTERVAL_METHODS.get(evaluation.confidence_intervals)
+    if method is not None:
+        result.confidence_intervals.method = method
+        result.compute_confidence_intervals.value = True
+    return result
+
+
 def build_eval_config(config: PipelineConfig) -> tfma.EvalConfig:
     return tfma.EvalConfig(
         model_specs=[tfma.ModelSpec(
@@ -95,5 +117,5 @@ def build_eval_config(config: PipelineConfig) -> tfma.EvalConfig:
         slicing_specs=slicing_specs(config.evaluation),
         # The model's own compiled metrics (loss, mse, ...) repeat the ones above
         # and cost a TF combiner per slice; the report never shows them.
-        options=tfma.Options(include_default_metrics=wrappers_pb2.BoolValue(value=False)),
+        options=options(config.evaluation),
     )

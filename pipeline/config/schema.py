@@ -418,6 +418,10 @@ class EvaluationConfig(_Strict):
     slices: list[list[str]] = Field(default_factory=list)
     # Prediction range of the predicted-against-actual plot of regression tasks.
     regression_plot_range: tuple[float, float] = (-10.0, 10.0)
+    # 95% intervals of every metric on every slice, computed by TFMA: jackknife
+    # (20 leave-one-bucket-out merges of per-bucket accumulators, about the cost
+    # of one pass), poisson_bootstrap (20 resampled passes), or none.
+    confidence_intervals: Literal["jackknife", "poisson_bootstrap", "none"] = "jackknife"
 
     @model_validator(mode="after")
     def _slices_name_slice_features(self):

@@ -26,8 +26,26 @@ def _png_base64(figure) -> str:
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
+def error_bar_lengths(values: list[float], intervals: list) -> np.ndarray:
+    """Matplotlib's xerr: distances from each value down to its lower and up to its upper bound.
+
+    A row without an interval gets no bar; TFMA centres an interval on the
+    mean of its samples, so a bound can sit on the wrong side of the point
+    estimate by a hair, and is clipped to it.
+    """
+    lengths = np.zeros((2, len(values)))
+    for i, (value, interval) in enumerate(zip(values, intervals)):
+        if interval is not None:
+            lengths[:, i] = (max(value - interval[0], 0.0), max(interval[1] - value, 0.0))
+    return lengths
+
+
 def metric_by_slice(table: TaskTable) -> str:
-    """Horizontal bars of the key metric per slice; the overall value as a line, the weakest in red."""
+    """Horizontal bars of the key metric per slice with their 95% intervals as error bars.
+
+    The overall value is a dashed line, the weakest slice (if any is
+    significantly worse) in red.
+    """
     rows = [r for r in table.rows if table.key_metric in r.values]
     figure, axes = plt.subplots(figsize=(5.5, 0.28 * len(rows) + 1.0))
     values = [r.values[table.key_metric] for r in rows]
@@ -35,12 +53,15 @@ def metric_by_slice(table: TaskTable) -> str:
               "#c0392b" if table.weakest is not None and r.slice == table.weakest.slice else "#2e86c1"
               for r in rows]
     positions = np.arange(len(rows))
-    axes.barh(positions, values, color=colors)
+    axes.barh(positions, values, color=colors,
+              xerr=error_bar_lengths(values, [r.interval(table.key_metric) for r in rows]),
+              error_kw={"ecolor": "#222222", "capsize": 2, "linewidth": 1})
     axes.set_yticks(positions, [f"{r.slice} (n={r.count})" for r in rows], fontsize=8)
     axes.invert_yaxis()
     if table.overall is not None:
         axes.axvline(table.overall.values[table.key_metric], color="#555555", linestyle="--", linewidth=1)
-    axes.set_xlabel(metric_label(table.key_metric))
+    axes.set_xlabel(f"{metric_label(table.key_metric)} (bars: 95% interval)" if table.has_intervals
+                    else metric_label(table.key_metric))
     axes.set_title(f"{table.task}: {metric_label(table.key_metric)} by slice", fontsize=10)
     return _png_base64(figure)
 
@@ -96,4 +117,46 @@ def gate_heatmap(group: GateGroupWeights) -> str:
                       color="white" if value < 0.5 else "black")
     figure.colorbar(image, ax=axes, label="mean gate weight")
     axes.set_title(f"Gate weights on the eval split ({group.name})", fontsize=10)
+    return _png_base64(figure)
+
+
+def training_curves(curves, key_label: str, stopped_early: bool, best_step) -> str:
+    """Loss and key metric against training steps, training and validation; early stopping marked."""
+    figure, (loss_axes, metric_axes) = plt.subplots(1, 2, figsize=(8, 3))
+    panels = ((loss_axes, "loss", curves.train_loss, curves.val_loss),
+              (metric_axes, key_label, curves.train_metric, curves.val_metric))
+    for axes, label, train, validation in panels:
+        for series, name, color in ((train, "training", "#2e86c1"), (validation, "validation", "#e67e22")):
+            if series:
+                steps, values = zip(*series)
+                axes.plot(steps, values, marker="o" if len(series) < 3 else None, markersize=4,
+                          color=color, label=name)
+        if stopped_early and best_step is not None:
+            axes.axvline(best_step, color="#c0392b", linestyle="--", linewidth=1,
+                         label=f"early stop: weights of step {best_step}")
+        axes.set_xlabel("training step")
+        axes.set_ylabel(label)
+        axes.legend(fontsize=7)
+    figure.suptitle(f"{curves.task}: training curves", fontsize=10)
+    return _png_base64(figure)
+
+
+def key_metric_history(task: str, key_label: str, models, current_execution_id: int) -> str:
+    """The task's overall key metric per evaluated model; blessed filled, pushed starred, this run ringed."""
+    shown = [m for m in models if task in m.key_metrics]
+    positions = np.arange(len(shown))
+    values = [m.key_metrics[task] for m in shown]
+    figure, axes = plt.subplots(figsize=(4, 2.6))
+    axes.plot(positions, values, color="#999999", linewidth=1)
+    for x, model, value in zip(positions, shown, values):
+        axes.scatter([x], [value], s=40, zorder=3, color="#1e7e34" if model.blessed else "white",
+                     edgecolors="#1e7e34" if model.blessed else "#c0392b")
+        if model.pushed:
+            axes.scatter([x], [value], s=140, marker="*", zorder=4, color="#f1c40f", edgecolors="#555555")
+        if model.execution_id == current_execution_id:
+            axes.scatter([x], [value], s=220, zorder=2, facecolors="none", edgecolors="#555555")
+    axes.set_xticks(positions, [str(m.model_id) for m in shown], fontsize=7)
+    axes.set_xlabel("model (artifact id), oldest first; filled: blessed, ★: pushed", fontsize=7)
+    axes.set_ylabel(key_label)
+    axes.set_title(f"{task}: {key_label} over the last {len(shown)} models", fontsize=10)
     return _png_base64(figure)

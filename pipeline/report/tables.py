@@ -5,6 +5,11 @@ each metric, and the change against the baseline model where there is one;
 the gates with their bounds and outcome; and the task's weakest slice by its
 key metric (its task type's, e.g. R² or AUC), so a reader sees at a glance
 where the model is worst.
+
+A slice is named the weakest only when it is significantly worse: the upper
+end of its key metric's confidence interval lies below the overall value.
+Otherwise the slices differ no more than sampling noise explains (a random
+segment is not weaker, only smaller), and none is named.
 """
 
 from __future__ import annotations
@@ -17,8 +22,8 @@ from pipeline.config.task_types import TASK_TYPES
 from pipeline.results.eval_results import OVERALL, EvaluatedGate, GateFailure, MetricRecord
 
 EXAMPLE_COUNT = "example_count"
-# A slice this small is too noisy to call the weakest (an AUC on 3 examples);
-# it still has its row in the table.
+# A slice this small is too noisy to call the weakest, whatever its interval
+# (an AUC on 3 examples, a jackknife with most buckets empty); it still has its row.
 MIN_WEAKEST_SLICE_EXAMPLES = 20
 # The task types' key metrics (higher is better); the first one a task has is its key metric.
 KEY_METRICS = tuple(t.key_metric for t in TASK_TYPES.values())
@@ -41,6 +46,13 @@ class SliceRow:
     values: dict[str, float]
     baseline: dict[str, float] = field(default_factory=dict)
     deltas: dict[str, float] = field(default_factory=dict)  # candidate minus baseline
+    lower: dict[str, float] = field(default_factory=dict)  # 95% interval of each value
+    upper: dict[str, float] = field(default_factory=dict)
+
+    def interval(self, metric: str) -> Optional[tuple[float, float]]:
+        if metric in self.lower and metric in self.upper:
+            return self.lower[metric], self.upper[metric]
+        return None
 
 
 @dataclass
@@ -60,7 +72,27 @@ class TaskTable:
     metrics: list[str]  # column order
     rows: list[SliceRow]
     gates: list[GateRow]
-    weakest: Optional[SliceRow]  # lowest key metric among the slices (not overall)
+    weakest: Optional[SliceRow]  # lowest key metric among the slices significantly below overall
+
+    @property
+    def has_intervals(self) -> bool:
+        return any(row.interval(self.key_metric) for row in self.rows) if self.key_metric else False
+
+    @property
+    def no_weakest_reason(self) -> str:
+        """Why no slice is named the weakest (empty when one is)."""
+        if self.weakest is not None:
+            return ""
+        if not self.sliced:
+            return "no slices configured"
+        if not self.has_intervals:
+            return "confidence intervals are off, so no slice is judged"
+        return "no slice is significantly worse than overall"
+
+    @property
+    def sliced(self) -> bool:
+        """Whether there are slices besides the overall one."""
+        return any(row.slice != OVERALL for row in self.rows)
 
     @property
     def overall(self) -> Optional[SliceRow]:
@@ -123,6 +155,8 @@ def build_task_tables(records: list[MetricRecord], gates: list[EvaluatedGate], f
                 row.count = int(round(r.value))
             else:
                 row.values[r.metric] = r.value
+                if r.lower is not None and r.upper is not None:
+                    row.lower[r.metric], row.upper[r.metric] = r.lower, r.upper
         for r in (r for r in baseline_records if r.task == task and not r.is_diff):
             if r.slice in rows and r.metric != EXAMPLE_COUNT:
                 rows[r.slice].baseline[r.metric] = r.value
@@ -130,12 +164,26 @@ def build_task_tables(records: list[MetricRecord], gates: list[EvaluatedGate], f
         # The EvalConfig's metrics; the model's own compiled metrics (loss, mse, ...) repeat them.
         metrics = sorted({m for row in ordered for m in row.values if m in METRIC_LABELS}, key=_metric_order)
         key_metric = next((m for m in KEY_METRICS if m in metrics), None)
-        sliced = [row for row in ordered if row.slice != OVERALL and key_metric in row.values]
-        large = [row for row in sliced if (row.count or 0) >= MIN_WEAKEST_SLICE_EXAMPLES]
-        weakest = min(large or sliced, key=lambda row: row.values[key_metric], default=None)
         tables.append(TaskTable(task, key_metric, metrics, ordered,
-                                _gate_rows(task, gates, failures, rows), weakest))
+                                _gate_rows(task, gates, failures, rows), weakest_slice(ordered, key_metric)))
     return tables
+
+
+def significantly_below(row: SliceRow, metric: str, overall: float) -> bool:
+    """Whether the row's whole interval of ``metric`` lies below ``overall`` (False without an interval)."""
+    interval = row.interval(metric)
+    return (interval is not None and interval[1] < overall
+            and (row.count or 0) >= MIN_WEAKEST_SLICE_EXAMPLES)
+
+
+def weakest_slice(rows: list[SliceRow], key_metric: Optional[str]) -> Optional[SliceRow]:
+    """The slice with the lowest key metric among those significantly below overall, or None."""
+    overall = next((r for r in rows if r.slice == OVERALL), None)
+    if key_metric is None or overall is None or key_metric not in overall.values:
+        return None
+    worse = [r for r in rows if r.slice != OVERALL and key_metric in r.values
+             and significantly_below(r, key_metric, overall.values[key_metric])]
+    return min(worse, key=lambda r: r.values[key_metric], default=None)
 
 
 def metric_rows(tables: list[TaskTable]) -> list[dict]:
@@ -146,6 +194,7 @@ def metric_rows(tables: list[TaskTable]) -> list[dict]:
             for metric in table.metrics:
                 if metric in row.values:
                     result.append({"task": table.task, "slice": row.slice, "metric": metric,
-                                   "value": row.values[metric], "example_count": row.count,
+                                   "value": row.values[metric], "lower": row.lower.get(metric),
+                                   "upper": row.upper.get(metric), "example_count": row.count,
                                    "baseline": row.baseline.get(metric), "delta": row.deltas.get(metric)})
     return result

@@ -35,6 +35,8 @@ class EvaluatorRun:
     run_name: str  # the pipeline run that produced it, e.g. 20261127-001638.123456
     execution_id: int
     evaluation_uri: str
+    metadata_path: Optional[Path] = None  # the run's ML Metadata store, for curves and history
+    model_id: Optional[int] = None  # the evaluated Model artifact
     model_run_uri: Optional[str] = None  # the evaluated model's Trainer run (gate weights)
 
 
@@ -64,12 +66,10 @@ def find_latest_evaluator_run(output_dir: Path, pipeline_name: Optional[str] = N
     if run is None or "evaluation" not in run.outputs:
         raise ReportError(f"no finished Evaluator run of {pipeline_name!r} in {output_dir} "
                           "(did the pipeline stop before the Evaluator?)")
-    run_contexts = [c.name for c in store.get_contexts_by_execution(run.execution.id)
-                    if store.get_context_types_by_id([c.type_id])[0].name == "pipeline_run"]
-    run_name = run_contexts[0] if run_contexts else f"execution-{run.execution.id}"
-    run_name = re.sub(r"[^A-Za-z0-9._-]", "-", run_name)  # a portable folder name
+    run_name = re.sub(r"[^A-Za-z0-9._-]", "-", mlmd.run_name(store, run.execution))  # a portable folder name
+    model = run.inputs.get("model")
     return EvaluatorRun(pipeline_name, run_name, run.execution.id, run.output("evaluation").uri,
-                        mlmd.evaluated_model_run_uri(store, run))
+                        metadata_path, model[0].id if model else None, mlmd.evaluated_model_run_uri(store, run))
 
 
 @dataclass
@@ -80,12 +80,41 @@ class ReportData:
     has_baseline: bool
     figures: dict[str, dict[str, str]]  # task -> {"by_slice": png, "fit": png}
     fit_titles: dict[str, str]
+    interval_method: str = ""  # 'jackknife', 'poisson_bootstrap', or '' when intervals are off
+    curves: Optional[object] = None  # training_logs.TrainingCurves of the evaluated model's Trainer run
+    history: list = field(default_factory=list)  # history.EvaluatedModel, oldest first
     gates: Optional[object] = None  # gate_weights.GateWeights of a gated model
     gate_figures: list = field(default_factory=list)  # (expert group, heatmap png)
 
 
-def load_report_data(run: EvaluatorRun) -> ReportData:
-    """Reads the evaluation with TFMA's loaders and draws the figures."""
+DEFAULT_HISTORY = 10  # evaluated models in the history
+
+
+def _trainer_model_run(store, run: EvaluatorRun) -> Optional[str]:
+    """The TensorBoard folder of the Trainer run that produced the evaluated model."""
+    from pipeline.results import mlmd
+
+    for trainer in reversed(mlmd.finished_node_runs(store, run.pipeline_name, "Trainer")):
+        if any(m.id == run.model_id for m in trainer.outputs.get("model", [])) and "model_run" in trainer.outputs:
+            return trainer.output("model_run").uri
+    return None
+
+
+def _curves_and_history(run: EvaluatorRun, key_metrics: dict[str, str], history: int):
+    """(training curves or None, the last ``history`` evaluated models up to this one)."""
+    from pipeline.results import history as model_history, mlmd, training_logs
+
+    if run.metadata_path is None:
+        return None, []
+    store = mlmd.open_store(run.metadata_path)
+    model_run = _trainer_model_run(store, run)
+    curves = training_logs.read_training_curves(model_run, key_metrics) if model_run else None
+    models = model_history.evaluated_models(store, run.pipeline_name, history, run.execution_id)
+    return curves, model_history.with_key_metrics(models, key_metrics)
+
+
+def load_report_data(run: EvaluatorRun, history: int = DEFAULT_HISTORY) -> ReportData:
+    """Reads the evaluation with TFMA's loaders, the training logs and the history, and draws the figures."""
     from pipeline.config.task_types import by_key_metric
     from pipeline.report import plots as report_plots
     from pipeline.report.tables import build_task_tables
@@ -96,6 +125,7 @@ def load_report_data(run: EvaluatorRun) -> ReportData:
         records = eval_results.load_metric_records(uri)
         blessed, failures = eval_results.load_gate_failures(uri)
         gates = eval_results.load_gates(uri)
+        method = eval_results.interval_method(uri)
         has_baseline = any(r.is_diff for r in records)
         baseline = eval_results.load_metric_records(uri, "baseline") if has_baseline else []
         bins = {b.task: b for b in eval_results.load_calibration_bins(uri) if b.slice == eval_results.OVERALL}
@@ -107,7 +137,8 @@ def load_report_data(run: EvaluatorRun) -> ReportData:
     tables = build_task_tables(records, gates, failures, baseline)
     figures, fit_titles = {}, {}
     for table in tables:
-        figures[table.task] = {"by_slice": report_plots.metric_by_slice(table)}
+        # One slice is a number in the table, not a chart.
+        figures[table.task] = {"by_slice": report_plots.metric_by_slice(table)} if table.sliced else {}
         task_bins = bins.get(table.task)
         if task_bins is not None:
             draw, title = report_plots.FIT_PLOTS[by_key_metric(table.key_metric).fit_plot]
@@ -115,7 +146,25 @@ def load_report_data(run: EvaluatorRun) -> ReportData:
             fit_titles[table.task] = title
     gate_record = gate_weights.load(run.model_run_uri) if run.model_run_uri else None
     gate_figures = [(g.name, report_plots.gate_heatmap(g)) for g in gate_record.groups] if gate_record else []
-    return ReportData(run, tables, blessed, has_baseline, figures, fit_titles, gate_record, gate_figures)
+    key_metrics = {t.task: t.key_metric for t in tables if t.key_metric}
+    curves, models = _curves_and_history(run, key_metrics, history)
+    for table in tables:
+        label = report_plots.metric_label(table.key_metric)
+        task_curves = curves.tasks.get(table.task) if curves else None
+        if task_curves is not None and not task_curves.empty:
+            figures[table.task]["curves"] = report_plots.training_curves(
+                task_curves, label, curves.stopped_early, curves.best_step)
+        if any(table.task in m.key_metrics for m in models):
+            figures[table.task]["history"] = report_plots.key_metric_history(
+                table.task, label, models, run.execution_id)
+    return ReportData(run, tables, blessed, has_baseline, figures, fit_titles, method, curves, models,
+                      gate_record, gate_figures)
+
+
+def interval_text(row, metric: str) -> str:
+    """A row's 95% interval of one metric as '[low, high]', or '' without one."""
+    interval = row.interval(metric)
+    return "" if interval is None else f"[{interval[0]:.4f}, {interval[1]:.4f}]"
 
 
 def render(data: ReportData) -> dict[str, str]:
@@ -130,12 +179,17 @@ def render(data: ReportData) -> dict[str, str]:
     env.filters["label"] = metric_label
     env.filters["num"] = lambda v: "–" if v is None else f"{v:.4f}"
     env.filters["delta"] = lambda v: "" if v is None else f"{v:+.4f}"
+    env.filters["ci"] = interval_text
     context = {"data": data, "run": data.run, "tables": data.tables}
     metrics = {"pipeline": data.run.pipeline_name, "run": data.run.run_name,
                "evaluator_execution_id": data.run.execution_id, "evaluation_uri": data.run.evaluation_uri,
                "blessed": data.blessed, "has_baseline": data.has_baseline,
+               "confidence_intervals": data.interval_method or None,
                "gates": [dict(task=t.task, **asdict(g)) for t in data.tables for g in t.gates],
-               "metrics": metric_rows(data.tables)}
+               "metrics": metric_rows(data.tables),
+               "history": [{"run": m.run_name, "evaluator_execution_id": m.execution_id, "model_id": m.model_id,
+                            "blessed": m.blessed, "pushed": m.pushed, "key_metrics": m.key_metrics}
+                           for m in data.history]}
     if data.gates is not None:
         metrics["gate_weights"] = json.loads(data.gates.to_json())
     return {"index.html": env.get_template("report.html.j2").render(context),
@@ -143,12 +197,12 @@ def render(data: ReportData) -> dict[str, str]:
             "metrics.json": json.dumps(metrics, indent=2) + "\n"}
 
 
-def write_report(output_dir: Path, pipeline_name: Optional[str] = None) -> Path:
+def write_report(output_dir: Path, pipeline_name: Optional[str] = None, history: int = DEFAULT_HISTORY) -> Path:
     """Finds the latest Evaluator run and writes its report; returns the index.html path."""
     output_dir = Path(output_dir)
     run = find_latest_evaluator_run(output_dir, pipeline_name)
     target = output_dir / REPORTS_DIR / run.run_name
-    write_atomically(target, render(load_report_data(run)))
+    write_atomically(target, render(load_report_data(run, history)))
     return target / "index.html"
 
 
@@ -160,7 +214,11 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--output-dir", type=Path, required=True,
                         help="the pipeline's output dir (holds metadata.sqlite)")
     parser.add_argument("--pipeline-name", help="which pipeline, if the output dir holds several")
+    parser.add_argument("--history", type=int, default=DEFAULT_HISTORY,
+                        help=f"how many evaluated models the history shows [{DEFAULT_HISTORY}]")
     args = parser.parse_args(argv)
-    index = write_report(args.output_dir, args.pipeline_name)
+    if args.history < 1:
+        parser.error(f"--history must be at least 1, got {args.history}")
+    index = write_report(args.output_dir, args.pipeline_name, args.history)
     print(f"Report written: {index}")
     return 0

@@ -17,8 +17,11 @@ class MetricRecord:
     task: str
     slice: str  # "Overall", or "feature:value[, feature:value]"
     metric: str
-    value: float
+    value: float  # TFMA's point estimate on all the slice's examples (what gates compare)
     is_diff: bool  # candidate minus baseline
+    # TFMA's 95% confidence interval, when the EvalConfig asks for intervals.
+    lower: Optional[float] = None
+    upper: Optional[float] = None
 
 
 def slice_name(slice_key: tuple) -> str:
@@ -31,8 +34,14 @@ def _value(value: metrics_for_slice_pb2.MetricValue):
     return None  # plots, arrays and bounded values are not scalar records
 
 
+def _interval(kv: metrics_for_slice_pb2.MetricKeyAndValue) -> tuple[Optional[float], Optional[float]]:
+    if not kv.HasField("confidence_interval"):
+        return None, None
+    return _value(kv.confidence_interval.lower_bound), _value(kv.confidence_interval.upper_bound)
+
+
 def load_metric_records(evaluation_uri: str, model_name: str = "candidate") -> list[MetricRecord]:
-    """Scalar metrics of the candidate model (and its diffs to the baseline)."""
+    """Scalar metrics of the candidate model (and its diffs to the baseline), with their intervals."""
     records = []
     for metrics_for_slice in tfma.load_metrics(evaluation_uri):
         name = slice_name(tfma.slicer.deserialize_slice_key(metrics_for_slice.slice_key))
@@ -42,7 +51,7 @@ def load_metric_records(evaluation_uri: str, model_name: str = "candidate") -> l
                 continue
             value = _value(kv.value)
             if value is not None:
-                records.append(MetricRecord(key.output_name, name, key.name, value, key.is_diff))
+                records.append(MetricRecord(key.output_name, name, key.name, value, key.is_diff, *_interval(kv)))
     return records
 
 
@@ -132,6 +141,15 @@ def load_gates(evaluation_uri: str) -> list[EvaluatedGate]:
                 upper = threshold.upper_bound.value if threshold.HasField("upper_bound") else None
             gates.append(EvaluatedGate(key.output_name, where, key.name, key.is_diff, lower, upper))
     return gates
+
+
+def interval_method(evaluation_uri: str) -> str:
+    """How the Evaluator computed its intervals: 'jackknife', 'poisson_bootstrap', or '' for none."""
+    options = eval_config_writer.load_eval_run(evaluation_uri)[0].options
+    if not options.compute_confidence_intervals.value:
+        return ""
+    return config_pb2.ConfidenceIntervalOptions.ConfidenceIntervalMethod.Name(
+        options.confidence_intervals.method).lower()
 
 
 def _spec_columns(slice_spec: config_pb2.SlicingSpec) -> str:

@@ -35,15 +35,29 @@ class NodeRun:
         return self.outputs[key][0]
 
 
-def latest_node_run(store: metadata_store.MetadataStore, pipeline_name: str,
-                    node_id: str) -> Optional[NodeRun]:
+def _finished_executions(store: metadata_store.MetadataStore, pipeline_name: str,
+                         node_id: str) -> list[metadata_store_pb2.Execution]:
+    """The node's finished (run or cached) executions, oldest first."""
     context = store.get_context_by_type_and_name("node", f"{pipeline_name}.{node_id}")
     if context is None:
-        return None
-    finished = [e for e in store.get_executions_by_context(context.id) if e.last_known_state in _DONE]
-    if not finished:
-        return None
-    execution = max(finished, key=lambda e: e.id)
+        return []
+    return sorted((e for e in store.get_executions_by_context(context.id) if e.last_known_state in _DONE),
+                  key=lambda e: e.id)
+
+
+def finished_node_runs(store: metadata_store.MetadataStore, pipeline_name: str, node_id: str) -> list[NodeRun]:
+    """Every finished execution of one pipeline node, oldest first."""
+    return [_node_run(store, node_id, e) for e in _finished_executions(store, pipeline_name, node_id)]
+
+
+def latest_node_run(store: metadata_store.MetadataStore, pipeline_name: str,
+                    node_id: str) -> Optional[NodeRun]:
+    finished = _finished_executions(store, pipeline_name, node_id)
+    return _node_run(store, node_id, finished[-1]) if finished else None
+
+
+def _node_run(store: metadata_store.MetadataStore, node_id: str,
+              execution: metadata_store_pb2.Execution) -> NodeRun:
     events = store.get_events_by_execution_ids([execution.id])
     artifacts = {a.id: a for a in store.get_artifacts_by_id([e.artifact_id for e in events])}
     inputs: dict[str, list] = {}
@@ -57,6 +71,14 @@ def latest_node_run(store: metadata_store.MetadataStore, pipeline_name: str,
             continue
         side.setdefault(event.path.steps[0].key, []).append(artifacts[event.artifact_id])
     return NodeRun(node_id, execution, inputs, outputs)
+
+
+def run_name(store: metadata_store.MetadataStore, execution: metadata_store_pb2.Execution) -> str:
+    """The pipeline run an execution belongs to, e.g. 20261127-001638.123456."""
+    for context in store.get_contexts_by_execution(execution.id):
+        if store.get_context_types_by_id([context.type_id])[0].name == "pipeline_run":
+            return context.name
+    return f"execution-{execution.id}"
 
 
 def latest_failed_execution(store: metadata_store.MetadataStore, pipeline_name: str,

@@ -4,10 +4,10 @@ from pipeline.results.eval_results import EvaluatedGate as Gate, GateFailure, Me
 from pipeline.report.tables import build_task_tables, metric_rows, slice_sort_key
 
 
-def _records(task, slice_name, count, r2, mse, diff_r2=None):
+def _records(task, slice_name, count, r2, mse, diff_r2=None, r2_half_width=0.05):
     records = [MetricRecord(task, slice_name, "example_count", count, False),
-               MetricRecord(task, slice_name, "r2", r2, False),
-               MetricRecord(task, slice_name, "mean_squared_error", mse, False),
+               MetricRecord(task, slice_name, "r2", r2, False, r2 - r2_half_width, r2 + r2_half_width),
+               MetricRecord(task, slice_name, "mean_squared_error", mse, False, mse * 0.9, mse * 1.1),
                MetricRecord(task, slice_name, "loss", mse, False)]  # a compiled-model duplicate
     if diff_r2 is not None:
         records.append(MetricRecord(task, slice_name, "r2", diff_r2, True))
@@ -41,8 +41,9 @@ def test_weakest_slice_failed_gate_and_baseline_change_per_task():
 
     rows = metric_rows([y1, y2])
     assert len(rows) == 2 * 3 * 2  # task × slice × metric
-    assert {"task": "y1", "slice": "Overall", "metric": "r2", "value": 0.8, "example_count": 400,
-            "baseline": 0.9, "delta": -0.1} in rows
+    assert {"task": "y1", "slice": "Overall", "metric": "r2", "value": 0.8, "lower": 0.8 - 0.05,
+            "upper": 0.8 + 0.05, "example_count": 400, "baseline": 0.9, "delta": -0.1} in rows
+    assert all(r["lower"] <= r["value"] <= r["upper"] for r in rows)
 
 
 def test_a_tiny_slice_is_not_called_the_weakest():
@@ -53,4 +54,26 @@ def test_a_tiny_slice_is_not_called_the_weakest():
     assert [r.slice for r in y1.rows] == ["Overall", "segment:a", "segment:b"]  # still shown
     (only_tiny,) = build_task_tables(_records("y1", "Overall", 5, 0.8, 0.05)
                                      + _records("y1", "segment:b", 3, -2.0, 0.9), [], [])
-    assert only_tiny.weakest.slice == "segment:b"
+    assert only_tiny.weakest is None
+
+
+def test_a_slice_is_the_weakest_only_when_its_interval_lies_below_overall():
+    def table(half_width):
+        return build_task_tables(_records("y1", "Overall", 400, 0.8, 0.05, r2_half_width=0.01)
+                                 + _records("y1", "segment:a", 200, 0.72, 0.06, r2_half_width=half_width)
+                                 + _records("y1", "segment:b", 200, 0.79, 0.05, r2_half_width=0.02), [], [])[0]
+
+    assert table(half_width=0.05).weakest.slice == "segment:a"  # upper 0.77 < 0.8
+    assert table(half_width=0.09).weakest is None  # upper 0.81: noise can explain it
+    assert table(half_width=0.09).has_intervals and table(half_width=0.09).sliced
+    # segment:b's interval [0.77, 0.79] lies below overall as well, but segment:a is lower.
+    (both,) = build_task_tables(_records("y1", "Overall", 400, 0.8, 0.05, r2_half_width=0.01)
+                                + _records("y1", "segment:a", 200, 0.7, 0.06, r2_half_width=0.05)
+                                + _records("y1", "segment:b", 200, 0.78, 0.05, r2_half_width=0.01), [], [])
+    assert both.weakest.slice == "segment:a"
+
+
+def test_without_intervals_no_slice_is_named_the_weakest():
+    records = [MetricRecord("y1", s, "r2", v, False) for s, v in (("Overall", 0.8), ("segment:a", 0.1))]
+    (y1,) = build_task_tables(records, [], [])
+    assert y1.weakest is None and not y1.has_intervals and y1.sliced
