@@ -21,7 +21,7 @@ IMAGE ?= mtl-pipeline:latest
 KFP_OUTPUT ?= pipeline.json
 KFP_ARGS ?=
 
-.PHONY: setup run test lock chromium clean image kubeflow
+.PHONY: setup run test test-faults lock chromium clean image kubeflow
 
 setup: $(STAMP)
 
@@ -39,7 +39,11 @@ run: setup
 	$(PY) pipeline/local_runner.py $(RUN_ARGS)
 
 test: setup chromium
-	$(PY) -m pytest $(TEST_ARGS)
+	$(PY) -m pytest -m "not faults" $(TEST_ARGS)
+
+# The slow fault tests (kills, concurrent runs, damaged state); CI runs them after `make test`.
+test-faults: setup
+	$(PY) -m pytest -m faults $(TEST_ARGS)
 
 # Needs a Docker engine; builds from the lock file (see Dockerfile).
 image:

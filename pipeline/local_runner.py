@@ -33,6 +33,7 @@ from pipeline.cli.flags import PROJECT_ROOT, add_config_flags, config_from_args 
 from pipeline.config import ConfigError, PipelineConfig  # noqa: E402
 from pipeline.preflight.data_checks import check_data  # noqa: E402
 from pipeline.preflight.deploy_args import with_project_package  # noqa: E402
+from pipeline.preflight.run_state import check_run_state  # noqa: E402
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -137,6 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     check_data(config)
     check_output_dir(args.output_dir)
     lock = lock_output_dir(args.output_dir)  # noqa: F841  (held until exit)
+    check_run_state(args.output_dir, config.pipeline_name)
     log_dir = args.output_dir / "logs"
     log_dir.mkdir(exist_ok=True)
     log_path = log_dir / time.strftime("run-%Y%m%d-%H%M%S.log")
