@@ -7,7 +7,11 @@ import subprocess
 import pytest
 
 from conftest import REPO, SMALL_RUN, command, run_pipeline_cli, serving_versions
+from ml_metadata.proto import metadata_store_pb2
+
 from pipeline.config import build_config
+from pipeline.results import mlmd
+from pipeline.results.eval_results import load_metric_records, overall_metrics
 from pipeline.results.serving_check import check_serving
 
 pytestmark = pytest.mark.e2e
@@ -40,6 +44,29 @@ def test_pushed_model_serves_raw_examples_without_labels(default_run):
     assert set(scores) == {"y1", "y2"}
     for task, r2 in scores.items():
         assert r2 >= 0.5, f"{task}: R² {r2:.3f} of the served model on the eval split"
+
+
+def _blessed_evaluations(output_dir, pipeline_name):
+    """The evaluation folders of every Evaluator execution that blessed its model, newest first."""
+    store = mlmd.open_store(output_dir / "metadata.sqlite")
+    context = store.get_context_by_type_and_name("node", f"{pipeline_name}.Evaluator")
+    found = []
+    for execution in sorted(store.get_executions_by_context(context.id), key=lambda e: -e.id):
+        events = [e for e in store.get_events_by_execution_ids([execution.id])
+                  if e.type == metadata_store_pb2.Event.OUTPUT]
+        outputs = {e.path.steps[0].key: a for e in events for a in store.get_artifacts_by_id([e.artifact_id])}
+        if mlmd.int_property(outputs["blessing"], "blessed") == 1:
+            found.append(outputs["evaluation"].uri)
+    return found
+
+
+def test_served_scores_equal_the_evaluators_overall_metrics(default_run):
+    # Only one model is ever pushed into this dir: the one the (only) blessing evaluation scored.
+    (evaluation,) = _blessed_evaluations(default_run.output_dir, build_config().pipeline_name)
+    evaluated = overall_metrics(load_metric_records(evaluation))
+    served = check_serving(default_run.output_dir, build_config())
+    for task in ("y1", "y2"):
+        assert abs(served[task] - evaluated[task]["r2"]) < 1e-3, (task, served[task], evaluated[task])
 
 
 def test_serving_check_cli(default_run):
