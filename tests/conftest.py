@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -62,4 +64,19 @@ def default_run(tmp_path_factory) -> CliRun:
     output_dir = tmp_path_factory.mktemp("default_run") / "out"
     run = run_pipeline_cli(output_dir, *SMALL_RUN)
     assert run.returncode == 0, f"pipeline failed:\n{run.stdout}\n{run.stderr}"
+    shutil.copytree(output_dir, output_dir.parent / "first_run")  # for own_default_run
     return run
+
+
+@pytest.fixture(scope="module")
+def own_default_run(default_run, tmp_path_factory) -> CliRun:
+    """The default run's output dir as its first run left it, copied for one test module.
+
+    For tests that read "the latest" execution or write into the output dir:
+    what other modules ran into ``default_run`` since does not reach them. The
+    artifacts ML Metadata names stay in the original dir; runs never change
+    an artifact once written.
+    """
+    output_dir = tmp_path_factory.mktemp("own_default_run") / "out"
+    shutil.copytree(default_run.output_dir.parent / "first_run", output_dir)
+    return dataclasses.replace(default_run, output_dir=output_dir)
