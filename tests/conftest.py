@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import os
 import shutil
 import subprocess
@@ -17,6 +18,14 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 REPO = Path(__file__).resolve().parent.parent
 # Small enough for CI, large enough to learn the sines and pass the default gates.
+# A tiny run for the fault tests: seconds per component, gates any model passes.
+TINY_CONFIG = """\
+data: {{num_examples: 400, correlation: 0.5, seed: 7}}
+training: {{train_steps: {train_steps}, eval_steps: 5}}
+tasks:
+  - {{name: y1, gate: {{min_r2: -1000}}}}
+  - {{name: y2, gate: {{min_r2: -1000}}}}
+"""
 SMALL_RUN = ["--num-examples", "2000", "--correlation", "0.5", "--train-steps", "2000", "--seed", "7"]
 
 
@@ -47,6 +56,14 @@ def run_pipeline_cli(output_dir: Path, *args: str, timeout: int = 900) -> CliRun
         [sys.executable, str(REPO / "pipeline" / "local_runner.py"), "--output-dir", str(output_dir), *args],
         cwd=REPO, capture_output=True, text=True, timeout=timeout)
     return CliRun(proc.returncode, proc.stdout, proc.stderr, output_dir)
+
+
+def tree_digest(path: Path) -> str:
+    """One hash over the relative paths and contents of every file under ``path``."""
+    digest = hashlib.sha256()
+    for f in sorted(p for p in path.rglob("*") if p.is_file()):
+        digest.update(str(f.relative_to(path)).encode() + f.read_bytes())
+    return digest.hexdigest()
 
 
 def serving_versions(output_dir: Path) -> list[Path]:

@@ -7,7 +7,6 @@ are shared by the tests of this module (module-scoped fixtures, in order).
 
 from __future__ import annotations
 
-import hashlib
 import os
 import signal
 import sqlite3
@@ -20,27 +19,14 @@ from pathlib import Path
 import pytest
 import tensorflow as tf
 
-from conftest import REPO, run_pipeline_cli, serving_versions
+from conftest import REPO, TINY_CONFIG, run_pipeline_cli, serving_versions, tree_digest
 
 pytestmark = [pytest.mark.e2e, pytest.mark.faults]
 
-# A tiny run: seconds per component, a Trainer long enough to be killed in, gates it passes.
-TINY_CONFIG = """\
-data: {num_examples: 400, correlation: 0.5, seed: 7}
-training: {train_steps: 1500, eval_steps: 5}
-tasks:
-  - {name: y1, gate: {min_r2: -1000}}
-  - {name: y2, gate: {min_r2: -1000}}
-"""
+CONFIG_TEXT = TINY_CONFIG.format(train_steps=1500)
 BEFORE_TRAINER = ["SyntheticExampleGen", "StatisticsGen", "SchemaGen", "ExampleValidator", "AnomaliesGate",
                   "Transform"]
 
-
-def _tree_digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    for f in sorted(p for p in path.rglob("*") if p.is_file()):
-        digest.update(str(f.relative_to(path)).encode() + f.read_bytes())
-    return digest.hexdigest()
 
 
 def _quick_check(path: Path) -> str:
@@ -58,7 +44,7 @@ def _served(version: Path) -> dict:
 @pytest.fixture(scope="module")
 def tiny_config(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("faults") / "tiny.yaml"
-    path.write_text(TINY_CONFIG)
+    path.write_text(CONFIG_TEXT)
     return path
 
 
@@ -143,7 +129,7 @@ def test_damaged_metadata_is_named_with_the_fix_and_serving_is_untouched(rerun_a
                                                                          tmp_path):
     _, (_, _, _, other_dir) = rerun_and_parallel
     metadata = other_dir / "metadata.sqlite"
-    serving_digest = _tree_digest(other_dir / "serving")
+    serving_digest = tree_digest(other_dir / "serving")
     saved = tmp_path / "metadata.sqlite"
     saved.write_bytes(metadata.read_bytes())
     with open(metadata, "r+b") as f:  # garbage over the schema page and what follows
@@ -158,18 +144,18 @@ def test_damaged_metadata_is_named_with_the_fix_and_serving_is_untouched(rerun_a
     assert line.startswith(f"error: {metadata} is damaged (sqlite: ")
     assert f"move {metadata} aside" in line and "another --output-dir" in line
     assert run.component_lines() == {}
-    assert _tree_digest(other_dir / "serving") == serving_digest
+    assert tree_digest(other_dir / "serving") == serving_digest
 
 
 def test_output_dir_of_another_pipeline_is_refused(rerun_and_parallel, tmp_path):
     rerun, _ = rerun_and_parallel
-    serving_digest = _tree_digest(rerun.output_dir / "serving")
+    serving_digest = tree_digest(rerun.output_dir / "serving")
     config = tmp_path / "other.yaml"
-    config.write_text("pipeline_name: another-pipeline\n" + TINY_CONFIG)
+    config.write_text("pipeline_name: another-pipeline\n" + CONFIG_TEXT)
     run = run_pipeline_cli(rerun.output_dir, "--config", str(config), timeout=300)
     assert run.returncode == 1
     assert run.stderr.strip().splitlines() == [
         f"error: {rerun.output_dir} holds the runs of pipeline 'mtl-shared-bottom' "
         f"({rerun.output_dir / 'metadata.sqlite'}), not of 'another-pipeline'; choose another --output-dir, "
         "or set pipeline_name: mtl-shared-bottom in the configuration to continue that pipeline"]
-    assert _tree_digest(rerun.output_dir / "serving") == serving_digest
+    assert tree_digest(rerun.output_dir / "serving") == serving_digest

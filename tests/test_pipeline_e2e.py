@@ -1,12 +1,11 @@
 """The real pipeline, end to end, through the local runner CLI."""
 
-import hashlib
 
 import subprocess
 
 import pytest
 
-from conftest import REPO, SMALL_RUN, command, run_pipeline_cli, serving_versions
+from conftest import REPO, SMALL_RUN, command, run_pipeline_cli, serving_versions, tree_digest
 from ml_metadata.proto import metadata_store_pb2
 
 from pipeline.config import build_config
@@ -18,12 +17,6 @@ pytestmark = pytest.mark.e2e
 COMPONENTS = {"SyntheticExampleGen", "StatisticsGen", "SchemaGen", "ExampleValidator", "AnomaliesGate",
               "Transform", "Trainer", "baseline_model_resolver", "Evaluator", "Pusher"}
 
-
-def _tree_digest(path):
-    digest = hashlib.sha256()
-    for f in sorted(p for p in path.rglob("*") if p.is_file()):
-        digest.update(str(f.relative_to(path)).encode() + f.read_bytes())
-    return digest.hexdigest()
 
 
 def test_run_reports_every_component_and_a_summary(default_run):
@@ -87,7 +80,7 @@ def test_unchanged_rerun_is_served_from_cache(default_run):
 
 def test_barely_trained_model_is_not_pushed_over_a_good_one(default_run):
     before = serving_versions(default_run.output_dir)
-    digest = _tree_digest(before[0])
+    digest = tree_digest(before[0])
     one_step = list(SMALL_RUN)
     one_step[one_step.index("--train-steps") + 1] = "1"
     bad = run_pipeline_cli(default_run.output_dir, *one_step)
@@ -95,7 +88,7 @@ def test_barely_trained_model_is_not_pushed_over_a_good_one(default_run):
     assert bad.component_lines()["Trainer"] == "ran"
     assert "gate FAILED" in bad.stdout and "Not pushed" in bad.stdout
     assert serving_versions(default_run.output_dir) == before
-    assert _tree_digest(before[0]) == digest
+    assert tree_digest(before[0]) == digest
 
 
 def test_bad_config_fails_before_any_component(tmp_path):
@@ -108,10 +101,10 @@ def test_bad_config_fails_before_any_component(tmp_path):
 
 
 def test_bad_config_leaves_an_existing_output_dir_untouched(default_run):
-    digest = _tree_digest(default_run.output_dir)
+    digest = tree_digest(default_run.output_dir)
     run = run_pipeline_cli(default_run.output_dir, "--train-steps", "0")
     assert run.returncode == 2 and "training.train_steps" in run.stderr
-    assert _tree_digest(default_run.output_dir) == digest
+    assert tree_digest(default_run.output_dir) == digest
 
 
 def test_output_dir_that_is_a_file_is_refused(tmp_path):
