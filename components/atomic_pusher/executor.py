@@ -6,7 +6,8 @@ that a model server polling the folder may load. This executor lets TFX's
 Pusher copy into a staging folder beside the serving folder
 (``<serving>.incoming/``, same filesystem) and then moves the finished
 version into place with one rename. Whatever an interrupted push left in the
-staging folder is removed by the next push.
+staging folder is removed by the next push. A destination on an object store
+(``gs://...``) has no rename: it gets TFX's own push.
 """
 
 from __future__ import annotations
@@ -48,10 +49,12 @@ class Executor(tfx_pusher.Executor):
         destination = pusher_pb2.PushDestination()
         proto_utils.json_to_proto(exec_properties[standard_component_specs.PUSH_DESTINATION_KEY],
                                   destination)
-        if destination.WhichOneof("destination") != "filesystem":
+        serving_dir = destination.filesystem.base_directory
+        if destination.WhichOneof("destination") != "filesystem" or "://" in serving_dir:
+            # Object stores (gs://, s3://) have no atomic rename: TFX's Pusher copies
+            # saved_model.pb last, which model servers there wait for.
             super().Do(input_dict, output_dict, exec_properties)
             return
-        serving_dir = destination.filesystem.base_directory
         staging = staging_dir(serving_dir)
         shutil.rmtree(staging, ignore_errors=True)  # what an interrupted push left
         staged_destination = pusher_pb2.PushDestination()

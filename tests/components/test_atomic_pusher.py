@@ -30,7 +30,7 @@ def make_model(root: Path, files: int = 3, size: int = 1000) -> Path:
     return root
 
 
-def push(model_dir: Path, serving: Path, pushed_uri: Path, blessed: bool = True):
+def push(model_dir: Path, serving, pushed_uri: Path, blessed: bool = True):
     model = standard_artifacts.Model()
     model.uri = str(model_dir)
     blessing = standard_artifacts.ModelBlessing()
@@ -129,3 +129,13 @@ def test_killed_during_the_copy_leaves_no_version_and_a_poller_never_sees_half(t
         time.sleep(0.02)
     assert proc.returncode == 0 and not partial
     assert len(list(serving.iterdir())) == 1 and not staging.exists()
+
+
+def test_an_object_store_destination_gets_tfx_s_own_push(tmp_path):
+    import tensorflow as tf
+
+    serving = "ram://atomic-pusher-test/serving"
+    pushed = push(make_model(tmp_path / "model"), serving, tmp_path / "pushed")
+    (version,) = tf.io.gfile.listdir(serving)
+    assert pushed.get_string_custom_property("pushed_destination") == f"{serving}/{version.rstrip('/')}"
+    assert tf.io.gfile.exists(f"{serving}/{version.rstrip('/')}/saved_model.pb")
