@@ -53,8 +53,6 @@ def label_value(feature, task) -> float:
 
 def check_serving(output_dir: Path, config: PipelineConfig) -> dict[str, float]:
     """task -> score of the newest pushed model on the eval split, labels withheld."""
-    import tensorflow as tf
-
     from pipeline.results import mlmd
     from pipeline.report.summary import serving_versions
 
@@ -65,8 +63,17 @@ def check_serving(output_dir: Path, config: PipelineConfig) -> dict[str, float]:
     evaluator = mlmd.latest_node_run(store, config.pipeline_name, "Evaluator")
     if evaluator is None:
         raise RunStateError(f"no Evaluator run recorded in {output_dir / 'metadata.sqlite'}")
-    examples_uri = evaluator.inputs["examples"][0].uri
+    return score_served_model(output_dir / "serving" / versions[-1],
+                              evaluator.inputs["examples"][0].uri, config)
+
+
+def score_served_model(model_dir: Path, examples_uri: str, config: PipelineConfig) -> dict[str, float]:
+    """task -> score of a pushed model on the eval split of ``examples_uri``, labels withheld."""
+    import tensorflow as tf
+
     files = tf.io.gfile.glob(f"{examples_uri}/Split-eval/*")
+    if not files:
+        raise RunStateError(f"no eval examples under {examples_uri}/Split-eval")
     examples = [tf.train.Example.FromString(r.numpy())
                 for r in tf.data.TFRecordDataset(files, compression_type="GZIP")]
 
@@ -76,7 +83,7 @@ def check_serving(output_dir: Path, config: PipelineConfig) -> dict[str, float]:
         for task in config.tasks:
             if task.label in example.features.feature:
                 del example.features.feature[task.label]
-    model = tf.saved_model.load(str(output_dir / "serving" / versions[-1]))
+    model = tf.saved_model.load(str(model_dir))
     outputs = model.signatures["serving_default"](
         examples=tf.constant([e.SerializeToString() for e in examples]))
     scores = {}
