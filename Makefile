@@ -23,7 +23,7 @@ KFP_ARGS ?=
 DRY_RUN_ROOT ?= outputs/kubeflow-dry-run
 DRY_RUN_ARGS ?= --config data/kubeflow_dry_run.yaml
 
-.PHONY: setup run test test-faults lock chromium clean image kubeflow kubeflow-dry-run
+.PHONY: setup run test test-faults lock chromium clean image kubeflow kubeflow-dry-run bench
 
 setup: $(STAMP)
 
@@ -46,6 +46,18 @@ test: setup chromium
 # The slow fault tests (kills, concurrent runs, damaged state); CI runs them after `make test`.
 test-faults: setup
 	$(PY) -m pytest -m faults $(TEST_ARGS)
+
+# Performance benchmarks (tables on stdout, JSON in outputs/bench/). Each stage
+# against a ceiling measured in the same process; BENCH_1M=1 adds the
+# 1,000,000-example run to the scaling table (about 10 min on 2 idle cores).
+BENCH_EVAL_EXAMPLES ?= 200000
+BENCH_1M ?=
+bench: setup
+	$(PY) bench/example_gen.py --num-examples 100000
+	$(PY) bench/trainer.py
+	$(PY) bench/evaluator.py --eval-examples $(BENCH_EVAL_EXAMPLES) --repeats 1
+	$(PY) bench/serving.py
+	$(PY) bench/scaling.py $(if $(BENCH_1M),--with-1m,)
 
 # Needs a Docker engine; builds from the lock file (see Dockerfile).
 image:

@@ -1,8 +1,9 @@
 """Model builders by architecture, and the per-task compile step.
 
 A builder takes the configuration and the input spec (input name -> ModelInput) and
-returns a tf_keras model with one output per task, named by the task. New
-architectures (MMoE, PLE, ...) register here; the Trainer does not change.
+returns a tf_keras model with one output per task, named by the task. Each
+architecture registers here (and, if it has gates, where they are); the
+Trainer does not change.
 """
 
 from __future__ import annotations
@@ -11,9 +12,15 @@ from typing import Callable
 
 import tf_keras
 
+from models import mmoe, ple
+from models.blocks import GateGroup
 from models.features import ModelInput
 from models.metrics import keras_metrics
+from models.mmoe import build_mmoe
+from models.omoe import build_omoe
+from models.ple import build_ple
 from models.shared_bottom import build_shared_bottom
+from models.task_weighting import uncertainty_losses
 from pipeline.config import PipelineConfig
 
 # A builder's contract. Args: the configuration (``config.model`` its sizes,
@@ -25,7 +32,23 @@ ModelBuilder = Callable[[PipelineConfig, dict[str, ModelInput]], tf_keras.Model]
 
 BUILDERS: dict[str, ModelBuilder] = {
     "shared_bottom": build_shared_bottom,
+    "omoe": build_omoe,
+    "mmoe": build_mmoe,
+    "ple": build_ple,
 }
+
+# The gated architectures: where their gates are, for recording what they learn.
+GATE_GROUPS: dict[str, Callable[[PipelineConfig], list[GateGroup]]] = {
+    "omoe": mmoe.gate_groups,
+    "mmoe": mmoe.gate_groups,
+    "ple": ple.gate_groups,
+}
+
+
+def gate_groups(config: PipelineConfig) -> list[GateGroup]:
+    """The model's gates by expert group; none for an ungated architecture."""
+    groups = GATE_GROUPS.get(config.model.architecture)
+    return groups(config) if groups else []
 
 
 def build_model(config: PipelineConfig, model_inputs: dict[str, ModelInput | int]) -> tf_keras.Model:
@@ -55,12 +78,18 @@ def compile_model(model: tf_keras.Model, config: PipelineConfig,
                   project_metrics: bool = True) -> tf_keras.Model:
     """Per-task loss and metrics (from the task-type registry), loss weights; Adam.
 
-    ``project_metrics=False`` leaves out this project's own metric classes, so a
-    saved model loads where ``models.metrics`` was never imported (a Beam worker).
+    With ``training.task_weighting: uncertainty`` each loss is weighted by a
+    learned log variance too (``models.task_weighting``). ``project_metrics=False``
+    is the compile a model is saved with: plain losses and none of this
+    project's metric classes, so it loads where ``models`` was never imported
+    (a Beam worker).
     """
+    losses = {t.name: t.task_type.keras_loss for t in config.tasks}
+    if project_metrics and config.training.task_weighting == "uncertainty":
+        losses = uncertainty_losses(model, config)
     model.compile(
         optimizer=tf_keras.optimizers.Adam(learning_rate=config.training.learning_rate),
-        loss={t.name: t.task_type.keras_loss for t in config.tasks},
+        loss=losses,
         loss_weights={t.name: t.loss_weight for t in config.tasks},
         metrics={t.name: keras_metrics(t.task_type.keras_metrics, project_metrics) for t in config.tasks},
     )

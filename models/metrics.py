@@ -3,9 +3,10 @@
 ``KERAS_METRICS`` turns the metric names of the task-type registry
 (``pipeline.config.task_types``) into fresh tf_keras metric objects.
 
-TFMA evaluates it per output and gates on it (``MetricConfig(class_name="R2",
-module="models.metrics")``). Its state is four scalars so TFMA can merge
-partial results across Beam workers.
+R2 is shown while training; its state is four scalars (count, Σy, Σy²,
+Σ(y−ŷ)²). The Evaluator computes the same R² with a numpy combiner
+(``models.regression_metrics``), which is much cheaper per slice than a TF
+combiner.
 """
 
 from __future__ import annotations

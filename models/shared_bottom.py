@@ -7,51 +7,21 @@ from __future__ import annotations
 
 import tf_keras
 
+from models.blocks import dense_stack, inputs_and_features, task_outputs
 from models.features import ModelInput
 from pipeline.config import PipelineConfig
-
-
-def _dense_stack(x, units_list, activation, dropout, initializer, prefix):
-    for i, units in enumerate(units_list):
-        x = tf_keras.layers.Dense(units, activation=activation, kernel_initializer=initializer,
-                                  name=f"{prefix}_dense_{i}")(x)
-        if dropout:
-            x = tf_keras.layers.Dropout(dropout, name=f"{prefix}_dropout_{i}")(x)
-    return x
-
-
-def _encode(name: str, spec: ModelInput, x):
-    """A categorical index as an embedding (or one-hot); numeric inputs as they are."""
-    if not spec.categorical:
-        return x
-    if spec.embedding_dim is None:
-        return tf_keras.layers.CategoryEncoding(spec.num_indices, output_mode="one_hot",
-                                                name=f"{name}_one_hot")(x)
-    embedded = tf_keras.layers.Embedding(spec.num_indices, spec.embedding_dim, name=f"{name}_embedding")(x)
-    return tf_keras.layers.Flatten(name=f"{name}_flat")(embedded)
 
 
 def build_shared_bottom(config: PipelineConfig, model_inputs: dict[str, ModelInput]) -> tf_keras.Model:
     """Inputs named by ``model_inputs``, one output per task."""
     model_config = config.model
-    inputs = {name: tf_keras.Input(shape=(spec.size,), name=name,
-                                   dtype="int64" if spec.categorical else "float32")
-              for name, spec in sorted(model_inputs.items())}
-    x = [_encode(name, model_inputs[name], tensor) for name, tensor in inputs.items()]
-    x = x[0] if len(x) == 1 else tf_keras.layers.Concatenate(name="inputs")(x)
-
-    x = _dense_stack(x, model_config.bottom_units[:-1], model_config.bottom_activation,
-                     model_config.bottom_dropout, model_config.bottom_initializer, "bottom")
-    # The bottom's last layer is linear: its output is what the towers share.
-    bottom_out = tf_keras.layers.Dense(model_config.bottom_units[-1],
-                                       kernel_initializer=model_config.bottom_initializer,
-                                       name="bottom_out")(x)
-
-    outputs = {}
-    for task in config.tasks:
-        tower = _dense_stack(bottom_out, model_config.task_units, model_config.task_activation,
-                             model_config.task_dropout, model_config.task_initializer, task.name)
-        outputs[task.name] = tf_keras.layers.Dense(
-            1, activation=task.output_activation, kernel_initializer=model_config.task_initializer,
-            name=task.name)(tower)
+    inputs, x = inputs_and_features(model_inputs)
+    x = dense_stack(x, model_config.bottom_units[:-1], model_config.bottom_activation,
+                    model_config.bottom_dropout, model_config.bottom_initializer, "bottom")
+    # The bottom's last layer (linear unless configured otherwise) is what the towers share.
+    bottom_out = tf_keras.layers.Dense(
+        model_config.bottom_units[-1], kernel_initializer=model_config.bottom_initializer,
+        activation=None if model_config.bottom_linear_output else model_config.bottom_activation,
+        name="bottom_out")(x)
+    outputs = task_outputs(config, {task: bottom_out for task in config.task_names})
     return tf_keras.Model(inputs=inputs, outputs=outputs, name="shared_bottom")

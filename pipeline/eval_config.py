@@ -17,7 +17,9 @@ from __future__ import annotations
 import json
 
 import tensorflow_model_analysis as tfma
+from google.protobuf import wrappers_pb2
 
+from models import regression_metrics
 from models.features import transformed_labels
 from pipeline.config import EvaluationConfig, PipelineConfig, Task
 from pipeline.config.task_types import PREDICTED_AGAINST_ACTUAL
@@ -49,7 +51,8 @@ def _on_overall_slice_only(metric: tfma.MetricConfig) -> tfma.MetricConfig:
 def _regression_plot(evaluation: EvaluationConfig) -> tfma.MetricConfig:
     """Predicted against actual: mean label per narrow prediction bucket."""
     low, high = evaluation.regression_plot_range
-    return tfma.MetricConfig(class_name="CalibrationPlot",
+    # TFMA's CalibrationPlot, reading each example's values directly (models.regression_metrics).
+    return tfma.MetricConfig(class_name="LeanCalibrationPlot", module=regression_metrics.MODULE,
                              config=json.dumps({"num_buckets": 1000, "left": low, "right": high}))
 
 
@@ -90,4 +93,7 @@ def build_eval_config(config: PipelineConfig) -> tfma.EvalConfig:
                                         metrics=task_metrics(task, config.evaluation))
                        for task in config.tasks],
         slicing_specs=slicing_specs(config.evaluation),
+        # The model's own compiled metrics (loss, mse, ...) repeat the ones above
+        # and cost a TF combiner per slice; the report never shows them.
+        options=tfma.Options(include_default_metrics=wrappers_pb2.BoolValue(value=False)),
     )

@@ -30,6 +30,8 @@ if __name__ == "__main__" and not __package__:
 
 from pipeline.cli.command import command  # noqa: E402
 from pipeline.cli.console import ComponentProgress, redirect_noise  # noqa: E402
+from pipeline.beam_workers import local_beam_args  # noqa: E402
+from pipeline.cli.status_line import Ticker  # noqa: E402
 from pipeline.cli.flags import PROJECT_ROOT, add_config_flags, config_from_args  # noqa: E402
 from pipeline.config import ConfigError, PipelineConfig  # noqa: E402
 from pipeline.preflight.data_checks import check_data  # noqa: E402
@@ -77,6 +79,10 @@ def run(config: PipelineConfig, output_dir: Path, enable_cache: bool, out) -> in
     output_dir = output_dir.resolve()
     metadata_path = output_dir / "metadata.sqlite"
     serving_dir = output_dir / "serving"
+    beam_args = local_beam_args(config)
+    if beam_args and not config.beam_args:
+        print(f"Large data: Beam runs {beam_args[-1].split('=')[1]} worker processes "
+              "(set beam_args to choose)", file=out)
     pipeline = create_pipeline(
         config,
         pipeline_root=str(output_dir / "pipeline_root"),
@@ -84,7 +90,7 @@ def run(config: PipelineConfig, output_dir: Path, enable_cache: bool, out) -> in
         metadata_connection_config=tfx.orchestration.metadata.sqlite_metadata_connection_config(
             str(metadata_path)),
         enable_cache=enable_cache,
-        beam_pipeline_args=with_project_package(config.beam_args, str(PROJECT_ROOT / "setup.py")),
+        beam_pipeline_args=with_project_package(beam_args, str(PROJECT_ROOT / "setup.py")),
         baseline_resolver=local_baseline_resolver,
     )
     absl_logging.set_verbosity(absl_logging.INFO)
@@ -92,12 +98,15 @@ def run(config: PipelineConfig, output_dir: Path, enable_cache: bool, out) -> in
     absl_logging.get_absl_logger().addHandler(progress)
     started = time.monotonic()
     try:
-        tfx.orchestration.LocalDagRunner().run(pipeline)
+        with Ticker(progress.line, interval=0.5 if progress.line.is_terminal else 5.0):
+            tfx.orchestration.LocalDagRunner().run(pipeline)
     except KeyboardInterrupt:
+        progress.line.end()
         print("interrupted: run the same command again to resume; finished components are cached",
               file=out)
         return 130
     except Exception as exc:  # the cause goes to the terminal, the traceback to the log
+        progress.line.end()
         try:
             traceback.print_exc()
         except OSError:  # the log's disk may be the full one

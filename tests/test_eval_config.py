@@ -1,13 +1,16 @@
 """The EvalConfig generated from the task list."""
 
 import tensorflow_model_analysis as tfma
+from tensorflow_model_analysis.metrics import metric_specs
 
+from models import regression_metrics
 from pipeline.config import build_config
 from pipeline.eval_config import build_eval_config
 
 
 def _by_name(spec):
-    return {m.class_name: m for m in spec.metrics}
+    """The spec's metrics by the name TFMA computes them under."""
+    return {metric_specs.metric_instance(m).name: m for m in spec.metrics}
 
 
 def _overall_threshold(metric):
@@ -26,9 +29,15 @@ def test_one_metrics_spec_per_task_with_labels_by_output():
     assert dict(eval_config.model_specs[0].label_keys) == {"y1": "y1_xf", "y2": "y2_xf"}
     assert [list(s.output_names) for s in eval_config.metrics_specs] == [["y1"], ["y2"]]
     regression, binary = (_by_name(s) for s in eval_config.metrics_specs)
-    assert {"MeanSquaredError", "MeanAbsoluteError", "RootMeanSquaredError", "R2", "ExampleCount"} <= set(regression)
-    assert {"AUC", "BinaryCrossEntropy", "Calibration", "ExampleCount"} <= set(binary)
-    assert regression["R2"].module == "models.metrics"
+    assert {"mean_squared_error", "mean_absolute_error", "root_mean_squared_error", "r2", "mean_label",
+            "mean_prediction", "example_count", "calibration_plot"} == set(regression)
+    assert {"auc", "binary_crossentropy", "calibration", "example_count"} <= set(binary)
+    # R² and the error metrics come from one shared numpy pass, as TFMA resolves them.
+    for name in ("r2", "mean_squared_error", "mean_absolute_error", "root_mean_squared_error", "mean_label",
+                 "mean_prediction"):
+        assert type(metric_specs.metric_instance(regression[name])).__module__ == regression_metrics.MODULE
+    # The model's compiled metrics would repeat these at the cost of a TF combiner per slice.
+    assert eval_config.options.include_default_metrics.value is False
 
 
 def test_every_task_has_an_absolute_and_a_change_gate():
@@ -36,13 +45,13 @@ def test_every_task_has_an_absolute_and_a_change_gate():
         {"name": "y1", "gate": {"min_r2": 0.7, "max_drop": 0.02, "max_mse": 0.3}},
         {"name": "y2", "type": "binary", "gate": {"min_auc": 0.8}}]})
     regression, binary = (_by_name(s) for s in build_eval_config(config).metrics_specs)
-    r2 = _overall_threshold(regression["R2"])
+    r2 = _overall_threshold(regression["r2"])
     assert r2.value_threshold.lower_bound.value == 0.7
     assert r2.change_threshold.absolute.value == -0.02
     assert r2.change_threshold.direction == tfma.MetricDirection.HIGHER_IS_BETTER
-    assert _overall_threshold(regression["MeanSquaredError"]).value_threshold.upper_bound.value == 0.3
-    assert _overall_threshold(binary["AUC"]).value_threshold.lower_bound.value == 0.8
-    assert _overall_threshold(binary["AUC"]).change_threshold.absolute.value == -0.05
+    assert _overall_threshold(regression["mean_squared_error"]).value_threshold.upper_bound.value == 0.3
+    assert _overall_threshold(binary["auc"]).value_threshold.lower_bound.value == 0.8
+    assert _overall_threshold(binary["auc"]).change_threshold.absolute.value == -0.05
 
 
 def test_configured_slices_with_numeric_features_by_their_transform_bucket():

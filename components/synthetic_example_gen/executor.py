@@ -23,19 +23,20 @@ from components import synthetic_data
 ID_FEATURE = "example_id"
 
 
-def to_example_bytes(example_id: int, inputs, y1: float, y2: float,
+def to_example_bytes(example_id: int, inputs, labels: dict[str, float],
                      segment: str = "", x_norm: float | None = None) -> bytes:
     """One tf.Example, serialized deterministically so equal data gives equal bytes.
 
-    ``segment`` and ``x_norm`` are slice features (see synthetic_data), written
-    when given; the model does not read them.
+    ``labels``: label name (y1 .. yK) -> value. ``segment`` and ``x_norm`` are
+    slice features (see synthetic_data), written when given; the model does
+    not read them.
     """
     example = tf.train.Example()
     feature = example.features.feature
     feature[ID_FEATURE].int64_list.value.append(int(example_id))
     feature["x"].float_list.value.extend(inputs.tolist())
-    feature["y1"].float_list.value.append(float(y1))
-    feature["y2"].float_list.value.append(float(y2))
+    for name, value in labels.items():
+        feature[name].float_list.value.append(float(value))
     if segment:
         feature["segment"].bytes_list.value.append(str(segment).encode())
     if x_norm is not None:
@@ -46,11 +47,13 @@ def to_example_bytes(example_id: int, inputs, y1: float, y2: float,
 def _shard_records(shard: synthetic_data.Shard, weights: synthetic_data.TaskWeights,
                    seed: int, example_dim: int, binary_labels: List[str]) -> Iterator[Tuple[int, bytes]]:
     data = synthetic_data.generate_shard(shard, weights, seed, example_dim)
-    expected = dict(zip(("y1", "y2"), synthetic_data.expected_labels(weights)))
-    labels = {name: synthetic_data.binarize(getattr(data, name), expected[name])
-              if name in binary_labels else getattr(data, name) for name in ("y1", "y2")}
+    names = synthetic_data.label_names(weights.num_tasks)
+    expected = dict(zip(names, synthetic_data.expected_labels(weights)))
+    labels = {name: synthetic_data.binarize(data.label(name), expected[name])
+              if name in binary_labels else data.label(name) for name in names}
     for i in range(len(data.ids)):
-        yield int(data.ids[i]), to_example_bytes(data.ids[i], data.inputs[i], labels["y1"][i], labels["y2"][i],
+        yield int(data.ids[i]), to_example_bytes(data.ids[i], data.inputs[i],
+                                                 {name: labels[name][i] for name in names},
                                                  data.segment[i], data.x_norm[i])
 
 
@@ -58,7 +61,8 @@ def _shard_records(shard: synthetic_data.Shard, weights: synthetic_data.TaskWeig
 def GenerateKeyedRecords(pipeline: beam.Pipeline, data: Dict[str, Any]) -> beam.PCollection:
     """(example id, serialized tf.Example) for every example, shard by shard."""
     weights = synthetic_data.draw_task_weights(
-        data["seed"], data["example_dim"], data["c"], data["correlation"], data["m"])
+        data["seed"], data["example_dim"], data["c"], data["correlation"], data["m"],
+        data.get("num_tasks", 2))
     shards = synthetic_data.plan_shards(data["num_examples"], data["num_shards"])
     return (pipeline
             | "Shards" >> beam.Create(shards)

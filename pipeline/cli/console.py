@@ -1,4 +1,8 @@
-"""What a person sees while the pipeline runs: one line per component; everything else to a log file."""
+"""What a person sees while the pipeline runs: one line per component; everything else to a log file.
+
+While a component runs, a status line (pipeline.cli.status_line) shows its
+elapsed time and, for the Trainer, step, loss and ETA.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +12,16 @@ import sys
 import time
 from pathlib import Path
 
+from pipeline.cli.status_line import TRAINER_PROGRESS, StatusLine
+
 
 class ComponentProgress(logging.Handler):
     """Turns TFX's log records into one line per component: name, cached or ran, seconds."""
 
-    def __init__(self, out):
+    def __init__(self, out, is_terminal: bool | None = None):
         super().__init__(level=logging.INFO)
         self.out = out
+        self.line = StatusLine(out, is_terminal)
         self.started: dict[str, float] = {}
         self.status = "ran"
         self.current: str | None = None
@@ -24,12 +31,15 @@ class ComponentProgress(logging.Handler):
         if message == "Component %s is running.":
             self.current, self.status = args[0], "ran"
             self.started[args[0]] = time.monotonic()
+            self.line.start(args[0])
         elif message == "A cached execution %d is used.":
             self.status = "cached"
+        elif message == TRAINER_PROGRESS and len(args) == 3:
+            self.line.trainer_progress(*args)
         elif message == "Component %s is finished.":
             seconds = time.monotonic() - self.started.get(args[0], time.monotonic())
             self.current = None
-            print(f"  {args[0]:<32} {self.status:<7} {seconds:7.1f} s", file=self.out, flush=True)
+            self.line.finish(f"  {args[0]:<32} {self.status:<7} {seconds:7.1f} s")
 
 
 def redirect_noise(log_path: Path):

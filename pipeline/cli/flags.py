@@ -12,7 +12,7 @@ import shlex
 from pathlib import Path
 
 import pipeline
-from pipeline.config import ConfigError, PipelineConfig, build_config, load_config_file
+from pipeline.config import ARCHITECTURES, ConfigError, PipelineConfig, build_config, load_config_file
 
 # The project root (holds setup.py): the folder of the pipeline package. Beam ships it to remote workers.
 PROJECT_ROOT = Path(pipeline.__file__).resolve().parent.parent
@@ -25,6 +25,8 @@ def add_config_flags(parser: argparse.ArgumentParser) -> None:
                         "split into [one per 50k examples]; part of the data definition")
     parser.add_argument("--correlation", type=float, help="task correlation p in [-1, 1] [0.8]")
     parser.add_argument("--train-steps", type=int, help="training steps [2000]")
+    parser.add_argument("--architecture", choices=ARCHITECTURES,
+                        help="the model: shared_bottom, omoe, mmoe or ple [shared_bottom]")
     parser.add_argument("--seed", type=int, help="data seed [7]")
     # Written with "=" (--beam-args='--a=1'): a lone value starting with "--" reads as a flag.
     parser.add_argument("--beam-args", help="Beam pipeline arguments, e.g. "
@@ -40,6 +42,7 @@ def config_from_args(args: argparse.Namespace) -> PipelineConfig:
         ("data", "correlation"): args.correlation,
         ("data", "seed"): args.seed,
         ("training", "train_steps"): args.train_steps,
+        ("model", "architecture"): args.architecture,
     }
     for (section, key), value in overrides.items():
         if value is not None:

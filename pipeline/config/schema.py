@@ -232,10 +232,12 @@ class TfrecordData(_FileData):
 
 
 class SyntheticData(_Strict):
-    """The MMoE paper's synthetic two-task data (Ma et al., KDD 2018).
+    """The MMoE paper's synthetic multi-task data (Ma et al., KDD 2018).
 
-    ``correlation`` is the cosine between the two tasks' weight vectors; ``c``
-    scales the weights, ``m`` is the number of sinusoids.
+    ``num_tasks`` regression labels ``y1 .. yK`` (2 by default, the paper's
+    setup); ``correlation`` is the cosine between every two tasks' weight
+    vectors (at least -1/(K-1)); ``c`` scales the weights, ``m`` is the number
+    of sinusoids.
     """
 
     source: Literal["synthetic"] = "synthetic"
@@ -245,16 +247,32 @@ class SyntheticData(_Strict):
     c: float = Field(default=0.3, gt=0)
     m: int = Field(default=5, ge=0)
     seed: int = Field(default=7, ge=0)
+    num_tasks: int = Field(default=2, ge=2)
     # Work units a distributed runner can spread over workers; the same seed
     # and shard count give byte-identical examples whatever the worker count.
     num_shards: Optional[int] = Field(default=None, ge=1)
     train_buckets: int = Field(default=4, ge=1)  # train:eval hash-bucket ratio
     eval_buckets: int = Field(default=1, ge=1)
     # Labels written as 0/1: 1 where the label is above its expected value.
-    binary_labels: list[Literal["y1", "y2"]] = Field(default_factory=list)
+    binary_labels: list[str] = Field(default_factory=list)
     schema_file: Optional[str] = None
 
     resolve_paths = field_validator("schema_file")(_resolve_path)
+
+    @model_validator(mode="after")
+    def _tasks_fit(self):
+        unknown = [name for name in self.binary_labels if name not in self.task_names]
+        if unknown:
+            raise ValueError(f"binary_labels: no synthetic label {', '.join(map(repr, unknown))}; "
+                             f"the labels are {', '.join(self.task_names)} (data.num_tasks: {self.num_tasks})")
+        lowest = -1.0 / (self.num_tasks - 1)
+        if self.correlation < lowest - 1e-12:
+            raise ValueError(f"correlation {self.correlation} is impossible for {self.num_tasks} tasks: every pair "
+                             f"can have a cosine of at least -1/(num_tasks - 1) = {lowest:.4g}")
+        if self.num_tasks > self.example_dim:
+            raise ValueError(f"num_tasks ({self.num_tasks}) cannot exceed example_dim ({self.example_dim}): "
+                             "each task needs its own direction")
+        return self
 
     @field_validator("correlation")
     @classmethod
@@ -274,7 +292,7 @@ class SyntheticData(_Strict):
 
     @property
     def task_names(self) -> tuple[str, ...]:
-        return ("y1", "y2")
+        return tuple(f"y{k + 1}" for k in range(self.num_tasks))
 
     @property
     def features(self) -> list[Feature]:
@@ -290,14 +308,40 @@ def default_num_shards(num_examples: int) -> int:
     return max(1, min(256, math.ceil(num_examples / 50_000)))
 
 
-class ModelConfig(_Strict):
-    """The shared-bottom network: shared dense layers, then one tower per task.
+ARCHITECTURES = ("shared_bottom", "omoe", "mmoe", "ple")
+# Knobs that only some architectures read: setting one for another is a mistake.
+_ARCHITECTURE_KNOBS = {
+    "bottom_units": ("shared_bottom",),
+    "bottom_dropout": ("shared_bottom",),
+    "bottom_linear_output": ("shared_bottom",),
+    "expert_units": ("omoe", "mmoe", "ple"),
+    "expert_dropout": ("omoe", "mmoe", "ple"),
+    "gate_units": ("omoe", "mmoe", "ple"),
+    "num_experts": ("omoe", "mmoe"),
+    "num_shared_experts": ("ple",),
+    "num_task_experts": ("ple",),
+    "num_levels": ("ple",),
+}
 
-    The last bottom layer is linear, as in the reference implementation.
+
+class ModelConfig(_Strict):
+    """The network: a shared part, then one tower per task.
+
+    ``shared_bottom``: shared dense layers (``bottom_units``; the last one is
+    linear, as in the reference implementation). ``omoe``: ``num_experts``
+    experts (``expert_units`` each) mixed by one softmax gate for all tasks.
+    ``mmoe``: the same experts, one gate per task. ``ple``: ``num_levels``
+    levels of task-specific (``num_task_experts`` per task) and shared
+    (``num_shared_experts``) experts. Experts use the ``bottom_*`` activation
+    and initializer and ``expert_dropout``; a gate is a softmax over its experts, after
+    optional hidden layers (``gate_units``).
     """
 
-    architecture: Literal["shared_bottom"] = "shared_bottom"
+    architecture: Literal["shared_bottom", "omoe", "mmoe", "ple"] = "shared_bottom"
     bottom_units: list[int] = Field(default_factory=lambda: [32, 16], min_length=1)
+    # The last bottom layer is linear (the reference implementation); false gives it
+    # bottom_activation too (the MMoE paper's shared-bottom: one ReLU layer).
+    bottom_linear_output: bool = True
     task_units: list[int] = Field(default_factory=lambda: [10, 5])
     bottom_activation: ACTIVATIONS = "relu"
     task_activation: ACTIVATIONS = "relu"
@@ -305,13 +349,41 @@ class ModelConfig(_Strict):
     task_dropout: float = Field(default=0.0, ge=0, lt=1)
     bottom_initializer: INITIALIZERS = "glorot_uniform"
     task_initializer: INITIALIZERS = "glorot_uniform"
+    # Gated architectures. The defaults fit the synthetic default data (a few
+    # thousand examples): more or wider experts overfit it (see the README).
+    expert_units: list[int] = Field(default_factory=lambda: [16], min_length=1)
+    expert_dropout: float = Field(default=0.1, ge=0, lt=1)
+    gate_units: list[int] = Field(default_factory=list)
+    num_experts: int = Field(default=4, ge=1)
+    num_shared_experts: int = Field(default=2, ge=0)
+    num_task_experts: int = Field(default=1, ge=0)
+    num_levels: int = Field(default=1, ge=1)
 
-    @field_validator("bottom_units", "task_units")
+    @field_validator("bottom_units", "task_units", "expert_units", "gate_units")
     @classmethod
     def _positive_units(cls, v):
         if any(u < 1 for u in v):
             raise ValueError(f"layer sizes must be positive integers, got {v}")
         return v
+
+    @model_validator(mode="after")
+    def _knobs_match_architecture(self):
+        # A knob left at its default is not a choice (a dumped config repeats every default).
+        for knob, users in _ARCHITECTURE_KNOBS.items():
+            default = type(self).model_fields[knob].get_default(call_default_factory=True)
+            if getattr(self, knob) != default and self.architecture not in users:
+                raise ValueError(f"{knob} is read by {' / '.join(users)}, not by {self.architecture}; "
+                                 f"remove it or change model.architecture")
+        if self.architecture == "ple" and self.num_task_experts + self.num_shared_experts < 1:
+            raise ValueError("ple needs at least one expert per gate: set num_task_experts + "
+                             f"num_shared_experts >= 1 (got {self.num_task_experts} + "
+                             f"{self.num_shared_experts})")
+        return self
+
+    @property
+    def gated(self) -> bool:
+        """Whether the shared part is mixed by softmax gates (experts)."""
+        return self.architecture != "shared_bottom"
 
 
 class SliceFeature(_Strict):
@@ -383,6 +455,9 @@ class TrainingConfig(_Strict):
     eval_steps: int = Field(default=20, ge=1)
     batch_size: int = Field(default=128, ge=1)
     learning_rate: float = Field(default=1e-3, gt=0)
+    # static: each task's loss_weight. uncertainty: weights learned from a log variance
+    # per task (Kendall et al., 2018), on top of the static ones.
+    task_weighting: Literal["static", "uncertainty"] = "static"
 
 
 class PipelineConfig(_Strict):

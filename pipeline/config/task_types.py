@@ -67,13 +67,19 @@ TASK_TYPES: dict[str, TaskType] = {
         name="regression",
         keras_loss="mse",
         keras_metrics=("mse", "mae", "r2"),
-        tfma_metrics=("ExampleCount", "MeanLabel", "MeanPrediction", "MeanSquaredError",
-                      "MeanAbsoluteError", "RootMeanSquaredError", "R2", "CalibrationPlot"),
-        tfma_metric_modules={"R2": "models.metrics"},  # the project's scale-free R²
+        # All but the count from one numpy pass per slice (models.regression_metrics);
+        # R² is the project's scale-free gate. The plot is replaced by
+        # pipeline.eval_config with its range.
+        tfma_metrics=("ExampleCount", "MeanLabelFromSums", "MeanPredictionFromSums",
+                      "MeanSquaredErrorFromSums", "MeanAbsoluteErrorFromSums", "RootMeanSquaredError", "R2",
+                      "CalibrationPlot"),
+        tfma_metric_modules={name: "models.regression_metrics" for name in (
+            "MeanLabelFromSums", "MeanPredictionFromSums", "MeanSquaredErrorFromSums",
+            "MeanAbsoluteErrorFromSums", "RootMeanSquaredError", "R2")},
         key_metric="r2",
         key_metric_class="R2",
         key_gate="min_r2",
-        upper_gates={"max_mse": "MeanSquaredError"},
+        upper_gates={"max_mse": "MeanSquaredErrorFromSums"},
         default_gate={"min_r2": 0.5},
         output_activation="linear",
         output_activations=("linear", "sigmoid"),

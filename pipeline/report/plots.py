@@ -13,6 +13,7 @@ import numpy as np  # noqa: E402
 
 from pipeline.config.task_types import CALIBRATION, PREDICTED_AGAINST_ACTUAL  # noqa: E402
 from pipeline.results.eval_results import CalibrationBins  # noqa: E402
+from pipeline.results.gate_weights import GateGroupWeights  # noqa: E402
 from pipeline.report.tables import TaskTable, metric_label  # noqa: E402
 
 CALIBRATION_BINS = 10  # a binary task's calibration curve: ten equal-width probability bins
@@ -79,3 +80,20 @@ FIT_PLOTS = {
     PREDICTED_AGAINST_ACTUAL: (predicted_against_actual, "Predicted against actual"),
     CALIBRATION: (calibration, "Calibration"),
 }
+
+
+def gate_heatmap(group: GateGroupWeights) -> str:
+    """Task x expert mean gate weight; an expert a task's gate does not weigh is left blank."""
+    tasks = list(group.tasks)
+    values = np.array([[np.nan if w is None else w for w in group.tasks[t]] for t in tasks], dtype=float)
+    figure, axes = plt.subplots(figsize=(0.45 * len(group.experts) + 2.0, 0.4 * len(tasks) + 1.4))
+    image = axes.imshow(values, cmap="viridis", vmin=0.0, vmax=1.0, aspect="auto")
+    axes.set_xticks(np.arange(len(group.experts)), group.experts, rotation=60, ha="right", fontsize=7)
+    axes.set_yticks(np.arange(len(tasks)), tasks, fontsize=8)
+    for (i, j), value in np.ndenumerate(values):
+        if not np.isnan(value):
+            axes.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=6,
+                      color="white" if value < 0.5 else "black")
+    figure.colorbar(image, ax=axes, label="mean gate weight")
+    axes.set_title(f"Gate weights on the eval split ({group.name})", fontsize=10)
+    return _png_base64(figure)

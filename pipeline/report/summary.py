@@ -8,7 +8,7 @@ from typing import Optional
 
 import tensorflow_data_validation as tfdv
 
-from pipeline.results import eval_results, mlmd
+from pipeline.results import eval_results, gate_weights, mlmd, task_weights
 from pipeline.config import PipelineConfig
 from pipeline.config.task_types import task_type
 
@@ -31,6 +31,8 @@ class RunSummary:
     pushed_path: Optional[str]
     push_cached: bool  # an unchanged rerun: the model was pushed by an earlier run
     serving_versions: list[str]
+    gates: Optional[gate_weights.GateWeights] = None  # a gated model's mean gate weights
+    task_weights: Optional[dict] = None  # learned task weights (uncertainty weighting)
 
     def lines(self) -> list[str]:
         out = [f"Evaluation on the eval split ({self.eval_examples} examples):" if self.eval_examples
@@ -45,6 +47,10 @@ class RunSummary:
                 parts.append(f"vs baseline {m[f'{t.key_metric}_diff']:+.4f}")
             verdict = "gate passed" if not t.failures else "gate FAILED: " + "; ".join(t.failures)
             out.append(f"  {t.name} ({t.type}): " + ", ".join(parts) + f" -> {verdict}")
+        if self.task_weights is not None:
+            out.append(task_weights.summary_line(self.task_weights))
+        if self.gates is not None:
+            out += self.gates.summary_lines()
         if self.pushed_path and self.push_cached:
             out.append(f"Blessed; unchanged since an earlier run, which pushed it to {self.pushed_path}")
         elif self.pushed_path:
@@ -104,5 +110,7 @@ def summarize(metadata_path: Path, config: PipelineConfig, serving_dir: Path) ->
         pushed = pusher.output("pushed_model")
         if mlmd.int_property(pushed, "pushed"):
             pushed_path = mlmd.string_property(pushed, "pushed_destination")
+    model_run = mlmd.evaluated_model_run_uri(store, evaluator)
     return RunSummary(tasks, int(counts[0]) if counts else None, blessed, pushed_path, push_cached,
-                      serving_versions(serving_dir))
+                      serving_versions(serving_dir), gate_weights.load(model_run) if model_run else None,
+                      task_weights.load(model_run) if model_run else None)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Optional
 
@@ -35,6 +35,7 @@ class EvaluatorRun:
     run_name: str  # the pipeline run that produced it, e.g. 20261127-001638.123456
     execution_id: int
     evaluation_uri: str
+    model_run_uri: Optional[str] = None  # the evaluated model's Trainer run (gate weights)
 
 
 def find_latest_evaluator_run(output_dir: Path, pipeline_name: Optional[str] = None) -> EvaluatorRun:
@@ -67,7 +68,8 @@ def find_latest_evaluator_run(output_dir: Path, pipeline_name: Optional[str] = N
                     if store.get_context_types_by_id([c.type_id])[0].name == "pipeline_run"]
     run_name = run_contexts[0] if run_contexts else f"execution-{run.execution.id}"
     run_name = re.sub(r"[^A-Za-z0-9._-]", "-", run_name)  # a portable folder name
-    return EvaluatorRun(pipeline_name, run_name, run.execution.id, run.output("evaluation").uri)
+    return EvaluatorRun(pipeline_name, run_name, run.execution.id, run.output("evaluation").uri,
+                        mlmd.evaluated_model_run_uri(store, run))
 
 
 @dataclass
@@ -78,6 +80,8 @@ class ReportData:
     has_baseline: bool
     figures: dict[str, dict[str, str]]  # task -> {"by_slice": png, "fit": png}
     fit_titles: dict[str, str]
+    gates: Optional[object] = None  # gate_weights.GateWeights of a gated model
+    gate_figures: list = field(default_factory=list)  # (expert group, heatmap png)
 
 
 def load_report_data(run: EvaluatorRun) -> ReportData:
@@ -85,7 +89,7 @@ def load_report_data(run: EvaluatorRun) -> ReportData:
     from pipeline.config.task_types import by_key_metric
     from pipeline.report import plots as report_plots
     from pipeline.report.tables import build_task_tables
-    from pipeline.results import eval_results
+    from pipeline.results import eval_results, gate_weights
 
     uri = run.evaluation_uri
     try:
@@ -109,7 +113,9 @@ def load_report_data(run: EvaluatorRun) -> ReportData:
             draw, title = report_plots.FIT_PLOTS[by_key_metric(table.key_metric).fit_plot]
             figures[table.task]["fit"] = draw(task_bins)
             fit_titles[table.task] = title
-    return ReportData(run, tables, blessed, has_baseline, figures, fit_titles)
+    gate_record = gate_weights.load(run.model_run_uri) if run.model_run_uri else None
+    gate_figures = [(g.name, report_plots.gate_heatmap(g)) for g in gate_record.groups] if gate_record else []
+    return ReportData(run, tables, blessed, has_baseline, figures, fit_titles, gate_record, gate_figures)
 
 
 def render(data: ReportData) -> dict[str, str]:
@@ -130,6 +136,8 @@ def render(data: ReportData) -> dict[str, str]:
                "blessed": data.blessed, "has_baseline": data.has_baseline,
                "gates": [dict(task=t.task, **asdict(g)) for t in data.tables for g in t.gates],
                "metrics": metric_rows(data.tables)}
+    if data.gates is not None:
+        metrics["gate_weights"] = json.loads(data.gates.to_json())
     return {"index.html": env.get_template("report.html.j2").render(context),
             "report.md": env.get_template("report.md.j2").render(context),
             "metrics.json": json.dumps(metrics, indent=2) + "\n"}

@@ -81,3 +81,23 @@ def string_property(artifact: metadata_store_pb2.Artifact, name: str) -> str:
     if name in artifact.custom_properties:
         return artifact.custom_properties[name].string_value
     return ""
+
+
+def sibling_output(store: metadata_store.MetadataStore, artifact: metadata_store_pb2.Artifact,
+                   key: str) -> Optional[metadata_store_pb2.Artifact]:
+    """The ``key`` output of the execution that produced ``artifact`` (e.g. a model's model_run)."""
+    produced = [e for e in store.get_events_by_artifact_ids([artifact.id])
+                if e.type in (metadata_store_pb2.Event.OUTPUT, metadata_store_pb2.Event.DECLARED_OUTPUT)]
+    if not produced:
+        return None
+    events = store.get_events_by_execution_ids([produced[0].execution_id])
+    ids = [e.artifact_id for e in events if e.path.steps and e.path.steps[0].key == key
+           and e.type in (metadata_store_pb2.Event.OUTPUT, metadata_store_pb2.Event.DECLARED_OUTPUT)]
+    return store.get_artifacts_by_id(ids[:1])[0] if ids else None
+
+
+def evaluated_model_run_uri(store: metadata_store.MetadataStore, evaluator: NodeRun) -> Optional[str]:
+    """Where the Trainer run that produced the Evaluator's candidate model keeps its run files."""
+    models = evaluator.inputs.get("model")
+    run = sibling_output(store, models[0], "model_run") if models else None
+    return run.uri if run is not None else None

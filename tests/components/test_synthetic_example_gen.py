@@ -70,6 +70,8 @@ def test_same_seed_gives_byte_identical_records(tmp_path, data_config):
 
 def test_serialization_is_deterministic():
     data = synthetic_data.generate(3, example_dim=4, seed=1)
-    encoded = [to_example_bytes(data.ids[i], data.inputs[i], data.y1[i], data.y2[i]) for i in range(3)]
-    assert encoded == [to_example_bytes(data.ids[i], data.inputs[i], data.y1[i], data.y2[i]) for i in range(3)]
+    encoded = [to_example_bytes(data.ids[i], data.inputs[i], {"y1": data.y1[i], "y2": data.y2[i]})
+               for i in range(3)]
+    assert encoded == [to_example_bytes(data.ids[i], data.inputs[i], {"y2": data.y2[i], "y1": data.y1[i]})
+                       for i in range(3)]
     assert len(set(encoded)) == 3

@@ -58,8 +58,8 @@ def test_dropout_and_initializer_settings_are_applied():
 
 def test_unknown_architecture_is_refused(monkeypatch):
     config = build_config()
-    monkeypatch.setattr(config.model, "architecture", "mmoe")
-    with pytest.raises(ValueError, match="unknown architecture 'mmoe'"):
+    monkeypatch.setattr(config.model, "architecture", "xmoe")
+    with pytest.raises(ValueError, match="unknown architecture 'xmoe'"):
         build_model(config, {"x_xf": 4})
     assert "shared_bottom" in BUILDERS
 
@@ -75,3 +75,11 @@ def test_r2_metric_matches_the_definition():
     metric.reset_state()
     metric.update_state(y, y.mean() * np.ones_like(y))
     assert float(metric.result()) == pytest.approx(0.0, abs=1e-6)
+
+
+def test_paper_shared_bottom_has_a_relu_bottom():
+    config = build_config({"model": {"bottom_units": [113], "task_units": [8], "bottom_linear_output": False}})
+    model = build_model(config, {"x_xf": 100})
+    assert model.get_layer("bottom_out").activation is tf_keras.activations.relu
+    # 100 -> 113 (ReLU) shared; per task 113 -> 8 -> 1: the MMoE paper's sizes (Sec. 5.1).
+    assert model.count_params() == (100 * 113 + 113) + 2 * ((113 * 8 + 8) + (8 + 1))

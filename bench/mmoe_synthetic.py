@@ -1,0 +1,274 @@
+"""The MMoE paper's synthetic experiment (Ma et al., KDD 2018, Sec. 5.1-5.2, Fig. 4), reproduced.
+
+    python -m bench.mmoe_synthetic                  # reduced: a few minutes on 2 cores
+    python -m bench.mmoe_synthetic --full           # more repeats and steps: under an hour
+
+For each task correlation, shared-bottom, OMoE and MMoE are trained on the
+synthetic two-task data with the paper's sizes: input dimension 100; OMoE and
+MMoE with 8 experts of one 16-unit ReLU layer; shared-bottom with one 113-unit
+ReLU layer, so parameter counts roughly match; towers of one 8-unit layer; Adam.
+The paper does not give c, m, the sinusoid parameters or the example count; the
+generator's values are kept (c = 0.3, m = 5, alpha and beta standard normal)
+unless flags change them. Every repeat draws new data (data seed = repeat) and
+new initial weights (training seed = repeat).
+
+The models are the pipeline's own builders, trained directly on numpy arrays
+(no TFX). Written to --out: ``results.json`` (every run's eval loss curve),
+``table.md`` (mean ± standard deviation of the final eval loss per task and the
+paper's three findings, checked) and ``loss_curves.png`` (eval loss against
+training steps, one panel per correlation, as in the paper's Fig. 4).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import numpy as np  # noqa: E402
+
+ARCHITECTURES = ("shared_bottom", "omoe", "mmoe")
+CORRELATIONS = (0.5, 0.9, 1.0)
+REDUCED = dict(repeats=3, steps=1500, eval_every=100, num_examples=3000)
+FULL = dict(repeats=10, steps=4000, eval_every=200, num_examples=12000)
+
+
+def paper_config(architecture: str, learning_rate: float, seed: int, batch_size: int):
+    """The paper's sizes (Sec. 5.1) as a pipeline configuration."""
+    from pipeline.config import build_config
+
+    model = {"architecture": architecture, "task_units": [8]}
+    if architecture == "shared_bottom":
+        model.update(bottom_units=[113], bottom_linear_output=False)
+    else:
+        model.update(num_experts=8, expert_units=[16], expert_dropout=0.0)
+    return build_config({"model": model, "training": {"learning_rate": learning_rate, "seed": seed,
+                                                      "batch_size": batch_size}})
+
+
+@dataclass
+class Run:
+    architecture: str
+    correlation: float
+    repeat: int
+    learning_rate: float
+    parameters: int
+    steps: list[int]
+    eval_loss: dict[str, list[float]]  # task -> eval MSE after each block of steps
+    label_variance: dict[str, float]
+
+    @property
+    def final(self) -> float:
+        """Final eval loss, the mean over the two tasks."""
+        return float(np.mean([curve[-1] for curve in self.eval_loss.values()]))
+
+
+def train_one(architecture: str, correlation: float, repeat: int, learning_rate: float, args) -> Run:
+    import tensorflow as tf
+    import tf_keras
+
+    from components import synthetic_data
+    from models.builder import build_model, compile_model
+
+    data = synthetic_data.generate(args.num_examples + args.eval_examples, example_dim=100, c=args.c,
+                                   p=correlation, m=args.m, seed=repeat)
+    train, held = slice(0, args.num_examples), slice(args.num_examples, None)
+    labels = {"y1": data.y1, "y2": data.y2}
+    config = paper_config(architecture, learning_rate, repeat, args.batch_size)
+    tf_keras.utils.set_random_seed(repeat)
+    model = compile_model(build_model(config, {"x_xf": 100}), config, project_metrics=False)
+    dataset = (tf.data.Dataset.from_tensor_slices(({"x_xf": data.inputs[train]},
+                                                   {t: y[train] for t, y in labels.items()}))
+               .shuffle(args.num_examples, seed=repeat).repeat().batch(args.batch_size))
+    history = model.fit(dataset, steps_per_epoch=args.eval_every, epochs=args.steps // args.eval_every,
+                        validation_data=({"x_xf": data.inputs[held]}, {t: y[held] for t, y in labels.items()}),
+                        validation_batch_size=4096, verbose=0)
+    steps = [args.eval_every * (i + 1) for i in range(args.steps // args.eval_every)]
+    return Run(architecture, correlation, repeat, learning_rate, model.count_params(), steps,
+               {t: [float(v) for v in history.history[f"val_{t}_loss"]] for t in labels},
+               {t: float(np.var(y[held])) for t, y in labels.items()})
+
+
+def pick_learning_rates(args, log) -> dict[str, float]:
+    """Per architecture, the rate with the lowest mean final eval loss on pilot repeats (not reported)."""
+    if len(args.learning_rates) == 1:
+        return {a: args.learning_rates[0] for a in ARCHITECTURES}
+    chosen = {}
+    for architecture in ARCHITECTURES:
+        losses = {}
+        for rate in args.learning_rates:
+            runs = [train_one(architecture, min(args.correlations), 1000 + r, rate, args)
+                    for r in range(args.pilot_repeats)]
+            losses[rate] = float(np.mean([run.final for run in runs]))
+        chosen[architecture] = min(losses, key=losses.get)
+        log(f"learning rate for {architecture}: {chosen[architecture]} (pilot final loss "
+            + ", ".join(f"{r}: {v:.4f}" for r, v in losses.items()) + ")")
+    return chosen
+
+
+def summarize(runs: list[Run]) -> dict:
+    """(architecture, correlation) -> mean and standard deviation of the final eval loss, per task and overall."""
+    cells = {}
+    for run in runs:
+        cells.setdefault((run.architecture, run.correlation), []).append(run)
+    summary = {}
+    for (architecture, correlation), group in sorted(cells.items()):
+        finals = {t: [r.eval_loss[t][-1] for r in group] for t in group[0].eval_loss}
+        overall = [r.final for r in group]
+        summary[(architecture, correlation)] = {
+            "n": len(group), "parameters": group[0].parameters,
+            "tasks": {t: (float(np.mean(v)), float(np.std(v))) for t, v in finals.items()},
+            "mean": (float(np.mean(overall)), float(np.std(overall))),
+            "relative": float(np.mean([r.final / np.mean(list(r.label_variance.values())) for r in group])),
+        }
+    for (architecture, correlation), group in cells.items():
+        # Paired: repeat r of every model sees the same data, so compare run by run.
+        baseline = {r.repeat: r.final for r in cells.get(("shared_bottom", correlation), [])}
+        pairs = [(r.final, baseline[r.repeat]) for r in group if r.repeat in baseline]
+        if architecture != "shared_bottom" and pairs:
+            summary[(architecture, correlation)]["wins_over_shared_bottom"] = (
+                sum(a < b for a, b in pairs), len(pairs))
+    return summary
+
+
+def findings(summary: dict, correlations: tuple[float, ...]) -> list[tuple[str, bool, str]]:
+    """The paper's three qualitative findings (Sec. 5.2), each with whether it holds here and the numbers."""
+    low, high = min(correlations), max(correlations)
+    mean = {key: value["mean"][0] for key, value in summary.items()}
+    out = []
+    ordered = {a: [mean[(a, c)] for c in sorted(correlations)] for a in ARCHITECTURES}
+    holds = all(all(x >= y for x, y in zip(v, v[1:])) for v in ordered.values())
+    out.append(("every model does better as correlation rises", holds,
+                "; ".join(f"{a}: " + " → ".join(f"{x:.4f}" for x in v) for a, v in ordered.items())))
+    sb, mm = mean[("shared_bottom", low)], mean[("mmoe", low)]
+    wins = summary[("mmoe", low)].get("wins_over_shared_bottom")
+    paired = f"; lower in {wins[0]} of {wins[1]} repeats on the same data" if wins else ""
+    out.append((f"at correlation {low}, MMoE beats shared-bottom", mm < sb,
+                f"MMoE {mm:.4f} vs shared-bottom {sb:.4f}{paired}"))
+    gap = {a: mean[(a, low)] - mean[(a, high)] for a in ("shared_bottom", "mmoe")}
+    out.append((f"MMoE's loss changes less than shared-bottom's between correlation {high} and {low}",
+                abs(gap["mmoe"]) < abs(gap["shared_bottom"]),
+                f"MMoE {gap['mmoe']:+.4f} vs shared-bottom {gap['shared_bottom']:+.4f}"))
+    return out
+
+
+def table(summary: dict, correlations: tuple[float, ...], settings: str) -> str:
+    lines = [settings, "",
+             "| model | params | " + " | ".join(f"p={c}: y1 | y2 | mean" for c in correlations) + " |",
+             "| --- | ---: | " + " | ".join("---: | ---: | ---:" for _ in correlations) + " |"]
+    for architecture in ARCHITECTURES:
+        cells = []
+        for c in correlations:
+            s = summary[(architecture, c)]
+            cells += [f"{m:.4f} ± {sd:.4f}" for m, sd in (*s["tasks"].values(), s["mean"])]
+        params = summary[(architecture, correlations[0])]["parameters"]
+        lines.append(f"| {architecture} | {params} | " + " | ".join(cells) + " |")
+    lines += ["", "Findings of the paper (Sec. 5.2), checked on these numbers:", ""]
+    lines += [f"- {'holds' if ok else 'does NOT hold'}: {claim} ({numbers})"
+              for claim, ok, numbers in findings(summary, correlations)]
+    return "\n".join(lines) + "\n"
+
+
+def plot(runs: list[Run], correlations: tuple[float, ...], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(1, len(correlations), figsize=(4.2 * len(correlations), 3.4), sharey=True)
+    axes = np.atleast_1d(axes)
+    colors = {"shared_bottom": "#c0392b", "omoe": "#2e86c1", "mmoe": "#1e7e34"}
+    for ax, c in zip(axes, correlations):
+        for architecture in ARCHITECTURES:
+            group = [r for r in runs if r.architecture == architecture and r.correlation == c]
+            curves = np.array([np.mean(list(r.eval_loss.values()), axis=0) for r in group])
+            mean, sd = curves.mean(axis=0), curves.std(axis=0)
+            ax.plot(group[0].steps, mean, label=architecture, color=colors[architecture])
+            ax.fill_between(group[0].steps, mean - sd, mean + sd, color=colors[architecture], alpha=0.15)
+        ax.set_title(f"correlation {c}")
+        ax.set_yscale("log")
+        ax.set_xlabel("training steps")
+    axes[0].set_ylabel("eval loss (MSE, mean of 2 tasks)")
+    axes[0].legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=90)
+    plt.close(figure)
+
+
+def write_outputs(runs: list[Run], correlations: tuple[float, ...], settings: str, out: Path) -> str:
+    text = table(summarize(runs), correlations, settings)
+    (out / "table.md").write_text(text)
+    (out / "results.json").write_text(json.dumps({"settings": settings, "runs": [asdict(r) for r in runs]},
+                                                 indent=1) + "\n")
+    plot(runs, correlations, out / "loss_curves.png")
+    return text
+
+
+def load_runs(path: Path) -> tuple[str, list[Run]]:
+    raw = json.loads(path.read_text())
+    return raw["settings"], [Run(**r) for r in raw["runs"]]
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--full", action="store_true", help=f"the full budget {FULL} instead of {REDUCED}")
+    parser.add_argument("--repeats", type=int)
+    parser.add_argument("--steps", type=int)
+    parser.add_argument("--eval-every", type=int)
+    parser.add_argument("--num-examples", type=int, help="training examples per repeat")
+    parser.add_argument("--eval-examples", type=int, default=2000)
+    parser.add_argument("--correlations", type=float, nargs="+", default=list(CORRELATIONS))
+    parser.add_argument("--c", type=float, default=0.3, help="weight scale c [0.3, the generator's]")
+    parser.add_argument("--m", type=int, default=5, help="number of sinusoids [5, the generator's]")
+    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--learning-rates", type=float, nargs="+", default=[1e-3],
+                        help="several (e.g. 1e-4 1e-3 1e-2, the paper's grid): picked per model on pilot repeats")
+    parser.add_argument("--pilot-repeats", type=int, default=2)
+    parser.add_argument("--out", type=Path, default=Path("bench_results/mmoe_synthetic"))
+    parser.add_argument("--from-results", type=Path, help="rewrite table and plot from a results.json")
+    args = parser.parse_args(argv)
+    for key, value in (FULL if args.full else REDUCED).items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
+    if args.steps < args.eval_every or args.repeats < 1:
+        parser.error("need --steps >= --eval-every and --repeats >= 1")
+    args.correlations = tuple(args.correlations)
+    return args
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    if args.from_results:  # redraw the table and plot of an earlier run
+        settings, runs = load_runs(args.from_results)
+        correlations = tuple(sorted({r.correlation for r in runs}))
+        print(write_outputs(runs, correlations, settings, args.out))
+        return 0
+    log = lambda line: print(line, flush=True)  # noqa: E731
+    started = time.monotonic()
+    rates = pick_learning_rates(args, log)
+    runs = []
+    for c in args.correlations:
+        for architecture in ARCHITECTURES:
+            for repeat in range(args.repeats):
+                runs.append(train_one(architecture, c, repeat, rates[architecture], args))
+            log(f"correlation {c} {architecture}: final eval loss "
+                + ", ".join(f"{r.final:.4f}" for r in runs[-args.repeats:]))
+    settings = (f"{args.repeats} repeats, {args.steps} steps of batch {args.batch_size}, "
+                f"{args.num_examples} training / {args.eval_examples} eval examples, c = {args.c}, m = {args.m}, "
+                f"Adam learning rate {rates}; {time.monotonic() - started:.0f} s")
+    print(write_outputs(runs, args.correlations, settings, args.out))
+    print(f"Written: {args.out}/table.md, results.json, loss_curves.png")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    sys.exit(main())

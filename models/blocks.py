@@ -1,0 +1,111 @@
+"""Building blocks every architecture shares: inputs, dense stacks, experts, gates, towers.
+
+Keras in, Keras out: no TFX here.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+
+import tf_keras
+
+from models.features import ModelInput
+from pipeline.config import PipelineConfig
+
+
+def dense_stack(x, units_list, activation, dropout, initializer, prefix):
+    for i, units in enumerate(units_list):
+        x = tf_keras.layers.Dense(units, activation=activation, kernel_initializer=initializer,
+                                  name=f"{prefix}_dense_{i}")(x)
+        if dropout:
+            x = tf_keras.layers.Dropout(dropout, name=f"{prefix}_dropout_{i}")(x)
+    return x
+
+
+def _encode(name: str, spec: ModelInput, x):
+    """A categorical index as an embedding (or one-hot); numeric inputs as they are."""
+    if not spec.categorical:
+        return x
+    if spec.embedding_dim is None:
+        return tf_keras.layers.CategoryEncoding(spec.num_indices, output_mode="one_hot",
+                                                name=f"{name}_one_hot")(x)
+    embedded = tf_keras.layers.Embedding(spec.num_indices, spec.embedding_dim, name=f"{name}_embedding")(x)
+    return tf_keras.layers.Flatten(name=f"{name}_flat")(embedded)
+
+
+def inputs_and_features(model_inputs: dict[str, ModelInput]):
+    """(Keras inputs by name, their encodings concatenated into one tensor)."""
+    inputs = {name: tf_keras.Input(shape=(spec.size,), name=name,
+                                   dtype="int64" if spec.categorical else "float32")
+              for name, spec in sorted(model_inputs.items())}
+    x = [_encode(name, model_inputs[name], tensor) for name, tensor in inputs.items()]
+    return inputs, (x[0] if len(x) == 1 else tf_keras.layers.Concatenate(name="inputs")(x))
+
+
+def task_outputs(config: PipelineConfig, task_inputs: dict) -> dict:
+    """One tower and one output (named by the task) per task, on that task's input tensor."""
+    model_config = config.model
+    outputs = {}
+    for task in config.tasks:
+        tower = dense_stack(task_inputs[task.name], model_config.task_units, model_config.task_activation,
+                            model_config.task_dropout, model_config.task_initializer, task.name)
+        outputs[task.name] = tf_keras.layers.Dense(
+            1, activation=task.output_activation, kernel_initializer=model_config.task_initializer,
+            name=task.name)(tower)
+    return outputs
+
+
+def seeded_initializer(name: str, seed: int, layer_name: str):
+    """The configured initializer with a seed of its own for this layer.
+
+    Experts must start different: identical experts get identical gradients and
+    stay identical. The seed depends on the training seed and the layer's name,
+    so it does not depend on the order layers are built in.
+    """
+    initializer = tf_keras.initializers.get(name)
+    return type(initializer)(seed=(seed * 1_000_003 + zlib.crc32(layer_name.encode())) % 2**31)
+
+
+def expert(x, config: PipelineConfig, name: str):
+    """One expert: ``expert_units`` dense layers (bottom activation, expert dropout), each seeded on its own."""
+    model_config = config.model
+    for i, units in enumerate(model_config.expert_units):
+        layer_name = f"{name}_dense_{i}"
+        x = tf_keras.layers.Dense(
+            units, activation=model_config.bottom_activation, name=layer_name,
+            kernel_initializer=seeded_initializer(model_config.bottom_initializer, config.training.seed,
+                                                  layer_name))(x)
+        if model_config.expert_dropout:
+            x = tf_keras.layers.Dropout(model_config.expert_dropout, name=f"{name}_dropout_{i}")(x)
+    return x
+
+
+def gate(x, num_experts: int, config: PipelineConfig, name: str):
+    """A softmax over ``num_experts`` experts, after optional hidden layers; the softmax layer is ``name``."""
+    hidden = dense_stack(x, config.model.gate_units, "relu", 0.0, "glorot_uniform", f"{name}_hidden")
+    return tf_keras.layers.Dense(num_experts, activation="softmax", name=name)(hidden)
+
+
+def mix(expert_outputs: list, gate_output, name: str):
+    """sum_i gate_i * expert_i: stacks the experts to [batch, experts, units] and contracts with the gate."""
+    units = expert_outputs[0].shape[-1]
+    stacked = [tf_keras.layers.Reshape((1, units), name=f"{name}_stack_{i}")(e)
+               for i, e in enumerate(expert_outputs)]
+    stacked = stacked[0] if len(stacked) == 1 else tf_keras.layers.Concatenate(
+        axis=1, name=f"{name}_experts")(stacked)
+    return tf_keras.layers.Dot(axes=(1, 1), name=name)([gate_output, stacked])
+
+
+@dataclass(frozen=True)
+class GateGroup:
+    """One set of experts and the gates over them, by the names of their layers.
+
+    ``experts`` names every expert of the group (the heatmap's columns);
+    ``gates`` maps each task to (its gate's softmax layer, the experts it
+    weighs, in the order of the gate's outputs).
+    """
+
+    name: str
+    experts: tuple[str, ...]
+    gates: dict[str, tuple[str, tuple[str, ...]]]

@@ -1,0 +1,32 @@
+"""Local runs choose Beam's multi-process DirectRunner for large data only, and never override the user."""
+
+from pipeline.beam_workers import MULTI_PROCESS_MIN_BYTES, MULTI_PROCESS_MIN_EXAMPLES, local_beam_args
+from pipeline.config import build_config
+
+MULTI = ["--direct_running_mode=multi_processing", "--direct_num_workers=2"]
+
+
+def test_synthetic_data_by_example_count():
+    small = build_config({"data": {"num_examples": MULTI_PROCESS_MIN_EXAMPLES - 1}})
+    large = build_config({"data": {"num_examples": MULTI_PROCESS_MIN_EXAMPLES}})
+    assert local_beam_args(small, cores=2) == []
+    assert local_beam_args(large, cores=2) == MULTI
+    assert local_beam_args(large, cores=4)[-1] == "--direct_num_workers=4"
+    assert local_beam_args(large, cores=1) == []  # one core: nothing to spread over
+
+
+def test_the_users_beam_args_win():
+    config = build_config({"data": {"num_examples": MULTI_PROCESS_MIN_EXAMPLES * 5},
+                           "beam_args": ["--direct_num_workers=1"]})
+    assert local_beam_args(config, cores=8) == ["--direct_num_workers=1"]
+
+
+def test_files_by_size(tmp_path):
+    csv = tmp_path / "data.csv"
+    csv.write_text("x,y\n1,2\n")
+    raw = {"data": {"source": "csv", "path": str(csv), "features": [{"name": "x"}]},
+           "tasks": [{"name": "y", "label": "y"}]}
+    assert local_beam_args(build_config(raw), cores=2) == []
+    with open(csv, "ab") as f:
+        f.truncate(MULTI_PROCESS_MIN_BYTES)
+    assert local_beam_args(build_config(raw), cores=2) == MULTI
