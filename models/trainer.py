@@ -4,6 +4,8 @@ Exported signatures:
 - ``serving_default``: serialized raw tf.Examples (input ``examples``), parsed
   with the Transform's raw feature spec of the model inputs -> one output per
   task, keyed by task name. The Transform graph is inside, so raw examples go in.
+  A NaN or an infinity in a numeric input is an error naming the feature
+  (``models.request_checks``).
 - ``transform_features``: serialized raw tf.Examples with labels (and numeric
   slice features) -> the transformed features, labels and slice buckets. TFMA
   runs it first: it reads the labels from its output, so a string label
@@ -24,6 +26,7 @@ from tfx.components.trainer.fn_args_utils import FnArgs
 from models import features
 from models.builder import build_model, compile_model
 from models.gates import mean_gate_weights
+from models.request_checks import reject_non_finite
 from models.task_weighting import LogTaskWeights, save_learned_weights
 from pipeline.cli.status_line import TRAINER_PROGRESS
 from pipeline.config import PipelineConfig
@@ -98,7 +101,7 @@ def _signatures(model: tf_keras.Model, tf_transform_output: tft.TFTransformOutpu
 
     @tf.function(input_signature=[tf.TensorSpec(shape=[None], dtype=tf.string, name="examples")])
     def serve_examples(examples):
-        transformed = model.tft_layer(tf.io.parse_example(examples, serving_spec))
+        transformed = model.tft_layer(reject_non_finite(tf.io.parse_example(examples, serving_spec)))
         outputs = model({name: transformed[name] for name in input_names}, training=False)
         return {task: outputs[task] for task in config.task_names}
 

@@ -16,6 +16,7 @@ from typing import Optional
 from tfx import v1 as tfx
 
 from components.anomalies_gate import AnomaliesGate
+from components.atomic_pusher.component import AtomicPusher
 from components.synthetic_example_gen.component import SyntheticExampleGen
 from pipeline.baseline import BaselineResolver
 from pipeline.config import CsvData, FileSplit, PipelineConfig, SyntheticData
@@ -122,12 +123,13 @@ def create_pipeline(config: PipelineConfig, pipeline_root: str, serving_dir: str
         baseline_model=baseline.outputs["model"],
         eval_config=build_eval_config(config),
     )
-    pusher = tfx.components.Pusher(
+    # A version appears in serving_dir whole or not at all (written beside it, then renamed).
+    pusher = AtomicPusher(
         model=trainer.outputs["model"],
         model_blessing=evaluator.outputs["blessing"],
         push_destination=tfx.proto.PushDestination(
             filesystem=tfx.proto.PushDestination.Filesystem(base_directory=serving_dir)),
-    )
+    ).with_id("Pusher")
     return tfx.dsl.Pipeline(
         pipeline_name=config.pipeline_name,
         pipeline_root=pipeline_root,

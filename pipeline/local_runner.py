@@ -12,6 +12,7 @@ closing summary.
 from __future__ import annotations
 
 import argparse
+import errno
 import fcntl
 import os
 import sys
@@ -35,6 +36,7 @@ from pipeline.cli.flags import PROJECT_ROOT, add_config_flags, config_from_args 
 from pipeline.config import ConfigError, PipelineConfig  # noqa: E402
 from pipeline.preflight.data_checks import check_data  # noqa: E402
 from pipeline.preflight.deploy_args import with_project_package  # noqa: E402
+from pipeline.preflight.run_state import check_run_state  # noqa: E402
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -105,10 +107,15 @@ def run(config: PipelineConfig, output_dir: Path, enable_cache: bool, out) -> in
         return 130
     except Exception as exc:  # the cause goes to the terminal, the traceback to the log
         progress.line.end()
-        traceback.print_exc()
+        try:
+            traceback.print_exc()
+        except OSError:  # the log's disk may be the full one
+            pass
         where = f"{progress.current}: " if progress.current else ""
         first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        print(f"error: {where}{type(exc).__name__}: {first_line}", file=out)
+        hint = (f"; the disk holding {output_dir} is full: free space there or choose another "
+                "--output-dir (pushed models are unchanged)") if disk_full(exc) else ""
+        print(f"error: {where}{type(exc).__name__}: {first_line}{hint}", file=out)
         return 1
     finally:
         absl_logging.get_absl_logger().removeHandler(progress)
@@ -122,6 +129,19 @@ def run(config: PipelineConfig, output_dir: Path, enable_cache: bool, out) -> in
         print(line, file=out)
     print(report_line(output_dir, config.pipeline_name), file=out)
     return 0
+
+
+def disk_full(exc: BaseException) -> bool:
+    """Whether ``exc`` or an exception it was raised from means "no space left on the device"."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+            return True
+        if any(text in str(exc) for text in ("No space left on device", "database or disk is full")):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 def report_line(output_dir: Path, pipeline_name: str) -> str:
@@ -146,6 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     check_data(config)
     check_output_dir(args.output_dir)
     lock = lock_output_dir(args.output_dir)  # noqa: F841  (held until exit)
+    check_run_state(args.output_dir, config.pipeline_name)
     log_dir = args.output_dir / "logs"
     log_dir.mkdir(exist_ok=True)
     log_path = log_dir / time.strftime("run-%Y%m%d-%H%M%S.log")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import os
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -15,6 +18,14 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 REPO = Path(__file__).resolve().parent.parent
 # Small enough for CI, large enough to learn the sines and pass the default gates.
+# A tiny run for the fault tests: seconds per component, gates any model passes.
+TINY_CONFIG = """\
+data: {{num_examples: 400, correlation: 0.5, seed: 7}}
+training: {{train_steps: {train_steps}, eval_steps: 5}}
+tasks:
+  - {{name: y1, gate: {{min_r2: -1000}}}}
+  - {{name: y2, gate: {{min_r2: -1000}}}}
+"""
 SMALL_RUN = ["--num-examples", "2000", "--correlation", "0.5", "--train-steps", "2000", "--seed", "7"]
 
 
@@ -47,6 +58,14 @@ def run_pipeline_cli(output_dir: Path, *args: str, timeout: int = 900) -> CliRun
     return CliRun(proc.returncode, proc.stdout, proc.stderr, output_dir)
 
 
+def tree_digest(path: Path) -> str:
+    """One hash over the relative paths and contents of every file under ``path``."""
+    digest = hashlib.sha256()
+    for f in sorted(p for p in path.rglob("*") if p.is_file()):
+        digest.update(str(f.relative_to(path)).encode() + f.read_bytes())
+    return digest.hexdigest()
+
+
 def serving_versions(output_dir: Path) -> list[Path]:
     serving = output_dir / "serving"
     return sorted(serving.iterdir()) if serving.is_dir() else []
@@ -62,4 +81,19 @@ def default_run(tmp_path_factory) -> CliRun:
     output_dir = tmp_path_factory.mktemp("default_run") / "out"
     run = run_pipeline_cli(output_dir, *SMALL_RUN)
     assert run.returncode == 0, f"pipeline failed:\n{run.stdout}\n{run.stderr}"
+    shutil.copytree(output_dir, output_dir.parent / "first_run")  # for own_default_run
     return run
+
+
+@pytest.fixture(scope="module")
+def own_default_run(default_run, tmp_path_factory) -> CliRun:
+    """The default run's output dir as its first run left it, copied for one test module.
+
+    For tests that read "the latest" execution or write into the output dir:
+    what other modules ran into ``default_run`` since does not reach them. The
+    artifacts ML Metadata names stay in the original dir; runs never change
+    an artifact once written.
+    """
+    output_dir = tmp_path_factory.mktemp("own_default_run") / "out"
+    shutil.copytree(default_run.output_dir.parent / "first_run", output_dir)
+    return dataclasses.replace(default_run, output_dir=output_dir)

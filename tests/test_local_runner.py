@@ -32,3 +32,19 @@ def test_second_run_into_the_same_dir_is_refused(tmp_path):
         lock_output_dir(tmp_path)
     held.close()
     lock_output_dir(tmp_path).close()  # free again once the first run ends
+
+
+def test_disk_full_is_recognised_through_the_exception_chain():
+    import errno
+
+    from pipeline.local_runner import disk_full
+
+    try:
+        try:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        except OSError as inner:
+            raise RuntimeError("component failed") from inner
+    except RuntimeError as outer:
+        assert disk_full(outer)
+    assert disk_full(RuntimeError("sqlite: database or disk is full"))
+    assert not disk_full(RuntimeError("something else"))

@@ -1,25 +1,22 @@
 """The real pipeline, end to end, through the local runner CLI."""
 
-import hashlib
 
 import subprocess
 
 import pytest
 
-from conftest import REPO, SMALL_RUN, command, run_pipeline_cli, serving_versions
+from conftest import REPO, SMALL_RUN, command, run_pipeline_cli, serving_versions, tree_digest
+from ml_metadata.proto import metadata_store_pb2
+
 from pipeline.config import build_config
+from pipeline.results import mlmd
+from pipeline.results.eval_results import load_metric_records, overall_metrics
 from pipeline.results.serving_check import check_serving
 
 pytestmark = pytest.mark.e2e
 COMPONENTS = {"SyntheticExampleGen", "StatisticsGen", "SchemaGen", "ExampleValidator", "AnomaliesGate",
               "Transform", "Trainer", "baseline_model_resolver", "Evaluator", "Pusher"}
 
-
-def _tree_digest(path):
-    digest = hashlib.sha256()
-    for f in sorted(p for p in path.rglob("*") if p.is_file()):
-        digest.update(str(f.relative_to(path)).encode() + f.read_bytes())
-    return digest.hexdigest()
 
 
 def test_run_reports_every_component_and_a_summary(default_run):
@@ -42,6 +39,29 @@ def test_pushed_model_serves_raw_examples_without_labels(default_run):
         assert r2 >= 0.5, f"{task}: R² {r2:.3f} of the served model on the eval split"
 
 
+def _blessed_evaluations(output_dir, pipeline_name):
+    """The evaluation folders of every Evaluator execution that blessed its model, newest first."""
+    store = mlmd.open_store(output_dir / "metadata.sqlite")
+    context = store.get_context_by_type_and_name("node", f"{pipeline_name}.Evaluator")
+    found = []
+    for execution in sorted(store.get_executions_by_context(context.id), key=lambda e: -e.id):
+        events = [e for e in store.get_events_by_execution_ids([execution.id])
+                  if e.type == metadata_store_pb2.Event.OUTPUT]
+        outputs = {e.path.steps[0].key: a for e in events for a in store.get_artifacts_by_id([e.artifact_id])}
+        if mlmd.int_property(outputs["blessing"], "blessed") == 1:
+            found.append(outputs["evaluation"].uri)
+    return found
+
+
+def test_served_scores_equal_the_evaluators_overall_metrics(default_run):
+    # Only one model is ever pushed into this dir: the one the (only) blessing evaluation scored.
+    (evaluation,) = _blessed_evaluations(default_run.output_dir, build_config().pipeline_name)
+    evaluated = overall_metrics(load_metric_records(evaluation))
+    served = check_serving(default_run.output_dir, build_config())
+    for task in ("y1", "y2"):
+        assert abs(served[task] - evaluated[task]["r2"]) < 1e-3, (task, served[task], evaluated[task])
+
+
 def test_serving_check_cli(default_run):
     proc = subprocess.run([*command("mtl-serving-check"), "--output-dir", str(default_run.output_dir)],
                           cwd=REPO, capture_output=True, text=True, timeout=300)
@@ -60,7 +80,7 @@ def test_unchanged_rerun_is_served_from_cache(default_run):
 
 def test_barely_trained_model_is_not_pushed_over_a_good_one(default_run):
     before = serving_versions(default_run.output_dir)
-    digest = _tree_digest(before[0])
+    digest = tree_digest(before[0])
     one_step = list(SMALL_RUN)
     one_step[one_step.index("--train-steps") + 1] = "1"
     bad = run_pipeline_cli(default_run.output_dir, *one_step)
@@ -68,7 +88,7 @@ def test_barely_trained_model_is_not_pushed_over_a_good_one(default_run):
     assert bad.component_lines()["Trainer"] == "ran"
     assert "gate FAILED" in bad.stdout and "Not pushed" in bad.stdout
     assert serving_versions(default_run.output_dir) == before
-    assert _tree_digest(before[0]) == digest
+    assert tree_digest(before[0]) == digest
 
 
 def test_bad_config_fails_before_any_component(tmp_path):
@@ -81,10 +101,10 @@ def test_bad_config_fails_before_any_component(tmp_path):
 
 
 def test_bad_config_leaves_an_existing_output_dir_untouched(default_run):
-    digest = _tree_digest(default_run.output_dir)
+    digest = tree_digest(default_run.output_dir)
     run = run_pipeline_cli(default_run.output_dir, "--train-steps", "0")
     assert run.returncode == 2 and "training.train_steps" in run.stderr
-    assert _tree_digest(default_run.output_dir) == digest
+    assert tree_digest(default_run.output_dir) == digest
 
 
 def test_output_dir_that_is_a_file_is_refused(tmp_path):

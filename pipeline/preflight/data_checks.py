@@ -58,7 +58,20 @@ def read_header(path: str) -> list[str]:
 
 
 def check_csv_file(path: str, config: PipelineConfig, data: CsvData) -> None:
+    try:
+        _check_csv_file(path, config, data)
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path} is not UTF-8 text (byte {exc.start}: {exc.reason}); "
+                          "save it as UTF-8 CSV") from None
+    except csv.Error as exc:  # e.g. a NUL byte
+        raise ConfigError(f"{path} cannot be read as CSV ({exc}); save it as plain UTF-8 CSV text") from None
+
+
+def _check_csv_file(path: str, config: PipelineConfig, data: CsvData) -> None:
     header = read_header(path)
+    if header[0].startswith("\ufeff"):
+        raise ConfigError(f"{path} starts with a byte-order mark, which would become part of the first "
+                          f"column's name ({header[0][1:]!r}); save it as UTF-8 without BOM")
     columns = set(header)
     shown = ", ".join(header)
     for feature in data.features:

@@ -30,16 +30,16 @@ def _latest(output_dir, node_id):
 
 
 @pytest.fixture(scope="module")
-def eval_slices(default_run):
+def eval_slices(own_default_run):
     """Each eval example's slice values, read from the eval split's TFRecords.
 
     The segment is the raw feature; the x_norm bucket comes from the trained
     model's transform_features signature (the Transform graph itself).
     """
-    examples_uri = _latest(default_run.output_dir, "SyntheticExampleGen").output("examples").uri
+    examples_uri = _latest(own_default_run.output_dir, "SyntheticExampleGen").output("examples").uri
     files = tf.io.gfile.glob(f"{examples_uri}/Split-eval/*.gz")
     records = [r.numpy() for r in tf.data.TFRecordDataset(files, compression_type="GZIP")]
-    model_uri = _latest(default_run.output_dir, "Trainer").output("model").uri
+    model_uri = _latest(own_default_run.output_dir, "Trainer").output("model").uri
     transform = tf.saved_model.load(f"{model_uri}/Format-Serving").signatures["transform_features"]
     buckets = transform(examples=tf.constant(records))["x_norm_bucket"].numpy().reshape(-1)
     segments = [tf.train.Example.FromString(r).features.feature["segment"].bytes_list.value[0].decode()
@@ -57,8 +57,8 @@ def _expected_counts(eval_slices):
 
 
 @pytest.fixture(scope="module")
-def tables(default_run):
-    uri = _latest(default_run.output_dir, "Evaluator").output("evaluation").uri
+def tables(own_default_run):
+    uri = _latest(own_default_run.output_dir, "Evaluator").output("evaluation").uri
     _, failures = eval_results.load_gate_failures(uri)
     return build_task_tables(eval_results.load_metric_records(uri), eval_results.load_gates(uri), failures)
 
@@ -91,9 +91,9 @@ def test_local_runner_names_the_report_it_wrote(default_run):
 
 
 @pytest.fixture(scope="module")
-def report_dir(default_run):
+def report_dir(own_default_run):
     proc = subprocess.run([*command("mtl-report"),
-                           "--output-dir", str(default_run.output_dir)],
+                           "--output-dir", str(own_default_run.output_dir)],
                           cwd=REPO, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == ""
