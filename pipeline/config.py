@@ -133,11 +133,21 @@ class Task(_Strict):
         return "r2" if self.type == "regression" else "auc"
 
 
+NUMERIC_TRANSFORMS = ("auto", "z_score", "log", "quantile", "none")
+
+
 class Feature(_Strict):
     """A model input.
 
-    ``numeric``: z-scored (element by element for a vector feature); a missing
-    value becomes the mean (0 after scaling). ``categorical``: a vocabulary
+    ``numeric``: transformed by ``transform`` (element by element for a vector
+    feature); a missing value becomes 0 after the transform (the mean, for
+    ``z_score`` and ``log``). ``z_score`` scales to mean 0 and variance 1;
+    ``log`` is sign(x)·log1p(|x|), then z-score; ``quantile`` maps the value
+    to its quantile bucket among ``quantile_buckets``, scaled to [0, 1];
+    ``none`` passes it as it is. ``auto`` (the default) is decided from the
+    training data before the run (``log`` for a heavy-tailed non-negative
+    column, else ``z_score``) and written into the run's configuration.
+    ``clip: [low, high]`` clips the raw value first. ``categorical``: a vocabulary
     computed by Transform, with ``num_oov_buckets`` for values it never saw and
     one index for a missing value, fed to the model as an embedding of
     ``embedding_dim`` or, without one, one-hot.
@@ -148,6 +158,9 @@ class Feature(_Strict):
     size: int = Field(default=1, ge=1)  # values per example (a numeric vector feature)
     num_oov_buckets: int = Field(default=1, ge=1)
     embedding_dim: Optional[int] = Field(default=None, ge=1)
+    transform: Literal["auto", "z_score", "log", "quantile", "none"] = "auto"
+    clip: Optional[tuple[float, float]] = None
+    quantile_buckets: int = Field(default=10, ge=2)
 
     @model_validator(mode="after")
     def _options_match_type(self):
@@ -155,7 +168,18 @@ class Feature(_Strict):
             raise ValueError(f"feature {self.name!r}: a categorical feature holds one value (size 1)")
         if self.type == "numeric" and self.embedding_dim is not None:
             raise ValueError(f"feature {self.name!r}: embedding_dim is for categorical features")
+        if self.type == "categorical" and (self.transform != "auto" or self.clip is not None):
+            raise ValueError(f"feature {self.name!r}: transform and clip are for numeric features; "
+                             "a categorical feature is indexed by its vocabulary")
+        if self.clip is not None and not self.clip[0] < self.clip[1]:
+            raise ValueError(f"feature {self.name!r}: clip must be [low, high] with low < high, "
+                             f"got {list(self.clip)}")
         return self
+
+    @property
+    def resolved_transform(self) -> str:
+        """The transform Transform applies; ``auto`` not decided from data falls back to z_score."""
+        return "z_score" if self.transform == "auto" else self.transform
 
 
 def _resolve_path(value: Optional[str], info: ValidationInfo) -> Optional[str]:
@@ -377,11 +401,32 @@ SYNTHETIC_EVALUATION = {
 
 
 class TrainingConfig(_Strict):
+    """How long and how the model trains (see models/budget.py for the plan).
+
+    The budget is ``epochs`` (passes over the training split) or
+    ``train_steps`` (batches); with neither, training runs until early
+    stopping ends it, at most ``max_steps``. Early stopping watches the loss
+    on the first ``eval_steps`` batches of the eval split, checked about once
+    an epoch (at least every ``MIN_STEPS_PER_CHECK``, at most every
+    ``MAX_STEPS_PER_CHECK`` steps); after ``patience`` checks without
+    improvement it stops and restores the best weights.
+    """
+
     seed: int = Field(default=7, ge=0)  # weight initialisation and shuffling
-    train_steps: int = Field(default=2000, ge=1)
+    train_steps: Optional[int] = Field(default=None, ge=1)
+    epochs: Optional[int] = Field(default=None, ge=1)
+    max_steps: int = Field(default=10_000, ge=1)
+    early_stopping: bool = True
+    patience: int = Field(default=10, ge=1)
     eval_steps: int = Field(default=20, ge=1)
     batch_size: int = Field(default=128, ge=1)
     learning_rate: float = Field(default=1e-3, gt=0)
+
+    @model_validator(mode="after")
+    def _one_budget(self):
+        if self.train_steps is not None and self.epochs is not None:
+            raise ValueError("give training.epochs or training.train_steps, not both")
+        return self
 
 
 class PipelineConfig(_Strict):
@@ -466,6 +511,7 @@ class PipelineConfig(_Strict):
                 "missing_values": list(self.data.missing_values),
                 "labels": [{"column": t.label, "type": t.type, "positive": t.positive}
                            for t in self.tasks],
+                "scaled_labels": sorted({t.label for t in self.tasks if t.type == "regression"}),
                 "bucketized": [f.model_dump(mode="json") for f in self.evaluation.numeric_slice_features]}
 
     @classmethod
