@@ -560,3 +560,14 @@ def load_config_file(path) -> dict[str, Any]:
     if not isinstance(raw, dict):
         raise ConfigError(f"{path} must hold a mapping of settings, got {type(raw).__name__}")
     return raw
+
+
+def write_config_file(config: PipelineConfig, path) -> None:
+    """Writes the configuration as YAML that ``load_config_file`` and ``build_config`` read back."""
+    import yaml  # local: only the file path needs it
+
+    raw = config.model_dump(mode="json", exclude_defaults=False)
+    if raw["data"].get("source") == "synthetic":
+        raw["data"].pop("features", None)
+    with open(path, "w", encoding="utf-8") as f:
+        yaml.safe_dump(raw, f, sort_keys=False)

@@ -28,9 +28,10 @@ os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from pipeline.cli_flags import PROJECT_ROOT, add_config_flags, config_from_args  # noqa: E402
-from pipeline.config import ConfigError, PipelineConfig  # noqa: E402
+from pipeline.config import ConfigError, PipelineConfig, write_config_file  # noqa: E402
 from pipeline.data_checks import check_data  # noqa: E402
 from pipeline.deploy_args import with_project_package  # noqa: E402
+from pipeline.feature_transforms import resolve_transforms  # noqa: E402
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -167,6 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         config = config_from_args(args)
         check_data(config)
+        config, transforms = resolve_transforms(config)
         check_output_dir(args.output_dir)
         lock = lock_output_dir(args.output_dir)  # noqa: F841  (held until exit)
     except ConfigError as exc:
@@ -178,6 +180,13 @@ def main(argv: list[str] | None = None) -> int:
     terminal = redirect_noise(log_path)
     print(f"Running pipeline {config.pipeline_name!r} into {args.output_dir} (full log: {log_path})",
           file=terminal)
+    # The configuration as run, with every decision made: rerunning it reproduces the run.
+    resolved_path = log_path.with_suffix(".config.yaml")
+    write_config_file(config, resolved_path)
+    if transforms:
+        print(f"Numeric feature transforms (configuration as run: {resolved_path}):", file=terminal)
+        for choice in transforms:
+            print(choice.line(), file=terminal)
     return run(config, args.output_dir, enable_cache=not args.no_cache, out=terminal)
 
 
