@@ -91,7 +91,7 @@ class TrainingOutcome:
         ran = f"{self.steps:,} steps" + (f" ({self.epochs:.3g} epochs)" if self.epochs is not None else "")
         if self.stopped_early:
             return (f"{ran}; stopped early: the eval loss stopped improving after step "
-                    f"{self.best_step:,}, whose weights were kept (budget {self.budget})")
+                    f"{self.best_step:,}, whose weights were kept; budget {self.budget}")
         best = f"; best eval loss at step {self.best_step:,}, whose weights were kept" \
             if self.best_step is not None and self.best_step != self.steps else ""
         return f"{ran}; ran its whole budget, {self.budget}{best}"

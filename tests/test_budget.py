@@ -50,7 +50,7 @@ def test_outcome_says_how_many_steps_ran_and_why_training_stopped():
     early = outcome(plan, checks_run=16, best_check=6, train_examples=560, batch_size=128)
     assert early.steps == 1600 and early.stopped_early and early.best_step == 600
     assert early.describe() == ("1,600 steps (366 epochs); stopped early: the eval loss stopped improving "
-                                "after step 600, whose weights were kept (budget 10,000 steps (training.max_steps))")
+                                "after step 600, whose weights were kept; budget 10,000 steps (training.max_steps)")
     full = outcome(plan, checks_run=100, best_check=100, train_examples=128_000, batch_size=128,
                    counted_whole=False)
     assert not full.stopped_early and full.epochs is None
