@@ -284,6 +284,14 @@ def main(argv: Optional[list[str]] = None) -> int:
                    if line.startswith("Training") or "(regression)" in line or "(binary)" in line]
         print(f"{name}: {info['rows_train']} train / {info['rows_eval']} eval rows, pipeline "
               f"{info['pipeline_seconds']} s" + "".join(f"\n  {s}" for s in summary), flush=True)
+    # Datasets not run this time keep their earlier results (rerun one with --datasets NAME).
+    previous_path = args.output_dir / "quality.json"
+    if previous_path.is_file():
+        previous = json.loads(previous_path.read_text())
+        kept = [TaskResult(**r) for r in previous.get("results", []) if r["dataset"] not in names]
+        runs = {**{k: v for k, v in previous.get("runs", {}).items() if k not in names}, **runs}
+        order = {name: i for i, name in enumerate(qd.ALL)}
+        results = sorted(kept + results, key=lambda r: order.get(r.dataset, len(order)))
     lines = table_lines(results)
     print("\n".join(lines))
     met = sum(r.target_met for r in results)

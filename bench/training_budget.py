@@ -89,7 +89,7 @@ def synthetic(n: int, seed: int = 7):
 
 
 def train(x_train, x_eval, tasks, scale_labels=True, lr=1e-3, batch=128, max_steps=10_000,
-          check_every=None, patience=5, eval_rows=2560, seed=7, wide=False, dropout=0.0):
+          check_every=None, patience=5, eval_rows=2560, seed=7, wide=False, dropout=0.0, l2=0.0):
     import tensorflow as tf
     import tf_keras
     from sklearn.metrics import r2_score, roc_auc_score
@@ -97,14 +97,15 @@ def train(x_train, x_eval, tasks, scale_labels=True, lr=1e-3, batch=128, max_ste
     tf_keras.utils.set_random_seed(seed)
     stats = {name: (y.mean(), y.std()) if (typ == "regression" and scale_labels) else (0.0, 1.0)
              for name, (y, _, typ) in tasks.items()}
+    reg = tf_keras.regularizers.l2(l2) if l2 else None
     inputs = tf_keras.Input(shape=(x_train.shape[1],))
-    h = tf_keras.layers.Dense(32, activation="relu")(inputs)
-    bottom = tf_keras.layers.Dense(16)(h)
+    h = tf_keras.layers.Dense(32, activation="relu", kernel_regularizer=reg)(inputs)
+    bottom = tf_keras.layers.Dense(16, kernel_regularizer=reg)(h)
     outputs = {}
     for name, (_, _, typ) in tasks.items():
         t = bottom
         for units in (10, 5):
-            t = tf_keras.layers.Dense(units, activation="relu")(t)
+            t = tf_keras.layers.Dense(units, activation="relu", kernel_regularizer=reg)(t)
             if dropout:
                 t = tf_keras.layers.Dropout(dropout)(t)
         logit = tf_keras.layers.Dense(1)(t)
@@ -117,6 +118,10 @@ def train(x_train, x_eval, tasks, scale_labels=True, lr=1e-3, batch=128, max_ste
     y_train = {n: (y - stats[n][0]) / stats[n][1] for n, (y, _, _) in tasks.items()}
     y_eval = {n: (y - stats[n][0]) / stats[n][1] for n, (_, y, _) in tasks.items()}
     steps_per_epoch = int(np.ceil(len(x_train) / batch))
+    if check_every == "plan":  # the pipeline's own plan (models/budget.py)
+        from models.budget import plan_training
+        plan = plan_training(len(x_train), batch, max_steps=max_steps, patience=patience)
+        check_every = plan.steps_per_check
     check = check_every or steps_per_epoch
     check = min(check, max_steps)
     train_ds = tf.data.Dataset.from_tensor_slices((x_train, y_train)).shuffle(
@@ -141,7 +146,13 @@ def train(x_train, x_eval, tasks, scale_labels=True, lr=1e-3, batch=128, max_ste
 
 
 VARIANTS = {
+    # The pipeline's defaults: auto transforms, scaled labels, the plan of models/budget.py.
+    "default": ("auto", dict(max_steps=10_000, check_every="plan", patience=10)),
     # name: (input transform, train kwargs)
+    "default_l2_1e-3": ("auto", dict(max_steps=10_000, check_every="plan", patience=10, l2=1e-3)),
+    "default_l2_1e-2": ("auto", dict(max_steps=10_000, check_every="plan", patience=10, l2=1e-2)),
+    "default_lr3e-4": ("auto", dict(max_steps=10_000, check_every="plan", patience=10, lr=3e-4)),
+    "default_dropout": ("auto", dict(max_steps=10_000, check_every="plan", patience=10, dropout=0.1)),
     "old_defaults": ("z_score", dict(scale_labels=False, max_steps=2000, check_every=2000, patience=0)),
     "scaled_2000": ("z_score", dict(max_steps=2000, check_every=2000, patience=0)),
     "scaled_es_epoch_p5": ("z_score", dict(max_steps=10_000, patience=5)),
