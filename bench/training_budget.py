@@ -97,6 +97,9 @@ def train(x_train, x_eval, tasks, scale_labels=True, lr=1e-3, batch=128, max_ste
     tf_keras.utils.set_random_seed(seed)
     stats = {name: (y.mean(), y.std()) if (typ == "regression" and scale_labels) else (0.0, 1.0)
              for name, (y, _, typ) in tasks.items()}
+    if l2 == "per_example":  # L2_PER_EXAMPLE / training examples: strong on small tables, nil on large
+        from models.builder import L2_PER_EXAMPLE
+        l2 = L2_PER_EXAMPLE / len(x_train)
     reg = tf_keras.regularizers.l2(l2) if l2 else None
     inputs = tf_keras.Input(shape=(x_train.shape[1],))
     h = tf_keras.layers.Dense(32, activation="relu", kernel_regularizer=reg)(inputs)
@@ -108,7 +111,7 @@ def train(x_train, x_eval, tasks, scale_labels=True, lr=1e-3, batch=128, max_ste
             t = tf_keras.layers.Dense(units, activation="relu", kernel_regularizer=reg)(t)
             if dropout:
                 t = tf_keras.layers.Dropout(dropout)(t)
-        logit = tf_keras.layers.Dense(1)(t)
+        logit = tf_keras.layers.Dense(1, kernel_regularizer=reg)(t)
         if wide:  # a linear term straight from the inputs, added before the output activation
             logit = tf_keras.layers.Add()([logit, tf_keras.layers.Dense(1)(inputs)])
         outputs[name] = tf_keras.layers.Activation("sigmoid" if typ == "binary" else "linear", name=name)(logit)
@@ -153,6 +156,7 @@ VARIANTS = {
     "default_l2_1e-2": ("auto", dict(max_steps=10_000, check_every="plan", patience=10, l2=1e-2)),
     "default_lr3e-4": ("auto", dict(max_steps=10_000, check_every="plan", patience=10, lr=3e-4)),
     "default_dropout": ("auto", dict(max_steps=10_000, check_every="plan", patience=10, dropout=0.1)),
+    "default_l2_auto": ("auto", dict(max_steps=10_000, check_every="plan", patience=10, l2="per_example")),
     "old_defaults": ("z_score", dict(scale_labels=False, max_steps=2000, check_every=2000, patience=0)),
     "scaled_2000": ("z_score", dict(max_steps=2000, check_every=2000, patience=0)),
     "scaled_es_epoch_p5": ("z_score", dict(max_steps=10_000, patience=5)),

@@ -7,14 +7,20 @@ architectures (MMoE, PLE, ...) register here; the Trainer does not change.
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Optional
 
+import tensorflow as tf
 import tf_keras
 
 from models.features import ModelInput
 from models.metrics import R2
 from models.shared_bottom import build_shared_bottom
 from pipeline.config import PipelineConfig, Task
+
+# The default L2 penalty on every kernel is this over the number of training
+# examples: it matters on a table of hundreds of rows and vanishes on a million
+# (bench/training_budget.py has the evidence).
+L2_PER_EXAMPLE = 5.0
 
 ModelBuilder = Callable[[PipelineConfig, dict[str, ModelInput]], tf_keras.Model]
 
@@ -23,8 +29,28 @@ BUILDERS: dict[str, ModelBuilder] = {
 }
 
 
-def build_model(config: PipelineConfig, model_inputs: dict[str, ModelInput | int]) -> tf_keras.Model:
-    """``model_inputs``: input name -> ModelInput, or just its width for a numeric input."""
+def l2_strength(config: PipelineConfig, train_examples: Optional[int]) -> float:
+    """The L2 penalty on every Dense kernel: ``model.l2``, or L2_PER_EXAMPLE / training examples."""
+    if config.model.l2 is not None:
+        return config.model.l2
+    return L2_PER_EXAMPLE / train_examples if train_examples else 0.0
+
+
+def add_l2(model: tf_keras.Model, strength: float) -> tf_keras.Model:
+    """Adds ``strength`` × Σ kernel² of every Dense layer to the model's loss (any architecture)."""
+    if strength > 0:
+        for layer in model.layers:
+            if isinstance(layer, tf_keras.layers.Dense):
+                model.add_loss(lambda kernel=layer.kernel: strength * tf.reduce_sum(tf.square(kernel)))
+    return model
+
+
+def build_model(config: PipelineConfig, model_inputs: dict[str, ModelInput | int],
+                train_examples: Optional[int] = None) -> tf_keras.Model:
+    """``model_inputs``: input name -> ModelInput, or just its width for a numeric input.
+
+    ``train_examples`` sets the default L2 penalty (see ``l2_strength``); without it there is none.
+    """
     model_inputs = {name: spec if isinstance(spec, ModelInput) else ModelInput(size=spec)
                     for name, spec in model_inputs.items()}
     architecture = config.model.architecture
@@ -34,7 +60,7 @@ def build_model(config: PipelineConfig, model_inputs: dict[str, ModelInput | int
     missing = set(config.task_names) - set(model.output_names)
     if missing:
         raise ValueError(f"{architecture} built no output for tasks {sorted(missing)}")
-    return model
+    return add_l2(model, l2_strength(config, train_examples))
 
 
 def _loss(task: Task):

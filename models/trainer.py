@@ -178,7 +178,9 @@ def run_fn(fn_args: FnArgs) -> None:
                           batch_size, shuffle=False, num_epochs=1).take(training.eval_steps).cache()
 
     model_inputs = features.model_inputs(config, tf_transform_output.vocabulary_size_by_name)
-    model = compile_model(build_model(config, model_inputs), config)
+    # The default L2 penalty needs the size of the training split; a count capped at
+    # `limit` is a lower bound, and the penalty is negligible at that size anyway.
+    model = compile_model(build_model(config, model_inputs, train_examples), config)
     best = BestWeights(plan.patience)
     model.fit(
         train,

@@ -328,6 +328,9 @@ class ModelConfig(_Strict):
     task_dropout: float = Field(default=0.0, ge=0, lt=1)
     bottom_initializer: INITIALIZERS = "glorot_uniform"
     task_initializer: INITIALIZERS = "glorot_uniform"
+    # L2 penalty on every Dense kernel; null: 5 / the number of training examples
+    # (strong on a table of hundreds of rows, negligible on a million).
+    l2: Optional[float] = Field(default=None, ge=0)
 
     @field_validator("bottom_units", "task_units")
     @classmethod
