@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Callable, Optional
 
-import tensorflow as tf
 import tf_keras
 
 from models.features import ModelInput
@@ -36,31 +35,26 @@ def l2_strength(config: PipelineConfig, train_examples: Optional[int]) -> float:
     return L2_PER_EXAMPLE / train_examples if train_examples else 0.0
 
 
-def add_l2(model: tf_keras.Model, strength: float) -> tf_keras.Model:
-    """Adds ``strength`` × Σ kernel² of every Dense layer to the model's loss (any architecture)."""
-    if strength > 0:
-        for layer in model.layers:
-            if isinstance(layer, tf_keras.layers.Dense):
-                model.add_loss(lambda kernel=layer.kernel: strength * tf.reduce_sum(tf.square(kernel)))
-    return model
-
-
 def build_model(config: PipelineConfig, model_inputs: dict[str, ModelInput | int],
                 train_examples: Optional[int] = None) -> tf_keras.Model:
     """``model_inputs``: input name -> ModelInput, or just its width for a numeric input.
 
     ``train_examples`` sets the default L2 penalty (see ``l2_strength``); without it there is none.
+    A builder receives the configuration with ``model.l2`` resolved to a number and puts
+    that L2 penalty on its Dense kernels.
     """
     model_inputs = {name: spec if isinstance(spec, ModelInput) else ModelInput(size=spec)
                     for name, spec in model_inputs.items()}
     architecture = config.model.architecture
     if architecture not in BUILDERS:
         raise ValueError(f"unknown architecture {architecture!r}; known: {sorted(BUILDERS)}")
+    l2 = l2_strength(config, train_examples)
+    config = config.model_copy(update={"model": config.model.model_copy(update={"l2": l2})})
     model = BUILDERS[architecture](config, model_inputs)
     missing = set(config.task_names) - set(model.output_names)
     if missing:
         raise ValueError(f"{architecture} built no output for tasks {sorted(missing)}")
-    return add_l2(model, l2_strength(config, train_examples))
+    return model
 
 
 def _loss(task: Task):

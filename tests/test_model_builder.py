@@ -37,7 +37,8 @@ def test_binary_task_head_is_a_probability():
 def test_training_then_export_and_reload(tmp_path):
     config = build_config(SEED_PARAMS)
     data = synthetic_data.generate(1000, seed=7, p=0.5)
-    model = compile_model(build_model(config, {"x_xf": 100}), config)
+    # With the default L2 penalty, which must survive saving.
+    model = compile_model(build_model(config, {"x_xf": 100}, train_examples=1000), config)
     history = model.fit({"x_xf": data.inputs}, {"y1": data.y1, "y2": data.y2},
                         batch_size=64, epochs=8, verbose=0)
     assert history.history["loss"][-1] < history.history["loss"][0]
