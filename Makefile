@@ -21,7 +21,7 @@ IMAGE ?= mtl-pipeline:latest
 KFP_OUTPUT ?= pipeline.json
 KFP_ARGS ?=
 
-.PHONY: setup run test lock chromium clean image kubeflow
+.PHONY: setup run test lock chromium clean image kubeflow bench-quality
 
 setup: $(STAMP)
 
@@ -63,3 +63,7 @@ lock:
 
 clean:
 	rm -rf $(VENV) outputs
+
+# The quality benchmark: the pipeline's defaults against scikit-learn on public tables.
+bench-quality: setup
+	$(PY) bench/quality.py $(BENCH_ARGS)

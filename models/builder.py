@@ -7,7 +7,7 @@ architectures (MMoE, PLE, ...) register here; the Trainer does not change.
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Optional
 
 import tf_keras
 
@@ -15,6 +15,11 @@ from models.features import ModelInput
 from models.metrics import keras_metrics
 from models.shared_bottom import build_shared_bottom
 from pipeline.config import PipelineConfig
+
+# The default L2 penalty on every kernel is this over the number of training
+# examples: it matters on a table of hundreds of rows and vanishes on a million
+# (bench/training_budget.py has the evidence).
+L2_PER_EXAMPLE = 5.0
 
 # A builder's contract. Args: the configuration (``config.model`` its sizes,
 # ``config.tasks`` its heads) and the inputs (transformed input name -> ModelInput).
@@ -28,12 +33,23 @@ BUILDERS: dict[str, ModelBuilder] = {
 }
 
 
-def build_model(config: PipelineConfig, model_inputs: dict[str, ModelInput | int]) -> tf_keras.Model:
+def l2_strength(config: PipelineConfig, train_examples: Optional[int]) -> float:
+    """The L2 penalty on every Dense kernel: ``model.l2``, or L2_PER_EXAMPLE / training examples."""
+    if config.model.l2 is not None:
+        return config.model.l2
+    return L2_PER_EXAMPLE / train_examples if train_examples else 0.0
+
+
+def build_model(config: PipelineConfig, model_inputs: dict[str, ModelInput | int],
+                train_examples: Optional[int] = None) -> tf_keras.Model:
     """The configured architecture's model (uncompiled; see ``compile_model``).
 
     Args:
         config: the pipeline configuration; ``config.model.architecture`` picks the builder.
         model_inputs: input name -> ModelInput, or just its width for a numeric input.
+        train_examples: sets the default L2 penalty (see ``l2_strength``); without it there is none.
+            A builder receives the configuration with ``model.l2`` resolved to a number and puts
+            that L2 penalty on its Dense kernels.
 
     Returns:
         A tf_keras model with one output per task, named by the task; ValueError
@@ -44,6 +60,8 @@ def build_model(config: PipelineConfig, model_inputs: dict[str, ModelInput | int
     architecture = config.model.architecture
     if architecture not in BUILDERS:
         raise ValueError(f"unknown architecture {architecture!r}; known: {sorted(BUILDERS)}")
+    l2 = l2_strength(config, train_examples)
+    config = config.model_copy(update={"model": config.model.model_copy(update={"l2": l2})})
     model = BUILDERS[architecture](config, model_inputs)
     missing = set(config.task_names) - set(model.output_names)
     if missing:

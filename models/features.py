@@ -14,14 +14,26 @@ def transformed_name(key: str) -> str:
     return key + TRANSFORMED_SUFFIX
 
 
+def scaled_label_name(label_column: str) -> str:
+    """Transform's standardized copy of a regression label: what the Trainer fits."""
+    return f"{label_column}_scaled{TRANSFORMED_SUFFIX}"
+
+
 def vocabulary_name(feature_name: str) -> str:
     """The file Transform writes a categorical feature's vocabulary to."""
     return f"vocab_{feature_name}"
 
 
 def transformed_labels(config: PipelineConfig) -> dict[str, str]:
-    """Task name -> its transformed (float, 0/1 for binary) label."""
+    """Task name -> its transformed (float, 0/1 for binary) label: what the Evaluator scores."""
     return {task.name: transformed_name(task.label) for task in config.tasks}
+
+
+def training_labels(config: PipelineConfig) -> dict[str, str]:
+    """Task name -> the transformed label the Trainer fits (standardized for regression)."""
+    scaled = set(config.transform_custom_config()["scaled_labels"])
+    return {task.name: scaled_label_name(task.label) if task.label in scaled else transformed_name(task.label)
+            for task in config.tasks}
 
 
 @dataclass(frozen=True)

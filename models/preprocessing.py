@@ -5,9 +5,15 @@ and SchemaGen make a column with missing cells a VarLen feature). Every
 column is first turned into its present values, with empty cells and the
 declared missing-value tokens removed; then:
 
-- numeric: z-scored over the present values; a missing value becomes 0 (the mean);
+- numeric: clipped if configured, then the feature's transform over the
+  present values (``z_score``; ``log``: sign(x)·log1p(|x|) then z-score;
+  ``quantile``: the quantile bucket scaled to [0, 1]; ``none``); a missing
+  value becomes 0 (the mean, for ``z_score`` and ``log``);
 - categorical: indexed by a vocabulary with OOV buckets; a missing value is index 0;
 - labels: regression as float, binary as 0/1 (1 for a declared positive value).
+  A regression label also gets a standardized copy (``<label>_scaled_xf``,
+  mean 0 and variance 1 on the training split), which the Trainer fits; the
+  original stays what the Evaluator scores.
 
 Numeric slice features are cut into quantile buckets (``<name>_bucket``, -1
 where missing) for the Evaluator to slice on; the model does not read them, and
@@ -45,17 +51,42 @@ def _dense_to_sparse(x: tf.Tensor) -> tf.SparseTensor:
     return tf.SparseTensor(indices, tf.gather_nd(x, indices), tf.shape(x, out_type=tf.int64))
 
 
-def scale_numeric(x, size: int, missing_values: list[str]) -> tf.Tensor:
-    if size > 1 or (not isinstance(x, tf.SparseTensor) and x.dtype != tf.string):
-        # A complete column (or a vector): each dimension gets its own mean and variance.
-        return tft.scale_to_z_score(tf.cast(x, tf.float32), elementwise=True)
+def signed_log1p(x: tf.Tensor) -> tf.Tensor:
+    return tf.sign(x) * tf.math.log1p(tf.abs(x))
+
+
+def _apply_transform(x, feature: Feature, elementwise: bool):
+    """x: float values (dense, or a SparseTensor of the present values)."""
+    values = x.values if isinstance(x, tf.SparseTensor) else x
+    if feature.clip is not None:
+        values = tf.clip_by_value(values, *feature.clip)
+    transform = feature.resolved_transform
+    if transform == "log":
+        values = signed_log1p(values)
+    x = tf.SparseTensor(x.indices, values, x.dense_shape) if isinstance(x, tf.SparseTensor) else values
+    if transform in ("z_score", "log"):
+        return tft.scale_to_z_score(x, elementwise=elementwise)
+    if transform == "quantile":
+        buckets = tft.bucketize(x, feature.quantile_buckets, elementwise=elementwise)
+        scale = 1.0 / (feature.quantile_buckets - 1)
+        if isinstance(buckets, tf.SparseTensor):
+            return tf.SparseTensor(buckets.indices, tf.cast(buckets.values, tf.float32) * scale,
+                                   buckets.dense_shape)
+        return tf.cast(buckets, tf.float32) * scale
+    return x  # none
+
+
+def scale_numeric(x, feature: Feature, missing_values: list[str]) -> tf.Tensor:
+    if feature.size > 1 or (not isinstance(x, tf.SparseTensor) and x.dtype != tf.string):
+        # A complete column (or a vector): each dimension gets its own statistics.
+        return _apply_transform(tf.cast(x, tf.float32), feature, elementwise=True)
     present = _present_values(x, missing_values)
     values = present.values
     if values.dtype == tf.string:
         values = tf.strings.to_number(values, tf.float32)
-    scaled = tft.scale_to_z_score(tf.SparseTensor(present.indices, tf.cast(values, tf.float32),
-                                                  present.dense_shape))
-    return tf.sparse.to_dense(scaled, default_value=0.0)  # missing -> the mean
+    scaled = _apply_transform(tf.SparseTensor(present.indices, tf.cast(values, tf.float32),
+                                              present.dense_shape), feature, elementwise=False)
+    return tf.sparse.to_dense(scaled, default_value=0.0)  # missing -> 0 (the mean when z-scored)
 
 
 def index_categorical(x, feature: Feature, missing_values: list[str]) -> tf.Tensor:
@@ -113,12 +144,16 @@ def preprocessing_fn(inputs: dict, custom_config: dict) -> dict[str, tf.Tensor]:
         feature = Feature.model_validate(raw)
         column = inputs[feature.name]
         if feature.type == "numeric":
-            outputs[features.transformed_name(feature.name)] = scale_numeric(column, feature.size, missing_values)
+            outputs[features.transformed_name(feature.name)] = scale_numeric(column, feature, missing_values)
         else:
             outputs[features.transformed_name(feature.name)] = index_categorical(column, feature, missing_values)
     for label in custom_config["labels"]:
         outputs[features.transformed_name(label["column"])] = encode_label(
             inputs[label["column"]], label["type"], label["positive"])
+    for column in custom_config.get("scaled_labels", []):
+        # Mean and variance of the training split; the Trainer fits this copy.
+        outputs[features.scaled_label_name(column)] = tft.scale_to_z_score(
+            outputs[features.transformed_name(column)])
     for raw in custom_config.get("bucketized", []):
         feature = SliceFeature.model_validate(raw)
         outputs[feature.slice_column] = bucketize_numeric(inputs[feature.name], feature, missing_values)

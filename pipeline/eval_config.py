@@ -90,4 +90,7 @@ def build_eval_config(config: PipelineConfig) -> tfma.EvalConfig:
                                         metrics=task_metrics(task, config.evaluation))
                        for task in config.tasks],
         slicing_specs=slicing_specs(config.evaluation),
+        # Only the metrics above: the saved model's compiled metrics would
+        # repeat them on the Trainer's standardized scale, under other names.
+        options=tfma.Options(include_default_metrics={"value": False}),
     )

@@ -50,6 +50,10 @@ class TaskType:
     serving_scorer: str  # the served-model check's scorer (pipeline.results.serving_check.SCORERS)
     fit_plot: str  # PREDICTED_AGAINST_ACTUAL or CALIBRATION
     tfma_metric_modules: dict[str, str] = field(default_factory=dict)  # class -> module (project metrics)
+    # Transform standardizes the label; the Trainer fits that, serving un-scales it.
+    scale_label: bool = False
+    # Served probabilities are clipped to [1e-7, 1 - 1e-7], as Keras clips them in its log loss.
+    clip_probabilities: bool = False
     key_direction: str = "higher_is_better"
 
     @property
@@ -83,6 +87,7 @@ TASK_TYPES: dict[str, TaskType] = {
                         ("RMSE", "root_mean_squared_error")),
         serving_scorer="r2",
         fit_plot=PREDICTED_AGAINST_ACTUAL,
+        scale_label=True,
     ),
     "binary": TaskType(
         name="binary",
@@ -102,6 +107,7 @@ TASK_TYPES: dict[str, TaskType] = {
         report_columns=(("AUC", "auc"), ("log loss", "binary_crossentropy"), ("calibration", "calibration")),
         serving_scorer="auc",
         fit_plot=CALIBRATION,
+        clip_probabilities=True,
     ),
 }
 

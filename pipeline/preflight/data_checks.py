@@ -79,7 +79,7 @@ def check_csv_file(path: str, config: PipelineConfig, data: CsvData) -> None:
     missing = set(data.missing_values)
     for feature in data.features:
         if feature.type == "numeric":
-            _check_numeric(path, feature.name, rows, missing)
+            _check_numeric(path, feature.name, rows, missing, feature.transform)
     for feature in config.evaluation.numeric_slice_features:
         _check_numeric(path, feature.name, rows, missing)
     for task in config.tasks:
@@ -94,11 +94,13 @@ def _is_number(text: str) -> bool:
         return False
 
 
-def _check_numeric(path: str, column: str, rows, missing: set[str]) -> None:
+def _check_numeric(path: str, column: str, rows, missing: set[str], transform: str = "auto") -> None:
     for line, row in rows:
         value = (row[column] or "").strip()
         if value and value not in missing and not _is_number(value):
-            raise ConfigError(f"{path} line {line}: numeric column {column!r} holds {value!r}; declare it "
+            what = f"numeric column {column!r}" if transform in ("auto", "z_score") else \
+                f"column {column!r} (transform: {transform}, which needs numbers)"
+            raise ConfigError(f"{path} line {line}: {what} holds {value!r}; declare it "
                               f"in data.missing_values if it means missing, or make {column!r} categorical")
 
 

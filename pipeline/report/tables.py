@@ -9,6 +9,7 @@ where the model is worst.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Optional
@@ -24,10 +25,25 @@ MIN_WEAKEST_SLICE_EXAMPLES = 20
 KEY_METRICS = tuple(t.key_metric for t in TASK_TYPES.values())
 METRIC_LABELS = {
     "r2": "R²", "auc": "AUC", "mean_squared_error": "MSE", "root_mean_squared_error": "RMSE",
-    "mean_absolute_error": "MAE", "binary_cross_entropy": "log loss", "calibration": "calibration",
+    "mean_absolute_error": "MAE", "binary_crossentropy": "log loss", "calibration": "calibration",
     "mean_label": "mean label", "mean_prediction": "mean prediction", EXAMPLE_COUNT: "examples",
 }
 _METRIC_ORDER = list(METRIC_LABELS)
+NAN = "NaN"
+NAN_NOTE = ("NaN: the Evaluator could not compute this value (log loss: a predicted probability of "
+            "exactly 0 or 1 on the wrong label; AUC: a slice holding one class only); "
+            "a gate on a NaN metric fails")
+
+
+def is_nan(value) -> bool:
+    return isinstance(value, float) and math.isnan(value)
+
+
+def format_value(value: Optional[float]) -> str:
+    """4 decimals; NaN as 'NaN', a missing value as a dash."""
+    if value is None:
+        return "–"
+    return NAN if is_nan(value) else f"{value:.4f}"
 
 
 def metric_label(metric: str) -> str:
@@ -69,6 +85,11 @@ class TaskTable:
     @property
     def gates_passed(self) -> bool:
         return all(g.passed for g in self.gates)
+
+    @property
+    def nan_metrics(self) -> list[str]:
+        """Metrics that are NaN on some slice: the report says so instead of hiding them."""
+        return [m for m in self.metrics if any(is_nan(row.values.get(m)) for row in self.rows)]
 
 
 def slice_sort_key(name: str):
@@ -127,10 +148,11 @@ def build_task_tables(records: list[MetricRecord], gates: list[EvaluatedGate], f
             if r.slice in rows and r.metric != EXAMPLE_COUNT:
                 rows[r.slice].baseline[r.metric] = r.value
         ordered = sorted(rows.values(), key=lambda row: slice_sort_key(row.slice))
-        # The EvalConfig's metrics; the model's own compiled metrics (loss, mse, ...) repeat them.
-        metrics = sorted({m for row in ordered for m in row.values if m in METRIC_LABELS}, key=_metric_order)
+        # Every metric the Evaluator computed (the EvalConfig asks for its own metrics only).
+        metrics = sorted({m for row in ordered for m in row.values}, key=_metric_order)
         key_metric = next((m for m in KEY_METRICS if m in metrics), None)
-        sliced = [row for row in ordered if row.slice != OVERALL and key_metric in row.values]
+        sliced = [row for row in ordered if row.slice != OVERALL and key_metric in row.values
+                  and not is_nan(row.values[key_metric])]
         large = [row for row in sliced if (row.count or 0) >= MIN_WEAKEST_SLICE_EXAMPLES]
         weakest = min(large or sliced, key=lambda row: row.values[key_metric], default=None)
         tables.append(TaskTable(task, key_metric, metrics, ordered,
@@ -145,7 +167,16 @@ def metric_rows(tables: list[TaskTable]) -> list[dict]:
         for row in table.rows:
             for metric in table.metrics:
                 if metric in row.values:
-                    result.append({"task": table.task, "slice": row.slice, "metric": metric,
-                                   "value": row.values[metric], "example_count": row.count,
-                                   "baseline": row.baseline.get(metric), "delta": row.deltas.get(metric)})
+                    value = row.values[metric]
+                    record = {"task": table.task, "slice": row.slice, "metric": metric,
+                              "value": NAN if is_nan(value) else value, "example_count": row.count,
+                              "baseline": _json_number(row.baseline.get(metric)),
+                              "delta": _json_number(row.deltas.get(metric))}
+                    if is_nan(value):
+                        record["note"] = NAN_NOTE
+                    result.append(record)
     return result
+
+
+def _json_number(value: Optional[float]):
+    return NAN if is_nan(value) else value

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Optional
 
@@ -70,6 +71,11 @@ def _describe_failure(failure: validation_result_pb2.ValidationFailure) -> str:
         return failure.message
     key, threshold = failure.metric_key, failure.metric_threshold
     value = _value(failure.metric_value)
+    if value is not None and math.isnan(value):
+        what = f"{key.name} change vs baseline" if key.is_diff else key.name
+        return (f"{what} is NaN, which fails its gate: the Evaluator could not compute it "
+                "(log loss: a predicted probability of exactly 0 or 1 on the wrong label; "
+                "AUC: the eval split holds one class only)")
     shown = f"{value:.4g}" if value is not None else "?"
     if key.is_diff:
         bound = threshold.change_threshold.absolute.value
