@@ -25,7 +25,7 @@ L2_PER_EXAMPLE = 5.0
 # ``config.tasks`` its heads) and the inputs (transformed input name -> ModelInput).
 # Returns: an uncompiled tf_keras model whose inputs are named by those names
 # and whose outputs are a dict with one entry per task, named by the task, of
-# shape [batch, 1] with the task's ``output_activation``.
+# shape [batch, task.output_size] with the task's ``output_activation``.
 ModelBuilder = Callable[[PipelineConfig, dict[str, ModelInput]], tf_keras.Model]
 
 BUILDERS: dict[str, ModelBuilder] = {
@@ -80,6 +80,8 @@ def compile_model(model: tf_keras.Model, config: PipelineConfig,
         optimizer=tf_keras.optimizers.Adam(learning_rate=config.training.learning_rate),
         loss={t.name: t.task_type.keras_loss for t in config.tasks},
         loss_weights={t.name: t.loss_weight for t in config.tasks},
-        metrics={t.name: keras_metrics(t.task_type.keras_metrics, project_metrics) for t in config.tasks},
+        # Weighted by the per-task sample weights: rows without a task's label do not count.
+        weighted_metrics={t.name: keras_metrics(t.task_type.keras_metrics, project_metrics)
+                          for t in config.tasks},
     )
     return model

@@ -58,6 +58,6 @@ def build_shared_bottom(config: PipelineConfig, model_inputs: dict[str, ModelInp
         tower = _dense_stack(bottom_out, model_config.task_units, model_config.task_activation,
                              model_config.task_dropout, model_config.task_initializer, task.name, regularizer)
         outputs[task.name] = tf_keras.layers.Dense(
-            1, activation=task.output_activation, kernel_initializer=model_config.task_initializer,
+            task.output_size, activation=task.output_activation, kernel_initializer=model_config.task_initializer,
             kernel_regularizer=regularizer, name=task.name)(tower)
     return tf_keras.Model(inputs=inputs, outputs=outputs, name="shared_bottom")

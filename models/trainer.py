@@ -8,11 +8,17 @@ Exported signatures:
   fits the standardized label; the signature multiplies by the training
   split's standard deviation and adds its mean); a binary task's probability
   is clipped to [1e-7, 1 - 1e-7], as Keras clips it in its log loss, so log
-  loss stays finite.
+  loss stays finite. A multiclass task's output is its class probabilities,
+  [batch, number of classes], in the order of the task's classes. Examples
+  are keyed by the columns' names as the file's header has them.
 - ``transform_features``: serialized raw tf.Examples with labels (and numeric
-  slice features) -> the transformed features, labels and slice buckets. TFMA
-  runs it first: it reads the labels from its output, so a string label
-  (``">50K"``) is scored as 0/1, and slices on its ``<name>_bucket`` outputs.
+  slice features, and the example weight column) -> the transformed features,
+  labels, per-task weights and slice buckets. TFMA runs it first: it reads
+  the labels and weights from its output, so a string label (``">50K"``) is
+  scored as 0/1, a row without a task's label is left out of that task's
+  metrics, and it slices on the ``<name>_bucket`` outputs.
+- ``class_names`` (only with multiclass tasks; no input): task -> its class
+  names, in the order of its probabilities.
 """
 
 from __future__ import annotations
@@ -37,18 +43,24 @@ PROBABILITY_EPSILON = 1e-7  # as Keras clips probabilities in its log loss
 def _dataset(file_pattern, data_accessor: DataAccessor, tf_transform_output: tft.TFTransformOutput,
              config: PipelineConfig, batch_size: int, shuffle: bool = True,
              num_epochs=None) -> tf.data.Dataset:
-    """(inputs by transformed name, labels the model fits by task name); repeated and shuffled by default."""
+    """(inputs by transformed name, labels the model fits by task name, sample weights by task name).
+
+    A task's sample weight is 0 where its label is missing: the row trains the other tasks only.
+    Repeated and shuffled by default.
+    """
     dataset = data_accessor.tf_dataset_factory(
         file_pattern, tfxio.TensorFlowDatasetOptions(batch_size=batch_size, shuffle=shuffle,
                                                      num_epochs=num_epochs),
         tf_transform_output.transformed_metadata.schema)
     input_names = [features.transformed_name(f.name) for f in config.features]
     label_names = features.training_labels(config)
+    weight_names = features.label_weights(config)
 
     def split(batch):
         inputs = {name: batch[name] for name in input_names}
         labels = {task: batch[label] for task, label in label_names.items()}
-        return inputs, labels
+        weights = {task: batch[weight] for task, weight in weight_names.items()}
+        return inputs, labels, weights
 
     return dataset.map(split).prefetch(tf.data.AUTOTUNE)
 
@@ -136,8 +148,11 @@ def _signatures(model: tf_keras.Model, tf_transform_output: tft.TFTransformOutpu
     raw_spec = tf_transform_output.raw_feature_spec()
     # Only the declared inputs: other columns of the table are not needed to serve.
     serving_spec = {f.name: raw_spec[f.name] for f in config.features}
+    weight_column = getattr(config.data, "example_weight", None)
     full_spec = {**serving_spec, **{t.label: raw_spec[t.label] for t in config.tasks},
-                 **{f.name: raw_spec[f.name] for f in config.evaluation.numeric_slice_features}}
+                 **{f.name: raw_spec[f.name] for f in config.evaluation.numeric_slice_features},
+                 **({weight_column: raw_spec[weight_column]} if weight_column else {})}
+    class_names = {t.name: tf.constant(t.classes) for t in config.tasks if t.task_type.class_outputs}
 
     @tf.function(input_signature=[tf.TensorSpec(shape=[None], dtype=tf.string, name="examples")])
     def serve_examples(examples):
@@ -158,7 +173,14 @@ def _signatures(model: tf_keras.Model, tf_transform_output: tft.TFTransformOutpu
     def transform_features(examples):
         return model.tft_layer(tf.io.parse_example(examples, full_spec))
 
-    return {"serving_default": serve_examples, "transform_features": transform_features}
+    signatures = {"serving_default": serve_examples, "transform_features": transform_features}
+    if class_names:
+        @tf.function(input_signature=[])
+        def classes():
+            return class_names
+
+        signatures["class_names"] = classes
+    return signatures
 
 
 def run_fn(fn_args: FnArgs) -> None:

@@ -12,13 +12,13 @@ sample is thin glue.
 
 from __future__ import annotations
 
-import csv
 import glob
 from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
 
+from components.csv_example_gen.header import read_rows
 from pipeline.config import CsvData, PipelineConfig, SyntheticData
 
 SAMPLE_ROWS = 100_000  # rows of the training files read to decide
@@ -70,7 +70,7 @@ def _read_columns(files: list[str], columns: list[str], missing: set[str]) -> di
     rows = 0
     for path in files:
         with open(path, newline="", encoding="utf-8") as f:
-            for row in csv.DictReader(f):
+            for _, row in read_rows(f):
                 for column in columns:
                     text = (row.get(column) or "").strip()
                     if text and text not in missing:

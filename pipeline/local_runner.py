@@ -31,6 +31,7 @@ from pipeline.cli.command import command  # noqa: E402
 from pipeline.cli.console import ComponentProgress, redirect_noise  # noqa: E402
 from pipeline.cli.flags import PROJECT_ROOT, add_config_flags, config_from_args  # noqa: E402
 from pipeline.config import ConfigError, PipelineConfig, write_config_file  # noqa: E402
+from pipeline.preflight.classes import resolve_classes  # noqa: E402
 from pipeline.preflight.data_checks import check_data  # noqa: E402
 from pipeline.preflight.deploy_args import with_project_package  # noqa: E402
 from pipeline.feature_transforms import resolve_transforms  # noqa: E402
@@ -136,6 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     config = config_from_args(args)
     check_data(config)
+    config = resolve_classes(config)
     config, transforms = resolve_transforms(config)
     check_output_dir(args.output_dir)
     lock = lock_output_dir(args.output_dir)  # noqa: F841  (held until exit)
