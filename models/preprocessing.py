@@ -144,9 +144,14 @@ def encode_label(x, label_type: str, positive: list[str], classes: list[str] = (
     return tf.SparseTensor(present.indices, tf.cast(values, tf.float32), present.dense_shape)
 
 
+def _column(x: tf.SparseTensor, default: float = 0.0) -> tf.Tensor:
+    """A [batch, 1] SparseTensor as a dense [batch, 1] tensor (its static shape known)."""
+    return tf.reshape(tf.sparse.to_dense(x, default_value=default), [-1, 1])
+
+
 def _presence(label: tf.SparseTensor) -> tf.Tensor:
     """[batch, 1]: 1.0 where the label is present, 0.0 where it is missing."""
-    return tf.sparse.to_dense(tf.SparseTensor(label.indices, tf.ones_like(label.values), label.dense_shape))
+    return _column(tf.SparseTensor(label.indices, tf.ones_like(label.values), label.dense_shape))
 
 
 def example_weights(labels: dict[str, tf.SparseTensor], tasks: list[dict],
@@ -172,8 +177,7 @@ def read_example_weight(x, missing_values: list[str]) -> tf.Tensor:
     values = present.values
     if values.dtype == tf.string:
         values = tf.strings.to_number(values, tf.float32)
-    return tf.sparse.to_dense(tf.SparseTensor(present.indices, tf.cast(values, tf.float32),
-                                              present.dense_shape), default_value=1.0)
+    return _column(tf.SparseTensor(present.indices, tf.cast(values, tf.float32), present.dense_shape), 1.0)
 
 
 def preprocessing_fn(inputs: dict, custom_config: dict) -> dict[str, tf.Tensor]:
@@ -209,11 +213,11 @@ def preprocessing_fn(inputs: dict, custom_config: dict) -> dict[str, tf.Tensor]:
             encoded[column] = encode_label(inputs[column], label["type"], label["positive"],
                                            label.get("classes", []), missing_values)
             # A missing label is 0 here; its weight (below) is 0 too.
-            outputs[features.transformed_name(column)] = tf.sparse.to_dense(encoded[column])
+            outputs[features.transformed_name(column)] = _column(encoded[column])
         labels[label["name"]] = encoded[column]
     for column in custom_config.get("scaled_labels", []):
         # Mean and variance of the present labels of the training split; the Trainer fits this copy.
-        outputs[features.scaled_label_name(column)] = tf.sparse.to_dense(tft.scale_to_z_score(encoded[column]))
+        outputs[features.scaled_label_name(column)] = _column(tft.scale_to_z_score(encoded[column]))
     weight_column = custom_config.get("example_weight")
     weight = read_example_weight(inputs[weight_column], missing_values) if weight_column else None
     for task, value in example_weights(labels, custom_config["labels"], weight).items():

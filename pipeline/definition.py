@@ -14,6 +14,7 @@ import os
 from typing import Optional
 
 from tfx import v1 as tfx
+from tfx.components.example_gen.component import FileBasedExampleGen
 from tfx.dsl.components.base import executor_spec
 
 from components.anomalies_gate import AnomaliesGate
@@ -50,9 +51,9 @@ def _example_gen(data):
     if data.source == "csv":
         # Column names as the header gives them, without a byte-order mark or the
         # spaces around them (components.csv_example_gen).
-        return tfx.components.CsvExampleGen(
+        return FileBasedExampleGen(
             input_base=input_base, input_config=input_config, output_config=output_config,
-            custom_executor_spec=executor_spec.BeamExecutorSpec(csv_executor.Executor))
+            custom_executor_spec=executor_spec.BeamExecutorSpec(csv_executor.Executor)).with_id("CsvExampleGen")
     return tfx.components.ImportExampleGen(input_base=input_base, input_config=input_config,
                                            output_config=output_config)
 
