@@ -47,7 +47,7 @@ image:
 
 # Compiles the pipeline for Kubeflow Pipelines / Vertex AI (KFP_ARGS: --pipeline-root ... etc.).
 kubeflow: setup
-	$(PY) pipeline/kubeflow_runner.py --output $(KFP_OUTPUT) --image $(IMAGE) $(KFP_ARGS)
+	$(VENV)/bin/mtl-kubeflow --output $(KFP_OUTPUT) --image $(IMAGE) $(KFP_ARGS)
 
 # Headless Chromium renders the evaluation report in the end-to-end report test.
 chromium:

@@ -12,15 +12,20 @@ from typing import Callable, Optional
 import tf_keras
 
 from models.features import ModelInput
-from models.metrics import R2
+from models.metrics import keras_metrics
 from models.shared_bottom import build_shared_bottom
-from pipeline.config import PipelineConfig, Task
+from pipeline.config import PipelineConfig
 
 # The default L2 penalty on every kernel is this over the number of training
 # examples: it matters on a table of hundreds of rows and vanishes on a million
 # (bench/training_budget.py has the evidence).
 L2_PER_EXAMPLE = 5.0
 
+# A builder's contract. Args: the configuration (``config.model`` its sizes,
+# ``config.tasks`` its heads) and the inputs (transformed input name -> ModelInput).
+# Returns: an uncompiled tf_keras model whose inputs are named by those names
+# and whose outputs are a dict with one entry per task, named by the task, of
+# shape [batch, 1] with the task's ``output_activation``.
 ModelBuilder = Callable[[PipelineConfig, dict[str, ModelInput]], tf_keras.Model]
 
 BUILDERS: dict[str, ModelBuilder] = {
@@ -37,11 +42,19 @@ def l2_strength(config: PipelineConfig, train_examples: Optional[int]) -> float:
 
 def build_model(config: PipelineConfig, model_inputs: dict[str, ModelInput | int],
                 train_examples: Optional[int] = None) -> tf_keras.Model:
-    """``model_inputs``: input name -> ModelInput, or just its width for a numeric input.
+    """The configured architecture's model (uncompiled; see ``compile_model``).
 
-    ``train_examples`` sets the default L2 penalty (see ``l2_strength``); without it there is none.
-    A builder receives the configuration with ``model.l2`` resolved to a number and puts
-    that L2 penalty on its Dense kernels.
+    Args:
+        config: the pipeline configuration; ``config.model.architecture`` picks the builder.
+        model_inputs: input name -> ModelInput, or just its width for a numeric input.
+        train_examples: the size of the training split; it sets the default L2
+            penalty (``l2_strength``); without it there is none. The builder
+            receives the configuration with ``model.l2`` resolved to a number
+            and puts that L2 penalty on its Dense kernels.
+
+    Returns:
+        A tf_keras model with one output per task, named by the task; ValueError
+        for an unknown architecture or a builder that leaves a task without output.
     """
     model_inputs = {name: spec if isinstance(spec, ModelInput) else ModelInput(size=spec)
                     for name, spec in model_inputs.items()}
@@ -57,28 +70,17 @@ def build_model(config: PipelineConfig, model_inputs: dict[str, ModelInput | int
     return model
 
 
-def _loss(task: Task):
-    return "binary_crossentropy" if task.type == "binary" else "mse"
-
-
-def _metrics(task: Task, project_metrics: bool) -> list:
-    if task.type == "binary":
-        return [tf_keras.metrics.AUC(name="auc"), tf_keras.metrics.BinaryCrossentropy(name="log_loss")]
-    return [tf_keras.metrics.MeanSquaredError(name="mse"), tf_keras.metrics.MeanAbsoluteError(name="mae"),
-            *([R2(name="r2")] if project_metrics else [])]
-
-
 def compile_model(model: tf_keras.Model, config: PipelineConfig,
                   project_metrics: bool = True) -> tf_keras.Model:
-    """Per-task loss (mse, or log loss for binary), loss weights and metrics; Adam.
+    """Per-task loss and metrics (from the task-type registry), loss weights; Adam.
 
     ``project_metrics=False`` leaves out this project's own metric classes, so a
     saved model loads where ``models.metrics`` was never imported (a Beam worker).
     """
     model.compile(
         optimizer=tf_keras.optimizers.Adam(learning_rate=config.training.learning_rate),
-        loss={t.name: _loss(t) for t in config.tasks},
+        loss={t.name: t.task_type.keras_loss for t in config.tasks},
         loss_weights={t.name: t.loss_weight for t in config.tasks},
-        metrics={t.name: _metrics(t, project_metrics) for t in config.tasks},
+        metrics={t.name: keras_metrics(t.task_type.keras_metrics, project_metrics) for t in config.tasks},
     )
     return model

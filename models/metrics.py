@@ -1,4 +1,7 @@
-"""R², a scale-free metric for regression tasks, as a tf_keras metric.
+"""The Keras metrics by name, and R², a scale-free metric for regression tasks.
+
+``KERAS_METRICS`` turns the metric names of the task-type registry
+(``pipeline.config.task_types``) into fresh tf_keras metric objects.
 
 TFMA evaluates it per output and gates on it (``MetricConfig(class_name="R2",
 module="models.metrics")``). Its state is four scalars so TFMA can merge
@@ -41,3 +44,21 @@ class R2(tf_keras.metrics.Metric):
     def reset_state(self):
         for weight in self.variables:
             weight.assign(0.0)
+
+
+# This project's own classes: unknown where models.metrics was never imported.
+PROJECT_METRICS = frozenset({"r2"})
+# Name (as in the task-type registry) -> a new metric object with that name.
+KERAS_METRICS = {
+    "mse": lambda: tf_keras.metrics.MeanSquaredError(name="mse"),
+    "mae": lambda: tf_keras.metrics.MeanAbsoluteError(name="mae"),
+    "r2": lambda: R2(name="r2"),
+    "auc": lambda: tf_keras.metrics.AUC(name="auc"),
+    "log_loss": lambda: tf_keras.metrics.BinaryCrossentropy(name="log_loss"),
+}
+
+
+def keras_metrics(names, project_metrics: bool = True) -> list:
+    """New metric objects for ``names``; without this project's own classes if ``project_metrics`` is False."""
+    return [KERAS_METRICS[name]() for name in names
+            if project_metrics or name not in PROJECT_METRICS]

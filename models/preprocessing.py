@@ -28,6 +28,7 @@ import tensorflow_transform as tft
 
 from models import features
 from pipeline.config import Feature, SliceFeature
+from pipeline.config.task_types import LABEL_ZERO_ONE, task_type
 
 
 def _present_values(x, missing_values: list[str]) -> tf.SparseTensor:
@@ -110,9 +111,10 @@ def bucketize_numeric(x, feature: SliceFeature, missing_values: list[str]) -> tf
 
 
 def encode_label(x, label_type: str, positive: list[str]) -> tf.Tensor:
+    """A label as a float, by its task type's label encoding (1 for a declared positive value)."""
     present = _present_values(x, [])
     values = present.values
-    if label_type == "binary" and positive:
+    if task_type(label_type).label_encoding == LABEL_ZERO_ONE and positive:
         text = values if values.dtype == tf.string else tf.strings.as_string(values)
         values = tf.reduce_any(tf.equal(text[:, None], tf.constant(positive)[None, :]), axis=1)
     elif values.dtype == tf.string:
@@ -122,7 +124,20 @@ def encode_label(x, label_type: str, positive: list[str]) -> tf.Tensor:
 
 
 def preprocessing_fn(inputs: dict, custom_config: dict) -> dict[str, tf.Tensor]:
-    """custom_config is PipelineConfig.transform_custom_config()."""
+    """Transform's entry point (``preprocessing_fn="models.preprocessing.preprocessing_fn"``).
+
+    Args:
+        inputs: raw column name -> dense or sparse tensor, as parsed by Transform.
+        custom_config: ``PipelineConfig.transform_custom_config()``: ``features``
+            (Feature dicts), ``missing_values`` (tokens meaning missing),
+            ``labels`` (``column``, task ``type``, ``positive``) and
+            ``bucketized`` (numeric SliceFeature dicts); ``code_version`` is
+            there for the cache only.
+
+    Returns:
+        ``<name>_xf`` for each input and label (``models.features.transformed_name``)
+        and ``<name>_bucket`` for each numeric slice feature.
+    """
     missing_values = custom_config["missing_values"]
     outputs = {}
     for raw in custom_config["features"]:

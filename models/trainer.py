@@ -149,7 +149,7 @@ def _signatures(model: tf_keras.Model, tf_transform_output: tft.TFTransformOutpu
             if task.name in scales:  # back to the label's original scale
                 mean, std = scales[task.name]
                 out = out * std + mean
-            elif task.type == "binary":
+            elif task.task_type.clipped_probability:
                 out = tf.clip_by_value(out, PROBABILITY_EPSILON, 1.0 - PROBABILITY_EPSILON)
             served[task.name] = out
         return served
@@ -162,6 +162,22 @@ def _signatures(model: tf_keras.Model, tf_transform_output: tft.TFTransformOutpu
 
 
 def run_fn(fn_args: FnArgs) -> None:
+    """The Trainer's entry point (``run_fn="models.trainer.run_fn"``).
+
+    Args:
+        fn_args: TFX's trainer arguments. Reads ``train_files``/``eval_files``
+            (Transform's transformed examples), ``transform_output``,
+            ``train_steps``/``eval_steps``, ``data_accessor``,
+            ``model_run_dir`` (TensorBoard logs) and ``custom_config``, which
+            is ``PipelineConfig.to_custom_config()``: key ``pipeline_config``
+            (the whole configuration as JSON-ready data; ``code_version`` is
+            there for the cache only).
+
+    Returns:
+        None. Writes the trained model to ``fn_args.serving_model_dir`` with
+        the ``serving_default`` and ``transform_features`` signatures
+        described at the top of this module.
+    """
     config = PipelineConfig.from_custom_config(fn_args.custom_config)
     tf_keras.utils.set_random_seed(config.training.seed)
     tf_transform_output = tft.TFTransformOutput(fn_args.transform_output)

@@ -1,4 +1,7 @@
-"""Which model the Evaluator compares a candidate with.
+"""Which model the Evaluator compares a candidate with: the resolvers a runner chooses from.
+
+``create_pipeline`` takes one of the ``BaselineResolver`` functions below; the
+runner picks the one its orchestrator supports.
 
 TFX's LatestBlessedModelStrategy picks the newest blessed model, which on a
 rerun with a cached Trainer is the candidate itself: the Evaluator would then
@@ -9,9 +12,10 @@ it, so an unchanged rerun is served entirely from the cache.
 
 from __future__ import annotations
 
-from typing import Dict, List, Optional
+from typing import Callable, Dict, List, Optional
 
 from tfx import types
+from tfx import v1 as tfx
 from tfx.dsl.components.common import resolver
 
 BLESSED = "blessed"
@@ -33,3 +37,30 @@ class LatestBlessedOtherModelStrategy(resolver.ResolverStrategy):
                 result["model"], result["model_blessing"] = [model], [blessings[model.id]]
                 break
         return result
+
+
+# The candidate model's channel -> a Resolver whose outputs are ``model`` and ``model_blessing``.
+BaselineResolver = Callable[[types.BaseChannel], tfx.dsl.Resolver]
+
+
+def _blessed_model_channels() -> dict:
+    return {"model": tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
+            "model_blessing": tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing)}
+
+
+def local_baseline_resolver(candidate: types.BaseChannel) -> tfx.dsl.Resolver:
+    """The newest blessed model other than ``candidate`` (LatestBlessedOtherModelStrategy)."""
+    return tfx.dsl.Resolver(strategy_class=LatestBlessedOtherModelStrategy, candidate=candidate,
+                            **_blessed_model_channels())
+
+
+def kubeflow_baseline_resolver(candidate: types.BaseChannel) -> tfx.dsl.Resolver:
+    """The newest blessed model, with TFX's own strategy.
+
+    KubeflowV2DagRunner compiles only TFX's own strategies into resolver
+    queries. The baseline is then simply the newest blessed model, which after
+    an unchanged (cached) retrain can be the candidate itself.
+    """
+    del candidate  # TFX's strategy cannot exclude it
+    return tfx.dsl.Resolver(strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
+                            **_blessed_model_channels())

@@ -10,35 +10,20 @@ unchanged in Beam workers and in a Kubeflow container image.
 
 from __future__ import annotations
 
-import hashlib
 import os
-from pathlib import Path
 from typing import Optional
 
 from tfx import v1 as tfx
 
 from components.anomalies_gate import AnomaliesGate
 from components.synthetic_example_gen.component import SyntheticExampleGen
-from pipeline.baseline import LatestBlessedOtherModelStrategy
+from pipeline.baseline import BaselineResolver
 from pipeline.config import CsvData, FileSplit, PipelineConfig, SyntheticData
-from pipeline.evaluation import build_eval_config
+from pipeline.eval_config import build_eval_config
+from pipeline.fingerprint import code_fingerprint
 
 PREPROCESSING_FN = "models.preprocessing.preprocessing_fn"
 RUN_FN = "models.trainer.run_fn"
-
-# TFX caches by inputs and parameters; dotted-path code is neither, so its hash
-# is added to the modules' custom_config: editing the model code reruns them.
-_MODULE_CODE = ("models", "pipeline/config.py", "components/anomalies_gate.py")
-
-
-def code_fingerprint() -> str:
-    root = Path(__file__).resolve().parent.parent
-    digest = hashlib.sha256()
-    for entry in _MODULE_CODE:
-        for path in sorted((root / entry).rglob("*.py") if (root / entry).is_dir() else [root / entry]):
-            digest.update(path.relative_to(root).as_posix().encode())
-            digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
 
 
 def _file_input(data: CsvData) -> tuple[str, tfx.proto.Input, Optional[tfx.proto.Output]]:
@@ -67,11 +52,40 @@ def _example_gen(data):
 
 
 def create_pipeline(config: PipelineConfig, pipeline_root: str, serving_dir: str,
+                    baseline_resolver: BaselineResolver,
                     metadata_connection_config=None,
                     beam_pipeline_args: Optional[list[str]] = None,
-                    enable_cache: bool = True, for_kubeflow: bool = False) -> tfx.dsl.Pipeline:
-    """The pipeline; ``for_kubeflow`` picks the baseline resolver KubeflowV2DagRunner compiles."""
-    code_version = {"code_version": code_fingerprint()}
+                    enable_cache: bool = True) -> tfx.dsl.Pipeline:
+    """The pipeline, the same for every orchestrator.
+
+    Args:
+        config: the validated configuration; Transform gets
+            ``config.transform_custom_config()`` and the Trainer
+            ``config.to_custom_config()`` as ``custom_config``, each with a
+            ``code_version`` key (the code fingerprint) so editing module code
+            reruns them.
+        pipeline_root: where the components write their artifacts (a local
+            path or a URI the orchestrator's pods can reach).
+        serving_dir: where the Pusher writes blessed models, one numbered
+            folder per push.
+        baseline_resolver: builds the Resolver of the model the Evaluator
+            compares with, from the Trainer's model channel; the runner passes
+            one its orchestrator supports (``pipeline.baseline``).
+        metadata_connection_config: ML Metadata connection; None lets the
+            orchestrator supply it.
+        beam_pipeline_args: arguments for every Beam-based component;
+            defaults to ``config.beam_args``.
+        enable_cache: reuse the results of unchanged components.
+
+    Returns:
+        The ``tfx.dsl.Pipeline``: ExampleGen, StatisticsGen, SchemaGen (or
+        ImportSchemaGen), ExampleValidator, AnomaliesGate, Transform, Trainer,
+        the baseline resolver (id ``baseline_model_resolver``), Evaluator and
+        Pusher.
+    """
+    # The code Transform and Trainer run (and what it imports), for their cache keys.
+    code_version = {"code_version": code_fingerprint(
+        PREPROCESSING_FN.rpartition(".")[0], RUN_FN.rpartition(".")[0], AnomaliesGate.__module__)}
 
     example_gen = _example_gen(config.data)
     statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"])
@@ -101,7 +115,7 @@ def create_pipeline(config: PipelineConfig, pipeline_root: str, serving_dir: str
         eval_args=tfx.proto.EvalArgs(num_steps=config.training.eval_steps),
         custom_config={**config.to_custom_config(), **code_version},
     )
-    baseline = _baseline_resolver(trainer, for_kubeflow).with_id("baseline_model_resolver")
+    baseline = baseline_resolver(trainer.outputs["model"]).with_id("baseline_model_resolver")
     evaluator = tfx.components.Evaluator(
         examples=example_gen.outputs["examples"],
         model=trainer.outputs["model"],
@@ -123,17 +137,3 @@ def create_pipeline(config: PipelineConfig, pipeline_root: str, serving_dir: str
         metadata_connection_config=metadata_connection_config,
         beam_pipeline_args=beam_pipeline_args or config.beam_args,
     )
-
-
-def _baseline_resolver(trainer, for_kubeflow: bool) -> tfx.dsl.Resolver:
-    model = tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model)
-    blessing = tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing)
-    if for_kubeflow:
-        # KubeflowV2DagRunner compiles only TFX's own strategies into resolver
-        # queries. The baseline is then simply the newest blessed model, which
-        # after an unchanged (cached) retrain can be the candidate itself.
-        return tfx.dsl.Resolver(
-            strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
-            model=model, model_blessing=blessing)
-    return tfx.dsl.Resolver(strategy_class=LatestBlessedOtherModelStrategy,
-                            candidate=trainer.outputs["model"], model=model, model_blessing=blessing)

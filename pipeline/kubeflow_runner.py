@@ -1,6 +1,6 @@
 """Compiles the pipeline for Kubeflow Pipelines 2.x and Vertex AI Pipelines.
 
-    python pipeline/kubeflow_runner.py --output pipeline.json --image IMAGE \
+    mtl-kubeflow --output pipeline.json --image IMAGE \
         [--pipeline-root gs://bucket/mtl] [--config my.yaml] [--beam-args '...']
 
 The same configuration file and flags as the local runner choose tasks, data
@@ -21,22 +21,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
-import tempfile
 import time
 from pathlib import Path
 
-if __name__ == "__main__":
-    # As a script, this folder would come first on sys.path; import from the root.
-    sys.path[0] = str(Path(__file__).resolve().parent.parent)
-
-os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-from pipeline.cli_flags import add_config_flags, config_from_args  # noqa: E402
-from pipeline.config import ConfigError, PipelineConfig  # noqa: E402
-from pipeline.deploy_args import (DeployArgError, check_cloud_uri, check_image,  # noqa: E402
-                                  with_project_package)
+from pipeline.atomic_write import write_atomically
+from pipeline.cli.command import command
+from pipeline.cli.flags import add_config_flags, config_from_args
+from pipeline.config import PipelineConfig
+from pipeline.preflight.deploy_args import (DeployArgError, check_cloud_uri, check_image,
+                                            with_project_package)
 
 DEFAULT_IMAGE = "mtl-pipeline:latest"  # what `make image` builds
 # Where the Dockerfile puts the project inside the image (its setup.py ships it to Beam workers).
@@ -90,6 +83,7 @@ def compile_pipeline(config: PipelineConfig, target: Target) -> dict:
     """The PipelineJob (as a JSON-ready dict) KubeflowV2DagRunner compiles."""
     from tfx import v1 as tfx
 
+    from pipeline.baseline import kubeflow_baseline_resolver
     from pipeline.definition import create_pipeline
 
     pipeline = create_pipeline(
@@ -97,7 +91,7 @@ def compile_pipeline(config: PipelineConfig, target: Target) -> dict:
         pipeline_root=target.pipeline_root,
         serving_dir=target.serving_dir,
         beam_pipeline_args=with_project_package(config.beam_args, f"{IMAGE_PROJECT_ROOT}/setup.py"),
-        for_kubeflow=True,
+        baseline_resolver=kubeflow_baseline_resolver,
     )
     runner = tfx.orchestration.experimental.KubeflowV2DagRunner(
         config=tfx.orchestration.experimental.KubeflowV2DagRunnerConfig(default_image=target.image))
@@ -114,34 +108,16 @@ def render(pipeline_job: dict, output: Path) -> str:
     return yaml.safe_dump(spec, sort_keys=True)
 
 
-def write_atomically(text: str, output: Path) -> None:
-    """All or nothing: a failed write never leaves a half-written --output."""
-    fd, tmp = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, output)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-
-
+@command()
 def main(argv: list[str] | None = None) -> int:
+    """``mtl-kubeflow``: 0 when the spec is written; 2 for a bad flag or configuration."""
     args = parse_args(argv)
-    try:
-        config = config_from_args(args)
-        target = Target(args, config)
-    except (ConfigError, DeployArgError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    config = config_from_args(args)
+    target = Target(args, config)
     started = time.monotonic()
     pipeline_job = compile_pipeline(config, target)
-    write_atomically(render(pipeline_job, target.output), target.output)
+    write_atomically(target.output, render(pipeline_job, target.output))
     tasks = len(pipeline_job["pipelineSpec"]["root"]["dag"]["tasks"])
     print(f"Wrote {target.output} ({tasks} tasks, image {target.image}, "
           f"pipeline root {target.pipeline_root}) in {time.monotonic() - started:.1f} s.")
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,6 +1,7 @@
 """Runs the pipeline on this machine with TFX's LocalDagRunner and Beam.
 
     python pipeline/local_runner.py [--config my.yaml] [--output-dir ./outputs] ...
+    mtl-run [--config my.yaml] [--output-dir ./outputs] ...        (the same)
 
 Everything a run writes lives under the output dir: pipeline_root/ (artifacts),
 metadata.sqlite (ML Metadata), serving/<version>/ (pushed SavedModels) and
@@ -12,26 +13,27 @@ from __future__ import annotations
 
 import argparse
 import fcntl
-import logging
 import os
 import sys
 import time
 import traceback
 from pathlib import Path
 
-if __name__ == "__main__":
-    # As a script, this folder would come first on sys.path and its modules
-    # could shadow others; import the project from its root instead.
+if __name__ == "__main__" and not __package__:
+    # `python pipeline/local_runner.py`, the command users know, runs this file as a
+    # script: Python then puts this folder first on sys.path, where its subpackages
+    # (config, report, ...) would shadow top-level modules of the same name. A console
+    # script cannot keep that command working, so the script alone starts from the
+    # project root; `mtl-run` needs none of this.
     sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
-os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-from pipeline.cli_flags import PROJECT_ROOT, add_config_flags, config_from_args  # noqa: E402
+from pipeline.cli.command import command  # noqa: E402
+from pipeline.cli.console import ComponentProgress, redirect_noise  # noqa: E402
+from pipeline.cli.flags import PROJECT_ROOT, add_config_flags, config_from_args  # noqa: E402
 from pipeline.config import ConfigError, PipelineConfig, write_config_file  # noqa: E402
-from pipeline.data_checks import check_data  # noqa: E402
-from pipeline.deploy_args import with_project_package  # noqa: E402
-from pipeline.feature_transforms import resolve_transforms  # noqa: E402
+from pipeline.preflight.data_checks import check_data  # noqa: E402
+from pipeline.preflight.deploy_args import with_project_package  # noqa: E402
+from pipeline.preflight.feature_transforms import resolve_transforms  # noqa: E402
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -63,49 +65,13 @@ def lock_output_dir(output_dir: Path):
     return lock
 
 
-class ComponentProgress(logging.Handler):
-    """Turns TFX's log records into one line per component: name, cached or ran, seconds."""
-
-    def __init__(self, out):
-        super().__init__(level=logging.INFO)
-        self.out = out
-        self.started: dict[str, float] = {}
-        self.status = "ran"
-        self.current: str | None = None
-
-    def emit(self, record: logging.LogRecord) -> None:
-        message, args = record.msg, record.args or ()
-        if message == "Component %s is running.":
-            self.current, self.status = args[0], "ran"
-            self.started[args[0]] = time.monotonic()
-        elif message == "A cached execution %d is used.":
-            self.status = "cached"
-        elif message == "Component %s is finished.":
-            seconds = time.monotonic() - self.started.get(args[0], time.monotonic())
-            self.current = None
-            print(f"  {args[0]:<32} {self.status:<7} {seconds:7.1f} s", file=self.out, flush=True)
-
-
-def redirect_noise(log_path: Path):
-    """Sends everything written to stdout/stderr (TF, Beam, absl) to the log file.
-
-    Returns a stream to the real terminal for the lines a person reads.
-    """
-    terminal = os.fdopen(os.dup(sys.stdout.fileno()), "w", buffering=1)
-    log_file = open(log_path, "a", buffering=1)
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os.dup2(log_file.fileno(), sys.stdout.fileno())
-    os.dup2(log_file.fileno(), sys.stderr.fileno())
-    return terminal
-
-
 def run(config: PipelineConfig, output_dir: Path, enable_cache: bool, out) -> int:
     from absl import logging as absl_logging
     from tfx import v1 as tfx
 
+    from pipeline.baseline import local_baseline_resolver
     from pipeline.definition import create_pipeline
-    from pipeline.run_summary import summarize
+    from pipeline.report.summary import summarize
 
     output_dir = output_dir.resolve()
     metadata_path = output_dir / "metadata.sqlite"
@@ -118,6 +84,7 @@ def run(config: PipelineConfig, output_dir: Path, enable_cache: bool, out) -> in
             str(metadata_path)),
         enable_cache=enable_cache,
         beam_pipeline_args=with_project_package(config.beam_args, str(PROJECT_ROOT / "setup.py")),
+        baseline_resolver=local_baseline_resolver,
     )
     absl_logging.set_verbosity(absl_logging.INFO)
     progress = ComponentProgress(out)
@@ -151,29 +118,27 @@ def run(config: PipelineConfig, output_dir: Path, enable_cache: bool, out) -> in
 
 def report_line(output_dir: Path, pipeline_name: str) -> str:
     """Writes the evaluation report; a report problem is shown but does not fail the run."""
-    from pipeline.report import ReportError, write_report
+    from pipeline.report.writer import ReportError, write_report
 
-    command = f"python pipeline/report.py --output-dir {output_dir}"
+    retry = f"mtl-report --output-dir {output_dir}"
     try:
         return f"Report: {write_report(output_dir, pipeline_name)}"
     except ReportError as exc:
-        return f"Report not written: {exc} (retry with: {command})"
+        return f"Report not written: {exc} (retry with: {retry})"
     except Exception as exc:  # the traceback goes to the log; the run itself succeeded
         traceback.print_exc()
-        return f"Report not written: {type(exc).__name__}: {exc} (retry with: {command})"
+        return f"Report not written: {type(exc).__name__}: {exc} (retry with: {retry})"
 
 
+@command()
 def main(argv: list[str] | None = None) -> int:
+    """``mtl-run``: 0 when the pipeline ran; 2 for a bad flag, config or data; 1 when a component failed."""
     args = parse_args(argv)
-    try:
-        config = config_from_args(args)
-        check_data(config)
-        config, transforms = resolve_transforms(config)
-        check_output_dir(args.output_dir)
-        lock = lock_output_dir(args.output_dir)  # noqa: F841  (held until exit)
-    except ConfigError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    config = config_from_args(args)
+    check_data(config)
+    config, transforms = resolve_transforms(config)
+    check_output_dir(args.output_dir)
+    lock = lock_output_dir(args.output_dir)  # noqa: F841  (held until exit)
     log_dir = args.output_dir / "logs"
     log_dir.mkdir(exist_ok=True)
     log_path = log_dir / time.strftime("run-%Y%m%d-%H%M%S.log")

@@ -35,6 +35,11 @@ class CliRun:
         return status
 
 
+def command(name: str) -> list[str]:
+    """The argv start of one of the project's console scripts (pyproject.toml), in this venv."""
+    return [str(Path(sys.executable).parent / name)]
+
+
 def run_pipeline_cli(output_dir: Path, *args: str, timeout: int = 900) -> CliRun:
     proc = subprocess.run(
         [sys.executable, str(REPO / "pipeline" / "local_runner.py"), "--output-dir", str(output_dir), *args],

@@ -9,9 +9,9 @@ import tensorflow as tf
 import yaml
 
 from conftest import run_pipeline_cli, serving_versions
-from pipeline import run_records
+from pipeline.results import mlmd as run_records
 from pipeline.config import build_config, load_config_file
-from pipeline.serving_check import check_serving
+from pipeline.results.serving_check import check_serving
 
 pytestmark = pytest.mark.e2e
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -13,7 +12,7 @@ import yaml
 from google.protobuf import json_format
 from kfp.pipeline_spec import pipeline_spec_pb2
 
-from conftest import REPO
+from conftest import REPO, command
 from pipeline import kubeflow_runner
 
 IMAGE = "example.com/mtl:1"
@@ -53,7 +52,7 @@ def compiled(tmp_path_factory):
     output = folder / "pipeline.json"
     started = time.monotonic()
     proc = subprocess.run(
-        [sys.executable, str(REPO / "pipeline" / "kubeflow_runner.py"), "--config", str(config_file),
+        [*command("mtl-kubeflow"), "--config", str(config_file),
          "--output", str(output), "--image", IMAGE, "--pipeline-root", PIPELINE_ROOT,
          "--beam-args=" + " ".join(BEAM_ARGS)],
         cwd=REPO, capture_output=True, text=True, timeout=300)

@@ -3,13 +3,12 @@
 import hashlib
 
 import subprocess
-import sys
 
 import pytest
 
-from conftest import REPO, SMALL_RUN, run_pipeline_cli, serving_versions
+from conftest import REPO, SMALL_RUN, command, run_pipeline_cli, serving_versions
 from pipeline.config import build_config
-from pipeline.serving_check import check_serving
+from pipeline.results.serving_check import check_serving
 
 pytestmark = pytest.mark.e2e
 COMPONENTS = {"SyntheticExampleGen", "StatisticsGen", "SchemaGen", "ExampleValidator", "AnomaliesGate",
@@ -44,7 +43,7 @@ def test_pushed_model_serves_raw_examples_without_labels(default_run):
 
 
 def test_serving_check_cli(default_run):
-    proc = subprocess.run([sys.executable, "pipeline/serving_check.py", "--output-dir", str(default_run.output_dir)],
+    proc = subprocess.run([*command("mtl-serving-check"), "--output-dir", str(default_run.output_dir)],
                           cwd=REPO, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert "y1: served R² on the eval split" in proc.stdout and "y2:" in proc.stdout

@@ -18,9 +18,11 @@ import pydantic
 from pydantic import (BaseModel, ConfigDict, Field, ValidationInfo, field_validator,
                       model_validator)
 
-from pipeline.deploy_args import check_beam_args
+from pipeline.config import task_types
+from pipeline.errors import UsageError
+from pipeline.preflight.deploy_args import check_beam_args
 
-TASK_TYPES = ("regression", "binary")
+TASK_TYPES = tuple(task_types.TASK_TYPES)
 ACTIVATIONS = Literal["relu", "elu", "selu", "gelu", "swish", "tanh", "sigmoid", "linear"]
 INITIALIZERS = Literal[
     "glorot_uniform", "glorot_normal", "he_uniform", "he_normal",
@@ -34,7 +36,7 @@ def duplicates(names: list[str]) -> list[str]:
     return sorted({n for n in names if names.count(n) > 1})
 
 
-class ConfigError(ValueError):
+class ConfigError(UsageError):
     """A configuration value that cannot work; the message names field and fix."""
 
 
@@ -43,7 +45,7 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class Gate(_Strict):
+class GateConfig(_Strict):
     """When a task's model is good enough to push (TFMA thresholds).
 
     Absolute gates stop a bad model even on the first run, when there is no
@@ -67,10 +69,6 @@ class Gate(_Strict):
         return v
 
 
-DEFAULT_MIN_R2 = 0.5
-DEFAULT_MIN_AUC = 0.7
-
-
 class Task(_Strict):
     """One prediction the model makes: one head, one loss, one gate."""
 
@@ -81,7 +79,7 @@ class Task(_Strict):
     positive: list[str] = Field(default_factory=list)
     loss_weight: float = Field(default=1.0, gt=0)
     output_activation: Optional[Literal["linear", "sigmoid"]] = None
-    gate: Gate = Field(default_factory=Gate)
+    gate: GateConfig = Field(default_factory=GateConfig)
 
     @field_validator("positive", mode="before")
     @classmethod
@@ -97,40 +95,43 @@ class Task(_Strict):
     @classmethod
     def _known_type(cls, v):
         if v not in TASK_TYPES:
-            raise ValueError(f"task type must be 'regression' or 'binary', got {v!r}")
+            raise ValueError(f"task type must be {' or '.join(map(repr, TASK_TYPES))}, got {v!r}")
         return v
 
     @model_validator(mode="after")
     def _defaults_by_type(self):
+        kind = self.task_type
         if self.label is None:
             self.label = self.name
-        if self.positive and self.type != "binary":
+        if self.positive and not kind.accepts_positive:
             raise ValueError(f"task {self.name!r}: positive is for binary tasks, not {self.type}")
         if self.output_activation is None:
-            self.output_activation = "sigmoid" if self.type == "binary" else "linear"
-        elif self.type == "binary" and self.output_activation != "sigmoid":
+            self.output_activation = kind.output_activation
+        elif self.output_activation not in kind.output_activations:
             raise ValueError(
-                f"task {self.name!r}: a binary task needs output_activation 'sigmoid' "
+                f"task {self.name!r}: a {self.type} task needs output_activation "
+                f"{' or '.join(map(repr, kind.output_activations))} "
                 f"(its loss is log loss on a probability), got {self.output_activation!r}")
         gate = self.gate
-        if self.type == "regression":
-            if gate.min_auc is not None or gate.max_log_loss is not None:
-                raise ValueError(f"task {self.name!r} is regression: use min_r2/max_mse gates, "
-                                 "not min_auc/max_log_loss")
-            if gate.min_r2 is None and gate.max_mse is None:
-                gate.min_r2 = DEFAULT_MIN_R2
-        else:
-            if gate.min_r2 is not None or gate.max_mse is not None:
-                raise ValueError(f"task {self.name!r} is binary: use min_auc/max_log_loss gates, "
-                                 "not min_r2/max_mse")
-            if gate.min_auc is None and gate.max_log_loss is None:
-                gate.min_auc = DEFAULT_MIN_AUC
+        allowed = kind.gate_fields
+        others = [f for f in task_types.GATE_FIELDS if f not in allowed]
+        if any(getattr(gate, f) is not None for f in others):
+            raise ValueError(f"task {self.name!r} is {self.type}: use {'/'.join(allowed)} gates, "
+                             f"not {'/'.join(others)}")
+        if all(getattr(gate, f) is None for f in allowed):
+            for name, value in kind.default_gate.items():
+                setattr(gate, name, value)
         return self
+
+    @property
+    def task_type(self) -> task_types.TaskType:
+        """This task's entry in the task-type registry."""
+        return task_types.task_type(self.type)
 
     @property
     def key_metric(self) -> str:
         """The metric the change gate compares with the baseline."""
-        return "r2" if self.type == "regression" else "auc"
+        return self.task_type.key_metric
 
 
 NUMERIC_TRANSFORMS = ("auto", "z_score", "log", "quantile", "none")
@@ -484,16 +485,18 @@ class PipelineConfig(_Strict):
             if unknown:
                 raise ValueError(f"synthetic data has labels {sorted(known)}; "
                                  f"no label named {', '.join(map(repr, unknown))}")
-            # A binary task's synthetic label is written as 0/1 unless listed otherwise.
+            # A 0/1 task's synthetic label is written as 0/1 unless listed otherwise.
+            zero_one = task_types.LABEL_ZERO_ONE
             if not self.data.binary_labels:
-                self.data.binary_labels = sorted(t.label for t in self.tasks if t.type == "binary")
+                self.data.binary_labels = sorted(t.label for t in self.tasks
+                                                 if t.task_type.label_encoding == zero_one)
             for task in self.tasks:
-                emitted_binary = task.label in self.data.binary_labels
-                if emitted_binary != (task.type == "binary"):
+                emitted = zero_one if task.label in self.data.binary_labels else task_types.LABEL_NUMBER
+                if emitted != task.task_type.label_encoding:
                     raise ValueError(
                         f"task {task.name!r}: synthetic label {task.label!r} is "
-                        f"{'0/1' if emitted_binary else 'continuous'}, so the task type must be "
-                        f"{'binary' if emitted_binary else 'regression'} (or change data.binary_labels)")
+                        f"{'0/1' if emitted == zero_one else 'continuous'}, so the task type must be "
+                        f"{task_types.with_label_encoding(emitted).name} (or change data.binary_labels)")
         return self
 
     @property
@@ -514,7 +517,7 @@ class PipelineConfig(_Strict):
                 "missing_values": list(self.data.missing_values),
                 "labels": [{"column": t.label, "type": t.type, "positive": t.positive}
                            for t in self.tasks],
-                "scaled_labels": sorted({t.label for t in self.tasks if t.type == "regression"}),
+                "scaled_labels": sorted({t.label for t in self.tasks if t.task_type.standardized_label}),
                 "bucketized": [f.model_dump(mode="json") for f in self.evaluation.numeric_slice_features]}
 
     @classmethod

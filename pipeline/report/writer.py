@@ -1,6 +1,6 @@
 """Writes a readable evaluation report of a pipeline's latest Evaluator run.
 
-    python pipeline/report.py --output-dir ./outputs
+    mtl-report --output-dir ./outputs
 
 The Evaluator run is found through ML Metadata in ``<output-dir>/metadata.sqlite``.
 Written under ``<output-dir>/reports/<run>/``: ``index.html`` (one self-contained
@@ -12,33 +12,20 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
-import os
 import re
-import shutil
-import sys
-import tempfile
-import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Optional
 
-if __name__ == "__main__":
-    # As a script, this folder would come first on sys.path; import the project from its root.
-    sys.path[0] = str(Path(__file__).resolve().parent.parent)
-    # A person reads this terminal: keep TensorFlow's and Google's start-up chatter out of it.
-    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
-    warnings.simplefilter("ignore")
-    logging.getLogger("tensorflow").setLevel(logging.ERROR)
-
-os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+from pipeline.atomic_write import write_atomically
+from pipeline.cli.command import command
+from pipeline.errors import RunStateError
 
 REPORTS_DIR = "reports"
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
-class ReportError(Exception):
+class ReportError(RunStateError):
     """Why no report can be written, in one line."""
 
 
@@ -57,9 +44,9 @@ def find_latest_evaluator_run(output_dir: Path, pipeline_name: Optional[str] = N
     metadata_path = output_dir / "metadata.sqlite"
     if not metadata_path.is_file():  # checked first: opening the store would create it
         raise ReportError(f"{output_dir} has no metadata.sqlite: no pipeline has run there")
-    from pipeline import run_records  # after the cheap checks: it loads TFX
+    from pipeline.results import mlmd  # after the cheap checks: it loads TFX
 
-    store = run_records.open_store(metadata_path)
+    store = mlmd.open_store(metadata_path)
     names = sorted(c.name for c in store.get_contexts_by_type("pipeline"))
     if pipeline_name is None:
         if len(names) > 1:
@@ -68,11 +55,11 @@ def find_latest_evaluator_run(output_dir: Path, pipeline_name: Optional[str] = N
         if not names:
             raise ReportError(f"{output_dir} has no pipeline runs in its metadata")
         pipeline_name = names[0]
-    failed = run_records.latest_failed_execution(store, pipeline_name, "Evaluator")
+    failed = mlmd.latest_failed_execution(store, pipeline_name, "Evaluator")
     if failed is not None:
         raise ReportError(f"the latest Evaluator run (execution {failed.id}) of {pipeline_name!r} failed; "
                           f"see the run's log under {output_dir / 'logs'}")
-    run = run_records.latest_node_run(store, pipeline_name, "Evaluator")
+    run = mlmd.latest_node_run(store, pipeline_name, "Evaluator")
     if run is None or "evaluation" not in run.outputs:
         raise ReportError(f"no finished Evaluator run of {pipeline_name!r} in {output_dir} "
                           "(did the pipeline stop before the Evaluator?)")
@@ -95,8 +82,10 @@ class ReportData:
 
 def load_report_data(run: EvaluatorRun) -> ReportData:
     """Reads the evaluation with TFMA's loaders and draws the figures."""
-    from pipeline import eval_results, report_plots
-    from pipeline.report_tables import build_task_tables
+    from pipeline.config.task_types import by_key_metric
+    from pipeline.report import plots as report_plots
+    from pipeline.report.tables import build_task_tables
+    from pipeline.results import eval_results
 
     uri = run.evaluation_uri
     try:
@@ -117,10 +106,9 @@ def load_report_data(run: EvaluatorRun) -> ReportData:
         figures[table.task] = {"by_slice": report_plots.metric_by_slice(table)}
         task_bins = bins.get(table.task)
         if task_bins is not None:
-            binary = table.key_metric == "auc"
-            draw = report_plots.calibration if binary else report_plots.predicted_against_actual
+            draw, title = report_plots.FIT_PLOTS[by_key_metric(table.key_metric).fit_plot]
             figures[table.task]["fit"] = draw(task_bins)
-            fit_titles[table.task] = "Calibration" if binary else "Predicted against actual"
+            fit_titles[table.task] = title
     return ReportData(run, tables, blessed, has_baseline, figures, fit_titles)
 
 
@@ -128,7 +116,7 @@ def render(data: ReportData) -> dict[str, str]:
     """File name -> contents of the three report files."""
     import jinja2
 
-    from pipeline.report_tables import NAN_NOTE, format_value, metric_label, metric_rows
+    from pipeline.report.tables import NAN_NOTE, format_value, metric_label, metric_rows
 
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)),
                              autoescape=jinja2.select_autoescape(["html.j2"]),
@@ -147,49 +135,24 @@ def render(data: ReportData) -> dict[str, str]:
             "metrics.json": json.dumps(metrics, indent=2) + "\n"}
 
 
-def write_files(files: dict[str, str], target: Path) -> None:
-    """Writes into a temporary folder beside ``target``, then moves it into place whole."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
-    try:
-        for name, text in files.items():
-            (staging / name).write_text(text, encoding="utf-8")
-        if target.exists():  # an earlier report of the same run: swap, then drop the old one
-            old = Path(tempfile.mkdtemp(prefix=f".{target.name}-old-", dir=target.parent))
-            os.replace(target, old / target.name)
-            os.replace(staging, target)
-            shutil.rmtree(old)
-        else:
-            os.replace(staging, target)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging)
-
-
 def write_report(output_dir: Path, pipeline_name: Optional[str] = None) -> Path:
     """Finds the latest Evaluator run and writes its report; returns the index.html path."""
     output_dir = Path(output_dir)
     run = find_latest_evaluator_run(output_dir, pipeline_name)
     target = output_dir / REPORTS_DIR / run.run_name
-    write_files(render(load_report_data(run)), target)
+    write_atomically(target, render(load_report_data(run)))
     return target / "index.html"
 
 
+@command(quiet=True)
 def main(argv: Optional[list[str]] = None) -> int:
+    """``mtl-report``: 0 when the report is written; 1 when there is no Evaluator run to report."""
     parser = argparse.ArgumentParser(
         description="Write an HTML, Markdown and JSON report of the latest Evaluator run.")
     parser.add_argument("--output-dir", type=Path, required=True,
                         help="the pipeline's output dir (holds metadata.sqlite)")
     parser.add_argument("--pipeline-name", help="which pipeline, if the output dir holds several")
     args = parser.parse_args(argv)
-    try:
-        index = write_report(args.output_dir, args.pipeline_name)
-    except ReportError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+    index = write_report(args.output_dir, args.pipeline_name)
     print(f"Report written: {index}")
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

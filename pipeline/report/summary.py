@@ -10,8 +10,9 @@ from typing import Optional
 import tensorflow_data_validation as tfdv
 
 from models.budget import TRAINING_RECORD
-from pipeline import eval_results, run_records
+from pipeline.results import eval_results, mlmd
 from pipeline.config import PipelineConfig
+from pipeline.config.task_types import task_type
 
 
 @dataclass
@@ -40,11 +41,7 @@ class RunSummary:
                    else "Evaluation on the eval split:")
         for t in self.tasks:
             m = t.metrics
-            if t.type == "regression":
-                shown = [("R²", "r2"), ("MSE", "mean_squared_error"), ("MAE", "mean_absolute_error"),
-                         ("RMSE", "root_mean_squared_error")]
-            else:
-                shown = [("AUC", "auc"), ("log loss", "binary_crossentropy"), ("calibration", "calibration")]
+            shown = task_type(t.type).report_columns
             parts = [f"{label} {m[key]:.4f}" for label, key in shown if key in m]
             if t.label_variance is not None:
                 parts.append(f"label variance {t.label_variance:.4g}")
@@ -92,12 +89,12 @@ def serving_versions(serving_dir: Path) -> list[str]:
 
 
 def summarize(metadata_path: Path, config: PipelineConfig, serving_dir: Path) -> RunSummary:
-    store = run_records.open_store(metadata_path)
+    store = mlmd.open_store(metadata_path)
     name = config.pipeline_name
-    evaluator = run_records.latest_node_run(store, name, "Evaluator")
-    pusher = run_records.latest_node_run(store, name, "Pusher")
-    statistics = run_records.latest_node_run(store, name, "StatisticsGen")
-    trainer = run_records.latest_node_run(store, name, "Trainer")
+    evaluator = mlmd.latest_node_run(store, name, "Evaluator")
+    pusher = mlmd.latest_node_run(store, name, "Pusher")
+    statistics = mlmd.latest_node_run(store, name, "StatisticsGen")
+    trainer = mlmd.latest_node_run(store, name, "Trainer")
     if evaluator is None:
         raise RuntimeError("no finished Evaluator run in the metadata store")
 
@@ -118,8 +115,8 @@ def summarize(metadata_path: Path, config: PipelineConfig, serving_dir: Path) ->
     if pusher is not None:
         push_cached = pusher.cached
         pushed = pusher.output("pushed_model")
-        if run_records.int_property(pushed, "pushed"):
-            pushed_path = run_records.string_property(pushed, "pushed_destination")
+        if mlmd.int_property(pushed, "pushed"):
+            pushed_path = mlmd.string_property(pushed, "pushed_destination")
     training = _training_record(trainer.output("model_run").uri) if trainer else None
     return RunSummary(tasks, int(counts[0]) if counts else None, blessed, pushed_path, push_cached,
                       serving_versions(serving_dir), training)

@@ -6,7 +6,7 @@ import pytest
 
 from pipeline import local_runner
 from pipeline.config import ConfigError, build_config
-from pipeline.data_checks import check_data
+from pipeline.preflight.data_checks import check_data
 
 HEADER = "age,city,spend,income\n"
 ROWS = "39,paris,1.5,>50K\n,lyon,2.5,<=50K\n41,?,0.5,<=50K\n"

@@ -102,7 +102,7 @@ def load_gate_failures(evaluation_uri: str) -> tuple[bool, list[GateFailure]]:
 
 
 @dataclass(frozen=True)
-class Gate:
+class EvaluatedGate:
     """One threshold the Evaluator checked: ``metric >= bound`` or ``<= bound``.
 
     A change gate (``is_diff``) bounds candidate minus baseline.
@@ -116,7 +116,7 @@ class Gate:
     upper_bound: Optional[float]
 
 
-def load_gates(evaluation_uri: str) -> list[Gate]:
+def load_gates(evaluation_uri: str) -> list[EvaluatedGate]:
     """The thresholds as the Evaluator ran them, from the EvalConfig it saved.
 
     Change gates appear only when there was a baseline to compare with.
@@ -136,7 +136,7 @@ def load_gates(evaluation_uri: str) -> list[Gate]:
             else:
                 lower = threshold.lower_bound.value if threshold.HasField("lower_bound") else None
                 upper = threshold.upper_bound.value if threshold.HasField("upper_bound") else None
-            gates.append(Gate(key.output_name, where, key.name, key.is_diff, lower, upper))
+            gates.append(EvaluatedGate(key.output_name, where, key.name, key.is_diff, lower, upper))
     return gates
 
 

@@ -11,8 +11,10 @@ import argparse
 import re
 from typing import Optional, Sequence
 
+from pipeline.errors import UsageError
 
-class DeployArgError(ValueError):
+
+class DeployArgError(UsageError):
     """An argument that cannot work; the message names it and says why."""
 
 

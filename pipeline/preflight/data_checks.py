@@ -15,6 +15,7 @@ import os
 from typing import Iterator
 
 from pipeline.config import ConfigError, CsvData, PipelineConfig, SyntheticData, Task
+from pipeline.config.task_types import LABEL_NUMBER
 
 SAMPLE_ROWS = 1000  # rows per file read to check values
 BINARY_VALUES = {"0", "1", "0.0", "1.0"}
@@ -112,10 +113,10 @@ def _check_label(path: str, task: Task, rows, missing: set[str]) -> None:
             raise ConfigError(f"{path} line {line}: label column {column!r} of task {task.name!r} is empty; "
                               "every example needs its labels (drop such rows first)")
         values.add(value)
-    if task.type == "regression":
+    if task.task_type.label_encoding == LABEL_NUMBER:
         bad = sorted(v for v in values if not _is_number(v))
         if bad:
-            raise ConfigError(f"{path}: label column {column!r} of regression task {task.name!r} holds "
+            raise ConfigError(f"{path}: label column {column!r} of {task.type} task {task.name!r} holds "
                               f"non-numbers ({', '.join(map(repr, bad[:3]))}); use a numeric column "
                               "or make the task binary with its positive value(s)")
     elif task.positive:
@@ -125,6 +126,6 @@ def _check_label(path: str, task: Task, rows, missing: set[str]) -> None:
                               f"(it holds {', '.join(map(repr, sorted(values)[:5]))}); fix 'positive'")
     elif not values <= BINARY_VALUES:
         others = sorted(values - BINARY_VALUES)
-        raise ConfigError(f"{path}: label column {column!r} of binary task {task.name!r} holds values "
+        raise ConfigError(f"{path}: label column {column!r} of {task.type} task {task.name!r} holds values "
                           f"other than 0/1 ({', '.join(map(repr, others[:5]))}); declare the value(s) "
                           f"meaning 1, e.g. positive: {others[0]!r}")

@@ -3,7 +3,7 @@
 import tensorflow_model_analysis as tfma
 
 from pipeline.config import build_config
-from pipeline.evaluation import build_eval_config
+from pipeline.eval_config import build_eval_config
 
 
 def _by_name(spec):

@@ -20,13 +20,7 @@ import tensorflow_model_analysis as tfma
 
 from models.features import transformed_labels
 from pipeline.config import EvaluationConfig, PipelineConfig, Task
-
-R2_MODULE = "models.metrics"  # the project's scale-free R² metric (a tf_keras metric)
-
-REGRESSION_METRICS = ("ExampleCount", "MeanLabel", "MeanPrediction",
-                      "MeanSquaredError", "MeanAbsoluteError", "RootMeanSquaredError")
-BINARY_METRICS = ("ExampleCount", "MeanLabel", "MeanPrediction", "AUC", "BinaryCrossEntropy",
-                  "Calibration", "CalibrationPlot")
+from pipeline.config.task_types import PREDICTED_AGAINST_ACTUAL
 
 
 def _lower_bound(value: float) -> tfma.MetricThreshold:
@@ -37,9 +31,10 @@ def _upper_bound(value: float) -> tfma.MetricThreshold:
     return tfma.MetricThreshold(value_threshold=tfma.GenericValueThreshold(upper_bound={"value": value}))
 
 
-def _no_worse_than_baseline(threshold: tfma.MetricThreshold, max_drop: float) -> tfma.MetricThreshold:
+def _no_worse_than_baseline(threshold: tfma.MetricThreshold, max_drop: float,
+                            direction: str) -> tfma.MetricThreshold:
     threshold.change_threshold.CopyFrom(tfma.GenericChangeThreshold(
-        direction=tfma.MetricDirection.HIGHER_IS_BETTER, absolute={"value": -max_drop}))
+        direction=tfma.MetricDirection.Value(direction.upper()), absolute={"value": -max_drop}))
     return threshold
 
 
@@ -61,23 +56,18 @@ def _regression_plot(evaluation: EvaluationConfig) -> tfma.MetricConfig:
 def task_metrics(task: Task, evaluation: EvaluationConfig | None = None) -> list[tfma.MetricConfig]:
     """The task's metrics with its gates attached (to the overall slice)."""
     evaluation = evaluation or EvaluationConfig()
-    gate = task.gate
-    if task.type == "regression":
-        configs = {name: tfma.MetricConfig(class_name=name) for name in REGRESSION_METRICS}
-        r2 = tfma.MetricConfig(class_name="R2", module=R2_MODULE)
-        r2.threshold.CopyFrom(_no_worse_than_baseline(
-            _lower_bound(gate.min_r2) if gate.min_r2 is not None else tfma.MetricThreshold(), gate.max_drop))
-        configs["R2"] = r2
-        if gate.max_mse is not None:
-            configs["MeanSquaredError"].threshold.CopyFrom(_upper_bound(gate.max_mse))
+    gate, kind = task.gate, task.task_type
+    configs = {name: tfma.MetricConfig(class_name=name, module=kind.tfma_metric_modules.get(name, ""))
+               for name in kind.tfma_metrics}
+    key_bound = getattr(gate, kind.key_gate)
+    configs[kind.key_metric_class].threshold.CopyFrom(_no_worse_than_baseline(
+        _lower_bound(key_bound) if key_bound is not None else tfma.MetricThreshold(), gate.max_drop,
+        kind.key_direction))
+    for field, class_name in kind.upper_gates.items():
+        if getattr(gate, field) is not None:
+            configs[class_name].threshold.CopyFrom(_upper_bound(getattr(gate, field)))
+    if kind.fit_plot == PREDICTED_AGAINST_ACTUAL:
         configs["CalibrationPlot"] = _regression_plot(evaluation)
-    else:
-        configs = {name: tfma.MetricConfig(class_name=name) for name in BINARY_METRICS}
-        auc = configs["AUC"]
-        auc.threshold.CopyFrom(_no_worse_than_baseline(
-            _lower_bound(gate.min_auc) if gate.min_auc is not None else tfma.MetricThreshold(), gate.max_drop))
-        if gate.max_log_loss is not None:
-            configs["BinaryCrossEntropy"].threshold.CopyFrom(_upper_bound(gate.max_log_loss))
     return [_on_overall_slice_only(metric) for metric in configs.values()]
 
 

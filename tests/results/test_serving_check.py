@@ -6,7 +6,7 @@ import pytest
 import tensorflow as tf
 
 from pipeline.config import build_config
-from pipeline.serving_check import auc_score, label_value, r2_score
+from pipeline.results.serving_check import auc_score, label_value, r2_score
 
 
 def test_r2():

@@ -11,10 +11,11 @@ import argparse
 import shlex
 from pathlib import Path
 
+import pipeline
 from pipeline.config import ConfigError, PipelineConfig, build_config, load_config_file
 
-# The project root (holds setup.py); Beam ships it to remote workers.
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# The project root (holds setup.py): the folder of the pipeline package. Beam ships it to remote workers.
+PROJECT_ROOT = Path(pipeline.__file__).resolve().parent.parent
 
 
 def add_config_flags(parser: argparse.ArgumentParser) -> None:

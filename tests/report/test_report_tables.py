@@ -1,7 +1,7 @@
 """Table building from plain records: ordering, weakest slice, gates, baseline changes."""
 
-from pipeline.eval_results import Gate, GateFailure, MetricRecord
-from pipeline.report_tables import build_task_tables, metric_rows, slice_sort_key
+from pipeline.results.eval_results import EvaluatedGate as Gate, GateFailure, MetricRecord
+from pipeline.report.tables import build_task_tables, metric_rows, slice_sort_key
 
 
 def _records(task, slice_name, count, r2, mse, diff_r2=None):
@@ -58,7 +58,7 @@ def test_a_tiny_slice_is_not_called_the_weakest():
 
 
 def test_a_nan_metric_keeps_its_column_shows_as_nan_with_a_note():
-    from pipeline.report_tables import NAN_NOTE, format_value
+    from pipeline.report.tables import NAN_NOTE, format_value
 
     nan = float("nan")
     records = [MetricRecord("clicked", "Overall", "example_count", 100, False),
@@ -82,7 +82,7 @@ def test_a_nan_metric_keeps_its_column_shows_as_nan_with_a_note():
 def test_a_nan_gate_value_fails_with_a_message_that_says_so():
     from tensorflow_model_analysis.proto import metrics_for_slice_pb2, validation_result_pb2
 
-    from pipeline.eval_results import _describe_failure
+    from pipeline.results.eval_results import _describe_failure
 
     failure = validation_result_pb2.ValidationFailure(
         metric_key=metrics_for_slice_pb2.MetricKey(name="binary_crossentropy", output_name="clicked"))

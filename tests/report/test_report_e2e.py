@@ -4,17 +4,17 @@ import collections
 import json
 import shutil
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 import pytest
 import tensorflow as tf
 
-from conftest import REPO
-from pipeline import eval_results, report, run_records
+from conftest import REPO, command
+from pipeline.report import writer as report
+from pipeline.results import eval_results, mlmd as run_records
 from pipeline.config import build_config
-from pipeline.report_tables import build_task_tables
+from pipeline.report.tables import build_task_tables
 
 pytestmark = pytest.mark.e2e
 CONFIG = build_config()
@@ -88,7 +88,7 @@ def test_local_runner_names_the_report_it_wrote(default_run):
 
 @pytest.fixture(scope="module")
 def report_dir(default_run):
-    proc = subprocess.run([sys.executable, str(REPO / "pipeline" / "report.py"),
+    proc = subprocess.run([*command("mtl-report"),
                            "--output-dir", str(default_run.output_dir)],
                           cwd=REPO, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr

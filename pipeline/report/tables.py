@@ -3,7 +3,7 @@
 One table per task: a row per slice (overall first) with its example count,
 each metric, and the change against the baseline model where there is one;
 the gates with their bounds and outcome; and the task's weakest slice by its
-key metric (R² for regression, AUC for binary), so a reader sees at a glance
+key metric (its task type's, e.g. R² or AUC), so a reader sees at a glance
 where the model is worst.
 """
 
@@ -14,13 +14,15 @@ import re
 from dataclasses import dataclass, field
 from typing import Optional
 
-from pipeline.eval_results import OVERALL, Gate, GateFailure, MetricRecord
+from pipeline.config.task_types import TASK_TYPES
+from pipeline.results.eval_results import OVERALL, EvaluatedGate, GateFailure, MetricRecord
 
 EXAMPLE_COUNT = "example_count"
 # A slice this small is too noisy to call the weakest (an AUC on 3 examples);
 # it still has its row in the table.
 MIN_WEAKEST_SLICE_EXAMPLES = 20
-KEY_METRICS = ("r2", "auc")  # higher is better; the first one a task has is its key metric
+# The task types' key metrics (higher is better); the first one a task has is its key metric.
+KEY_METRICS = tuple(t.key_metric for t in TASK_TYPES.values())
 METRIC_LABELS = {
     "r2": "R²", "auc": "AUC", "mean_squared_error": "MSE", "root_mean_squared_error": "RMSE",
     "mean_absolute_error": "MAE", "binary_crossentropy": "log loss", "calibration": "calibration",
@@ -102,7 +104,7 @@ def _metric_order(metric: str):
     return (_METRIC_ORDER.index(metric) if metric in _METRIC_ORDER else len(_METRIC_ORDER), metric)
 
 
-def _describe_gate(gate: Gate) -> str:
+def _describe_gate(gate: EvaluatedGate) -> str:
     what = f"{metric_label(gate.metric)} change vs baseline" if gate.is_diff else metric_label(gate.metric)
     bounds = []
     if gate.lower_bound is not None:
@@ -112,7 +114,7 @@ def _describe_gate(gate: Gate) -> str:
     return f"{what} {' and '.join(bounds)}"
 
 
-def _gate_rows(task: str, gates: list[Gate], failures: list[GateFailure],
+def _gate_rows(task: str, gates: list[EvaluatedGate], failures: list[GateFailure],
                rows_by_slice: dict[str, SliceRow]) -> list[GateRow]:
     result = []
     for gate in (g for g in gates if g.task == task):
@@ -126,7 +128,7 @@ def _gate_rows(task: str, gates: list[Gate], failures: list[GateFailure],
     return sorted(result, key=lambda g: (g.is_diff, _metric_order(g.metric)))
 
 
-def build_task_tables(records: list[MetricRecord], gates: list[Gate], failures: list[GateFailure],
+def build_task_tables(records: list[MetricRecord], gates: list[EvaluatedGate], failures: list[GateFailure],
                       baseline_records: list[MetricRecord] = (),
                       task_order: Optional[list[str]] = None) -> list[TaskTable]:
     """Candidate records (with their diffs) and the baseline's, into one table per task."""

@@ -11,8 +11,9 @@ matplotlib.use("Agg")  # no display; must precede pyplot
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from pipeline.eval_results import CalibrationBins  # noqa: E402
-from pipeline.report_tables import TaskTable, metric_label  # noqa: E402
+from pipeline.config.task_types import CALIBRATION, PREDICTED_AGAINST_ACTUAL  # noqa: E402
+from pipeline.results.eval_results import CalibrationBins  # noqa: E402
+from pipeline.report.tables import TaskTable, metric_label  # noqa: E402
 
 CALIBRATION_BINS = 10  # a binary task's calibration curve: ten equal-width probability bins
 
@@ -71,3 +72,10 @@ def calibration(bins: CalibrationBins) -> str:
     axes.set_ylabel("fraction positive")
     axes.set_title(f"{bins.task}: calibration ({bins.slice})", fontsize=10)
     return _png_base64(figure)
+
+
+# The task type's fit figure (pipeline.config.task_types) -> how to draw it, its title.
+FIT_PLOTS = {
+    PREDICTED_AGAINST_ACTUAL: (predicted_against_actual, "Predicted against actual"),
+    CALIBRATION: (calibration, "Calibration"),
+}

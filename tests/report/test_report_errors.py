@@ -1,16 +1,16 @@
 """The report CLI on bad input: one clear line and a non-zero exit, nothing written."""
 
 import subprocess
-import sys
 
 from ml_metadata.proto import metadata_store_pb2
 
-from conftest import REPO
-from pipeline import report, run_records
+from conftest import REPO, command
+from pipeline.report import writer as report
+from pipeline.results import mlmd as run_records
 
 
 def _cli(*args):
-    return subprocess.run([sys.executable, str(REPO / "pipeline" / "report.py"), *args],
+    return subprocess.run([*command("mtl-report"), *args],
                           cwd=REPO, capture_output=True, text=True, timeout=300)
 
 

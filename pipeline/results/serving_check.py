@@ -1,29 +1,24 @@
 """Checks the newest pushed model the way a client would use it.
 
-    python pipeline/serving_check.py --output-dir outputs [--config my.yaml]
+    mtl-serving-check --output-dir outputs [--config my.yaml]
 
 Feeds the eval split the Evaluator used (found through ML Metadata), with the
 label features removed, to the pushed model's ``serving_default`` signature and
-prints each task's R² (regression) or AUC (binary) against the held-back labels.
+prints each task's score (its task type's serving scorer: R², AUC) against the
+held-back labels.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import sys
-import warnings
 from pathlib import Path
 
-if __name__ == "__main__":
-    sys.path[0] = str(Path(__file__).resolve().parent.parent)  # see local_runner.py
-os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-warnings.filterwarnings("ignore", category=FutureWarning)  # google-cloud deprecation notices
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-from pipeline.config import ConfigError, PipelineConfig, build_config, load_config_file  # noqa: E402
+from pipeline.cli.command import command
+from pipeline.config import PipelineConfig, build_config, load_config_file
+from pipeline.config.task_types import LABEL_ZERO_ONE
+from pipeline.errors import RunStateError
 
 
 def r2_score(y: np.ndarray, predicted: np.ndarray) -> float:
@@ -40,6 +35,10 @@ def auc_score(y: np.ndarray, predicted: np.ndarray) -> float:
     return float(greater + 0.5 * ties)
 
 
+# A task type's serving scorer (pipeline.config.task_types) -> the function computing it.
+SCORERS = {"r2": r2_score, "auc": auc_score}
+
+
 def label_value(feature, task) -> float:
     """A raw label as the model learns it: float, or 0/1 by the task's positive values."""
     kind = feature.WhichOneof("kind")
@@ -47,7 +46,7 @@ def label_value(feature, task) -> float:
     if not values:
         return float("nan")  # a missing label
     value = values[0].decode() if isinstance(values[0], bytes) else values[0]
-    if task.type == "binary" and task.positive:
+    if task.task_type.label_encoding == LABEL_ZERO_ONE and task.positive:
         return float(str(value).strip() in task.positive)
     return float(value)
 
@@ -56,16 +55,16 @@ def check_serving(output_dir: Path, config: PipelineConfig) -> dict[str, float]:
     """task -> score of the newest pushed model on the eval split, labels withheld."""
     import tensorflow as tf
 
-    from pipeline import run_records
-    from pipeline.run_summary import serving_versions
+    from pipeline.results import mlmd
+    from pipeline.report.summary import serving_versions
 
     versions = serving_versions(output_dir / "serving")
     if not versions:
-        raise ConfigError(f"no pushed model under {output_dir / 'serving'}")
-    store = run_records.open_store(output_dir / "metadata.sqlite")
-    evaluator = run_records.latest_node_run(store, config.pipeline_name, "Evaluator")
+        raise RunStateError(f"no pushed model under {output_dir / 'serving'}")
+    store = mlmd.open_store(output_dir / "metadata.sqlite")
+    evaluator = mlmd.latest_node_run(store, config.pipeline_name, "Evaluator")
     if evaluator is None:
-        raise ConfigError(f"no Evaluator run recorded in {output_dir / 'metadata.sqlite'}")
+        raise RunStateError(f"no Evaluator run recorded in {output_dir / 'metadata.sqlite'}")
     examples_uri = evaluator.inputs["examples"][0].uri
     files = tf.io.gfile.glob(f"{examples_uri}/Split-eval/*")
     examples = [tf.train.Example.FromString(r.numpy())
@@ -84,27 +83,21 @@ def check_serving(output_dir: Path, config: PipelineConfig) -> dict[str, float]:
     for task in config.tasks:
         predicted = outputs[task.name].numpy().reshape(-1)
         known = ~np.isnan(labels[task.name])
-        score = r2_score if task.type == "regression" else auc_score
+        score = SCORERS[task.task_type.serving_scorer]
         scores[task.name] = score(labels[task.name][known], predicted[known])
     return scores
 
 
+@command(quiet=True)
 def main(argv: list[str] | None = None) -> int:
+    """``mtl-serving-check``: 0 with one score per task; 1 when nothing was pushed or evaluated."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--output-dir", type=Path, default=Path("outputs"))
     parser.add_argument("--config", type=Path, help="the YAML configuration the run used")
     args = parser.parse_args(argv)
-    try:
-        config = build_config(load_config_file(args.config) if args.config else {})
-        scores = check_serving(args.output_dir, config)
-    except ConfigError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    config = build_config(load_config_file(args.config) if args.config else {})
+    scores = check_serving(args.output_dir, config)
     for task in config.tasks:
-        metric = "R²" if task.type == "regression" else "AUC"
+        metric = task.task_type.metric_label(task.task_type.serving_scorer)
         print(f"{task.name}: served {metric} on the eval split {scores[task.name]:.4f}")
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

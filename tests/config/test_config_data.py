@@ -7,7 +7,7 @@ import pytest
 from pipeline.config import (ConfigError, CsvData, FileSplit, PipelineConfig, SyntheticData,
                              build_config, load_config_file)
 
-REPO = Path(__file__).resolve().parent.parent
+from conftest import REPO
 
 
 def csv_config(**overrides):

@@ -1,0 +1,1 @@
+"""What every command shares: flags, the error wrapper, console output, atomic writes."""

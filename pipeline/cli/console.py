@@ -1,0 +1,46 @@
+"""What a person sees while the pipeline runs: one line per component; everything else to a log file."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+
+
+class ComponentProgress(logging.Handler):
+    """Turns TFX's log records into one line per component: name, cached or ran, seconds."""
+
+    def __init__(self, out):
+        super().__init__(level=logging.INFO)
+        self.out = out
+        self.started: dict[str, float] = {}
+        self.status = "ran"
+        self.current: str | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message, args = record.msg, record.args or ()
+        if message == "Component %s is running.":
+            self.current, self.status = args[0], "ran"
+            self.started[args[0]] = time.monotonic()
+        elif message == "A cached execution %d is used.":
+            self.status = "cached"
+        elif message == "Component %s is finished.":
+            seconds = time.monotonic() - self.started.get(args[0], time.monotonic())
+            self.current = None
+            print(f"  {args[0]:<32} {self.status:<7} {seconds:7.1f} s", file=self.out, flush=True)
+
+
+def redirect_noise(log_path: Path):
+    """Sends everything written to stdout/stderr (TF, Beam, absl) to the log file.
+
+    Returns a stream to the real terminal for the lines a person reads.
+    """
+    terminal = os.fdopen(os.dup(sys.stdout.fileno()), "w", buffering=1)
+    log_file = open(log_path, "a", buffering=1)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.dup2(log_file.fileno(), sys.stdout.fileno())
+    os.dup2(log_file.fileno(), sys.stderr.fileno())
+    return terminal

@@ -1,0 +1,20 @@
+"""The pipeline's configuration: its schema (``schema.py``) and loading.
+
+``from pipeline.config import PipelineConfig, Task, ...`` reads the public
+names from here. Pure Python (pydantic only): importable without TFX.
+"""
+
+from pipeline.config.schema import (BUCKET_SUFFIX, SYNTHETIC_EVALUATION,
+                                    TASK_TYPES, ConfigError, CsvData, EvaluationConfig, Feature, FileSplit,
+                                    GateConfig, HashSplit, ModelConfig, PipelineConfig, SliceFeature,
+                                    SyntheticData, Task, TfrecordData, TrainingConfig, build_config,
+                                    default_num_shards, duplicates, load_config_file,
+                                    write_config_file)
+
+__all__ = [
+    "BUCKET_SUFFIX", "SYNTHETIC_EVALUATION", "TASK_TYPES",
+    "ConfigError", "CsvData", "EvaluationConfig", "Feature", "FileSplit", "GateConfig", "HashSplit",
+    "ModelConfig", "PipelineConfig", "SliceFeature", "SyntheticData", "Task", "TfrecordData",
+    "TrainingConfig", "build_config", "default_num_shards", "duplicates", "load_config_file",
+    "write_config_file",
+]

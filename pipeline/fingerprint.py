@@ -1,0 +1,77 @@
+"""A fingerprint of the code a component runs, for TFX's cache.
+
+TFX caches a component by its inputs and parameters; code named by a dotted
+path (``preprocessing_fn=``, ``run_fn=``) is neither, so its fingerprint is
+added to the component's ``custom_config``: editing that code reruns it.
+
+The files are found from the modules themselves: the named modules, and every
+module of this project they import (at any depth, including imports inside
+functions), with the ``__init__.py`` of each package on the way. Nothing here
+imports those modules (only their parent packages, to locate them).
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import importlib.util
+from pathlib import Path
+from typing import Iterable, Optional
+
+PROJECT_PACKAGES = ("models", "pipeline", "components")
+
+
+def _source(module: str) -> Optional[Path]:
+    if module.split(".")[0] not in PROJECT_PACKAGES:
+        return None
+    try:
+        spec = importlib.util.find_spec(module)
+    except (ImportError, AttributeError, ValueError):
+        return None
+    if spec is None or not spec.origin or not spec.origin.endswith(".py"):
+        return None
+    return Path(spec.origin)
+
+
+def _imported_names(path: Path) -> set[str]:
+    """Every absolute module name an import in the file refers to (``from package import module`` too)."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.add(node.module)
+            source = _source(node.module)
+            if source is not None and source.name == "__init__.py":  # names in a package may be modules
+                names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return names
+
+
+def module_files(modules: Iterable[str]) -> dict[str, Path]:
+    """Module name -> source file of ``modules``, their packages and the project modules they import."""
+    found: dict[str, Path] = {}
+    pending = list(modules)
+    while pending:
+        name = pending.pop()
+        if name in found:
+            continue
+        path = _source(name)
+        if path is None:
+            continue
+        found[name] = path
+        parts = name.split(".")
+        pending.extend(".".join(parts[:i]) for i in range(1, len(parts)))  # the packages' __init__.py
+        pending.extend(_imported_names(path))
+    return found
+
+
+def code_fingerprint(*modules: str) -> str:
+    """16 hex digits over the relative paths and contents of ``module_files(modules)``."""
+    files = module_files(modules)
+    digest = hashlib.sha256()
+    for name in sorted(files):
+        path = files[name]
+        root = path.parents[len(name.split(".")) - (0 if path.name == "__init__.py" else 1)]
+        digest.update(path.relative_to(root).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]

@@ -1,0 +1,1 @@
+"""Checks run before any component: the data against the configuration, deployment arguments."""

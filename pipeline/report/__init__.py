@@ -1,0 +1,1 @@
+"""What a person reads after a run: the console summary and the evaluation report."""
