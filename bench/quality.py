@@ -165,10 +165,10 @@ def run_pipeline(output_dir: Path, config_path: Optional[Path]) -> tuple[float, 
 
 def pipeline_metrics(output_dir: Path, pipeline_name: str) -> dict[str, dict[str, float]]:
     """task -> metric -> value on the eval split, from the Evaluator's output."""
-    from pipeline.results import eval_results, mlmd as run_records
+    from pipeline.results import eval_results, mlmd
 
-    store = run_records.open_store(output_dir / "metadata.sqlite")
-    evaluator = run_records.latest_node_run(store, pipeline_name, "Evaluator")
+    store = mlmd.open_store(output_dir / "metadata.sqlite")
+    evaluator = mlmd.latest_node_run(store, pipeline_name, "Evaluator")
     records = eval_results.load_metric_records(evaluator.output("evaluation").uri)
     return eval_results.overall_metrics(records)
 
@@ -218,14 +218,14 @@ def _read_split(uri: str, split: str) -> dict[str, np.ndarray]:
 
 def bench_synthetic(work: Path) -> tuple[list[TaskResult], dict]:
     """The default run; references fitted on the examples its ExampleGen wrote."""
-    from pipeline.results import mlmd as run_records
+    from pipeline.results import mlmd
     from pipeline.config import PipelineConfig
 
     config = PipelineConfig()
     seconds, lines = run_pipeline(work / "run", None)
     metrics = pipeline_metrics(work / "run", config.pipeline_name)
-    store = run_records.open_store(work / "run" / "metadata.sqlite")
-    examples_uri = run_records.latest_node_run(store, config.pipeline_name, "SyntheticExampleGen") \
+    store = mlmd.open_store(work / "run" / "metadata.sqlite")
+    examples_uri = mlmd.latest_node_run(store, config.pipeline_name, "SyntheticExampleGen") \
         .output("examples").uri
     train, evaluation = _read_split(examples_uri, "train"), _read_split(examples_uri, "eval")
     frames = [pd.DataFrame(split["x"], columns=[f"x{i}" for i in range(split["x"].shape[1])])

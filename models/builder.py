@@ -47,9 +47,10 @@ def build_model(config: PipelineConfig, model_inputs: dict[str, ModelInput | int
     Args:
         config: the pipeline configuration; ``config.model.architecture`` picks the builder.
         model_inputs: input name -> ModelInput, or just its width for a numeric input.
-        train_examples: sets the default L2 penalty (see ``l2_strength``); without it there is none.
-            A builder receives the configuration with ``model.l2`` resolved to a number and puts
-            that L2 penalty on its Dense kernels.
+        train_examples: the size of the training split; it sets the default L2
+            penalty (``l2_strength``); without it there is none. The builder
+            receives the configuration with ``model.l2`` resolved to a number
+            and puts that L2 penalty on its Dense kernels.
 
     Returns:
         A tf_keras model with one output per task, named by the task; ValueError

@@ -164,7 +164,7 @@ def _signatures(model: tf_keras.Model, tf_transform_output: tft.TFTransformOutpu
             if task.name in scales:  # back to the label's original scale
                 mean, std = scales[task.name]
                 out = out * std + mean
-            elif task.task_type.clip_probabilities:
+            elif task.task_type.clipped_probability:
                 out = tf.clip_by_value(out, PROBABILITY_EPSILON, 1.0 - PROBABILITY_EPSILON)
             served[task.name] = out
         return served

@@ -34,7 +34,7 @@ from pipeline.config import ConfigError, PipelineConfig, write_config_file  # no
 from pipeline.preflight.classes import resolve_classes  # noqa: E402
 from pipeline.preflight.data_checks import check_data  # noqa: E402
 from pipeline.preflight.deploy_args import with_project_package  # noqa: E402
-from pipeline.feature_transforms import resolve_transforms  # noqa: E402
+from pipeline.preflight.feature_transforms import resolve_transforms  # noqa: E402
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -17,7 +17,7 @@ import tensorflow as tf
 import yaml
 
 from conftest import run_pipeline_cli, serving_versions
-from pipeline.results import eval_results, mlmd as run_records
+from pipeline.results import eval_results, mlmd
 
 pytestmark = pytest.mark.e2e
 
@@ -92,8 +92,8 @@ def test_serving_returns_the_original_scale_and_matches_the_evaluator(quality_ru
     predicted = outputs["price"].numpy().ravel()
     labels = np.array([float(row["price"]) for row in evaluation])
     served_r2 = 1 - np.sum((labels - predicted) ** 2) / np.sum((labels - labels.mean()) ** 2)
-    store = run_records.open_store(run.output_dir / "metadata.sqlite")
-    evaluation_uri = run_records.latest_node_run(store, "quality", "Evaluator").output("evaluation").uri
+    store = mlmd.open_store(run.output_dir / "metadata.sqlite")
+    evaluation_uri = mlmd.latest_node_run(store, "quality", "Evaluator").output("evaluation").uri
     metrics = eval_results.overall_metrics(eval_results.load_metric_records(evaluation_uri))
     assert served_r2 == pytest.approx(metrics["price"]["r2"], abs=1e-4)
     assert served_r2 > 0.8 and abs(predicted.mean() - labels.mean()) < 10  # hundreds, not standard units
@@ -107,8 +107,8 @@ def test_the_report_holds_every_metric_the_evaluator_computed(quality_run):
     rows = json.loads(metrics_file.read_text())["metrics"]
     reported = {task: {r["metric"] for r in rows if r["task"] == task and r["slice"] == "Overall"}
                 for task in ("price", "clicked")}
-    store = run_records.open_store(run.output_dir / "metadata.sqlite")
-    evaluation_uri = run_records.latest_node_run(store, "quality", "Evaluator").output("evaluation").uri
+    store = mlmd.open_store(run.output_dir / "metadata.sqlite")
+    evaluation_uri = mlmd.latest_node_run(store, "quality", "Evaluator").output("evaluation").uri
     computed = {task: set(values) for task, values in
                 eval_results.overall_metrics(eval_results.load_metric_records(evaluation_uri)).items()}
     assert reported == computed

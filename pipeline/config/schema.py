@@ -555,7 +555,7 @@ class PipelineConfig(_Strict):
                             "missing_label": t.missing_label, "classes": t.classes}
                            for t in self.tasks],
                 "example_weight": getattr(self.data, "example_weight", None),
-                "scaled_labels": sorted({t.label for t in self.tasks if t.task_type.scale_label}),
+                "scaled_labels": sorted({t.label for t in self.tasks if t.task_type.standardized_label}),
                 "bucketized": [f.model_dump(mode="json") for f in self.evaluation.numeric_slice_features]}
 
     @classmethod

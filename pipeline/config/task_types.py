@@ -51,10 +51,6 @@ class TaskType:
     serving_scorer: str  # the served-model check's scorer (pipeline.results.serving_check.SCORERS)
     fit_plot: str  # PREDICTED_AGAINST_ACTUAL or CALIBRATION
     tfma_metric_modules: dict[str, str] = field(default_factory=dict)  # class -> module (project metrics)
-    # Transform standardizes the label; the Trainer fits that, serving un-scales it.
-    scale_label: bool = False
-    # Served probabilities are clipped to [1e-7, 1 - 1e-7], as Keras clips them in its log loss.
-    clip_probabilities: bool = False
     # One output per class (softmax) instead of one number; the label is a class index.
     class_outputs: bool = False
     # TFMA metrics computed for each class on its own (one-vs-rest), and averaged over classes.
@@ -63,6 +59,11 @@ class TaskType:
     # GateConfig field -> macro-averaged TFMA class it bounds from below.
     macro_gates: dict[str, str] = field(default_factory=dict)
     key_direction: str = "higher_is_better"
+    # Transform writes a standardized copy of the label, which the Trainer fits;
+    # serving_default returns the original scale (models.preprocessing, models.trainer).
+    standardized_label: bool = False
+    # serving_default clips the output to [1e-7, 1 - 1e-7], so log loss stays finite.
+    clipped_probability: bool = False
 
     @property
     def gate_fields(self) -> tuple[str, ...]:
@@ -95,7 +96,7 @@ TASK_TYPES: dict[str, TaskType] = {
                         ("RMSE", "root_mean_squared_error")),
         serving_scorer="r2",
         fit_plot=PREDICTED_AGAINST_ACTUAL,
-        scale_label=True,
+        standardized_label=True,
     ),
     "binary": TaskType(
         name="binary",
@@ -115,7 +116,7 @@ TASK_TYPES: dict[str, TaskType] = {
         report_columns=(("AUC", "auc"), ("log loss", "binary_crossentropy"), ("calibration", "calibration")),
         serving_scorer="auc",
         fit_plot=CALIBRATION,
-        clip_probabilities=True,
+        clipped_probability=True,
     ),
     "multiclass": TaskType(
         name="multiclass",

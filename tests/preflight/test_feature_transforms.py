@@ -7,7 +7,7 @@ import pytest
 
 from pipeline.config import ConfigError, build_config
 from pipeline.preflight.data_checks import check_data
-from pipeline.feature_transforms import choose_transform, resolve_transforms
+from pipeline.preflight.feature_transforms import choose_transform, resolve_transforms
 
 
 def test_mostly_zeros_non_negative_is_log():
