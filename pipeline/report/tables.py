@@ -26,6 +26,8 @@ KEY_METRICS = tuple(t.key_metric for t in TASK_TYPES.values())
 METRIC_LABELS = {
     "r2": "R²", "auc": "AUC", "mean_squared_error": "MSE", "root_mean_squared_error": "RMSE",
     "mean_absolute_error": "MAE", "binary_crossentropy": "log loss", "calibration": "calibration",
+    "sparse_categorical_accuracy": "accuracy", "macro_auc": "macro AUC",
+    "sparse_categorical_crossentropy": "log loss",
     "mean_label": "mean label", "mean_prediction": "mean prediction", EXAMPLE_COUNT: "examples",
 }
 _METRIC_ORDER = list(METRIC_LABELS)

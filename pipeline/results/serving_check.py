@@ -44,14 +44,16 @@ def accuracy_score(y: np.ndarray, probabilities: np.ndarray) -> float:
 SCORERS = {"r2": r2_score, "auc": auc_score, "accuracy": accuracy_score}
 
 
-def label_value(feature, task, classes=()) -> float:
+def label_value(feature, task, classes=(), missing_values=()) -> float:
     """A raw label as the model learns it: float, 0/1 by the task's positive values, or its
-    index among ``classes`` (NaN when missing or not a class)."""
+    index among ``classes``; NaN when missing (absent, or a ``missing_values`` token) or not a class."""
     kind = feature.WhichOneof("kind")
     values = getattr(feature, kind).value if kind else []
     if not values:
         return float("nan")  # a missing label
     value = values[0].decode() if isinstance(values[0], bytes) else values[0]
+    if str(value).strip() in missing_values or str(value).strip() == "":
+        return float("nan")
     if task.task_type.label_encoding == LABEL_CLASS_INDEX:
         text = str(value).strip()
         return float(classes.index(text)) if text in classes else float("nan")
@@ -84,8 +86,9 @@ def check_serving(output_dir: Path, config: PipelineConfig) -> dict[str, float]:
     classes = ({task: [c.decode() for c in names.numpy()]
                 for task, names in model.signatures["class_names"]().items()}
                if "class_names" in model.signatures else {})
-    labels = {task.name: np.array([label_value(e.features.feature[task.label], task, classes.get(task.name, []))
-                                   for e in examples])
+    missing = set(config.data.missing_values)
+    labels = {task.name: np.array([label_value(e.features.feature[task.label], task, classes.get(task.name, []),
+                                               missing) for e in examples])
               for task in config.tasks}
     for example in examples:  # a serving request carries no labels
         for task in config.tasks:

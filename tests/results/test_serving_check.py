@@ -47,3 +47,12 @@ def test_a_class_label_becomes_its_index_and_an_unknown_class_is_missing():
     assert label_value(tf.train.Feature(bytes_list=tf.train.BytesList(value=[b"Gentoo"])), species, classes) == 2
     assert np.isnan(label_value(tf.train.Feature(bytes_list=tf.train.BytesList(value=[b"Emperor"])), species,
                                 classes))
+
+
+def test_a_missing_value_token_is_a_missing_label():
+    spend, churned = build_config({"data": {"source": "csv", "path": "t.csv", "features": [{"name": "a"}]},
+                                   "tasks": [{"name": "spend"}, {"name": "churned", "type": "binary",
+                                                                 "positive": "yes"}]}).tasks
+    na = tf.train.Feature(bytes_list=tf.train.BytesList(value=[b"NA"]))
+    assert np.isnan(label_value(na, spend, missing_values={"NA"}))
+    assert np.isnan(label_value(na, churned, missing_values={"NA"}))
