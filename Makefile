@@ -20,8 +20,10 @@ TEST_ARGS ?=
 IMAGE ?= mtl-pipeline:latest
 KFP_OUTPUT ?= pipeline.json
 KFP_ARGS ?=
+DRY_RUN_ROOT ?= outputs/kubeflow-dry-run
+DRY_RUN_ARGS ?= --config data/kubeflow_dry_run.yaml
 
-.PHONY: setup run test lock chromium clean image kubeflow bench-quality
+.PHONY: setup run test lock chromium clean image kubeflow kubeflow-dry-run bench-quality
 
 setup: $(STAMP)
 
@@ -48,6 +50,12 @@ image:
 # Compiles the pipeline for Kubeflow Pipelines / Vertex AI (KFP_ARGS: --pipeline-root ... etc.).
 kubeflow: setup
 	$(VENV)/bin/mtl-kubeflow --output $(KFP_OUTPUT) --image $(IMAGE) $(KFP_ARGS)
+
+# Compiles the pipeline with a local root and executes the spec twice, step by
+# step, each step in its own process (see README, "Dry run before deploying").
+kubeflow-dry-run: setup
+	rm -rf $(DRY_RUN_ROOT)
+	$(VENV)/bin/mtl-kubeflow-dry-run --root $(DRY_RUN_ROOT) $(DRY_RUN_ARGS)
 
 # Headless Chromium renders the evaluation report in the end-to-end report test.
 chromium:

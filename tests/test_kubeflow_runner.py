@@ -183,3 +183,37 @@ def test_unworkable_arguments_fail_before_compiling_and_keep_the_old_output(
 def test_unusable_output_path_fails_before_compiling(tmp_path, capsys, output, message):
     assert kubeflow_runner.main(["--output", str(tmp_path / output)]) == 2
     assert message in capsys.readouterr().err
+
+
+@pytest.mark.e2e
+def test_vertex_ai_sdk_loads_the_json_without_submitting(compiled, tmp_path):
+    from google.auth.credentials import AnonymousCredentials
+    from google.cloud import aiplatform
+
+    _, spec, text, _ = compiled
+    template = tmp_path / "pipeline.json"
+    template.write_text(text)
+    job = aiplatform.PipelineJob(
+        display_name="dry", template_path=str(template), project="test-project",
+        location="us-central1", credentials=AnonymousCredentials(), enable_caching=False)
+    loaded = job._gca_resource  # the request Vertex AI would receive; nothing is sent
+    assert loaded.runtime_config.gcs_output_directory == PIPELINE_ROOT
+    assert set(loaded.pipeline_spec["root"]["dag"]["tasks"]) == set(EXPECTED_DAG)
+    assert loaded.pipeline_spec["pipelineInfo"]["name"] == CONFIG["pipeline_name"]
+    # enable_caching=False reached every task: the SDK read and rewrote the spec.
+    assert all(not task["cachingOptions"].get("enableCache", False)
+               for task in loaded.pipeline_spec["root"]["dag"]["tasks"].values())
+
+
+@pytest.mark.e2e
+def test_kfp_client_library_loads_the_yaml(compiled, tmp_path):
+    from kfp import components
+
+    job, _, _, _ = compiled
+    output = tmp_path / "pipeline.yaml"
+    output.write_text(kubeflow_runner.render(json_format.MessageToDict(job), output))
+    component = components.load_component_from_file(str(output))
+    assert component.name == CONFIG["pipeline_name"]
+    loaded = component.pipeline_spec
+    assert set(loaded.root.dag.tasks) == set(EXPECTED_DAG)
+    assert loaded.default_pipeline_root == PIPELINE_ROOT

@@ -64,8 +64,6 @@ def label_value(feature, task, classes=(), missing_values=()) -> float:
 
 def check_serving(output_dir: Path, config: PipelineConfig) -> dict[str, float]:
     """task -> score of the newest pushed model on the eval split, labels withheld."""
-    import tensorflow as tf
-
     from pipeline.results import mlmd
     from pipeline.report.summary import serving_versions
 
@@ -76,12 +74,21 @@ def check_serving(output_dir: Path, config: PipelineConfig) -> dict[str, float]:
     evaluator = mlmd.latest_node_run(store, config.pipeline_name, "Evaluator")
     if evaluator is None:
         raise RunStateError(f"no Evaluator run recorded in {output_dir / 'metadata.sqlite'}")
-    examples_uri = evaluator.inputs["examples"][0].uri
+    return score_served_model(output_dir / "serving" / versions[-1],
+                              evaluator.inputs["examples"][0].uri, config)
+
+
+def score_served_model(model_dir: Path, examples_uri: str, config: PipelineConfig) -> dict[str, float]:
+    """task -> score of a pushed model on the eval split of ``examples_uri``, labels withheld."""
+    import tensorflow as tf
+
     files = tf.io.gfile.glob(f"{examples_uri}/Split-eval/*")
+    if not files:
+        raise RunStateError(f"no eval examples under {examples_uri}/Split-eval")
     examples = [tf.train.Example.FromString(r.numpy())
                 for r in tf.data.TFRecordDataset(files, compression_type="GZIP")]
 
-    model = tf.saved_model.load(str(output_dir / "serving" / versions[-1]))
+    model = tf.saved_model.load(str(model_dir))
     # A multiclass task's class names, in the order of its served probabilities.
     classes = ({task: [c.decode() for c in names.numpy()]
                 for task, names in model.signatures["class_names"]().items()}

@@ -1,0 +1,482 @@
+"""Executes a compiled KFP v2 pipeline spec on this machine, one process per step.
+
+    mtl-kubeflow-launch pipeline.json --root /tmp/kfp-root [--run-id run-1] [--no-cache]
+
+A dry run of what Kubeflow Pipelines or Vertex AI does with the spec the
+Kubeflow runner writes, without a cluster, an image or a bucket:
+
+- every container task runs, in the DAG's order, as a fresh process started
+  with the spec's own command and arguments (TFX's ``kubeflow_v2_run_executor``
+  entrypoint), after its ``preCacheCheck`` command (a file-based ExampleGen's
+  driver) in a process of its own when the spec has one; ``python`` is this
+  environment's interpreter, the working folder is the task's own folder and
+  ``PYTHONPATH`` is cleared, so the project's code is found only as an
+  installed package, as in the image;
+- its ``ExecutorInput`` (KFP's protobuf) is built from the spec: the task's
+  parameters, its input artifacts as the producing steps reported them in their
+  executor output files (URI and metadata), and output artifacts under ``--root``;
+- resolver tasks are answered from the launcher's record of every artifact of
+  earlier steps and runs under the same root, with the spec's own artifact
+  filter (e.g. the newest blessed ModelBlessing). This stands in for ML Metadata;
+- like KFP, a step with caching enabled whose spec and inputs match an
+  earlier execution under the same root reuses its outputs (``--no-cache``:
+  run every step).
+
+Not covered: the container image, KFP's backend, ML Metadata, GCS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+import yaml
+from google.protobuf import json_format, struct_pb2
+from kfp.local import placeholder_utils
+from kfp.pipeline_spec import pipeline_spec_pb2 as pb
+
+from pipeline.cli.command import command
+from pipeline.errors import RunStateError, UsageError
+
+RECORD_FILE = "launcher_record.json"
+EXECUTOR_OUTPUT_FILE = "executor_output.json"
+LOG_FILE = "step.log"
+LOG_TAIL_LINES = 40
+
+
+class LaunchError(UsageError):
+    """The spec (or a run id) cannot be executed here; the message says which part and why."""
+
+
+class StepFailed(RunStateError):
+    """A step's process exited non-zero; the end of its output is in the message's log file."""
+
+
+@dataclass
+class CompiledPipeline:
+    spec: pb.PipelineSpec
+    deployment: pb.PipelineDeploymentConfig
+    source: Path
+
+    @property
+    def name(self) -> str:
+        return self.spec.pipeline_info.name
+
+    def component(self, task_name: str) -> pb.ComponentSpec:
+        return self.spec.components[self.spec.root.dag.tasks[task_name].component_ref.name]
+
+    def executor(self, task_name: str) -> pb.PipelineDeploymentConfig.ExecutorSpec:
+        return self.deployment.executors[self.component(task_name).executor_label]
+
+
+def load_spec(path: Path) -> CompiledPipeline:
+    """A PipelineJob (.json, Vertex AI) or a bare PipelineSpec (.yaml, KFP), read with KFP's protobufs."""
+    if not path.is_file():
+        raise LaunchError(f"{path}: no such file; compile one with mtl-kubeflow")
+    text = path.read_text(encoding="utf-8")
+    try:
+        raw = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+        if "pipelineSpec" in raw:  # a PipelineJob
+            raw = raw["pipelineSpec"]
+        spec = json_format.ParseDict(raw, pb.PipelineSpec())
+        deployment = json_format.ParseDict(json_format.MessageToDict(spec.deployment_spec),
+                                           pb.PipelineDeploymentConfig())
+    except (ValueError, TypeError, yaml.YAMLError, json_format.ParseError) as exc:
+        raise LaunchError(f"{path}: not a KFP pipeline spec ({exc})") from None
+    if not spec.root.dag.tasks:
+        raise LaunchError(f"{path}: the spec has no tasks")
+    return CompiledPipeline(spec, deployment, path)
+
+
+def task_order(dag: pb.DagSpec) -> list[str]:
+    """The tasks in an order that runs every producer before its consumers (ties by name)."""
+    needs = {}
+    for name, task in dag.tasks.items():
+        producers = set(task.dependent_tasks)
+        producers |= {a.task_output_artifact.producer_task for a in task.inputs.artifacts.values()
+                      if a.HasField("task_output_artifact")}
+        unknown = producers - set(dag.tasks)
+        if unknown:
+            raise LaunchError(f"task {name} depends on unknown task(s) {sorted(unknown)}")
+        needs[name] = producers
+    order: list[str] = []
+    while len(order) < len(needs):
+        ready = sorted(n for n, deps in needs.items() if n not in order and deps <= set(order))
+        if not ready:
+            raise LaunchError(f"the DAG has a cycle among {sorted(set(needs) - set(order))}")
+        order.extend(ready)
+    return order
+
+
+def schema_title(artifact_type: pb.ArtifactTypeSchema) -> str:
+    if artifact_type.WhichOneof("kind") == "schema_title":
+        return artifact_type.schema_title
+    return (yaml.safe_load(artifact_type.instance_schema) or {}).get("title", "")
+
+
+class ArtifactRecord:
+    """What the launcher's steps produced under one root, oldest first (a JSON file).
+
+    ``artifacts``: every output artifact with its run, task and state, what the
+    resolver queries search; ``executions``: each executed step's cache key and
+    outputs, so a later identical step with caching enabled reuses them.
+    """
+
+    def __init__(self, root: Path):
+        self.path = root / RECORD_FILE
+        saved = (json.loads(self.path.read_text(encoding="utf-8")) if self.path.is_file()
+                 else {"artifacts": [], "executions": []})
+        self.artifacts: list[dict] = saved["artifacts"]
+        self.executions: list[dict] = saved["executions"]
+
+    def add_execution(self, run_id: str, task: str, cache_key: str,
+                      outputs: dict[str, list[pb.RuntimeArtifact]]) -> None:
+        as_dicts = {k: [json_format.MessageToDict(a) for a in v] for k, v in outputs.items()}
+        self.executions.append({"run_id": run_id, "task": task, "cache_key": cache_key,
+                                "outputs": as_dicts})
+        for key, artifacts in as_dicts.items():
+            self.artifacts.extend({"run_id": run_id, "task": task, "key": key, "state": "LIVE",
+                                   "artifact": a} for a in artifacts)
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"artifacts": self.artifacts, "executions": self.executions},
+                                  indent=1), encoding="utf-8")
+        os.replace(tmp, self.path)
+
+    def run_ids(self) -> set[str]:
+        return {e["run_id"] for e in self.executions}
+
+    def cached(self, cache_key: str) -> Optional[tuple[str, dict[str, list[pb.RuntimeArtifact]]]]:
+        """(run id, outputs) of the newest execution with this cache key, if any."""
+        for execution in reversed(self.executions):
+            if execution["cache_key"] == cache_key:
+                return execution["run_id"], {
+                    k: [json_format.ParseDict(a, pb.RuntimeArtifact()) for a in v]
+                    for k, v in execution["outputs"].items()}
+        return None
+
+    def query(self, artifact_filter: str) -> list[pb.RuntimeArtifact]:
+        """The newest artifact that matches every clause of the filter (none: an empty list)."""
+        clauses = [_parse_clause(c, artifact_filter) for c in artifact_filter.split(" AND ")]
+        for entry in reversed(self.artifacts):
+            artifact = json_format.ParseDict(entry["artifact"], pb.RuntimeArtifact())
+            if all(_matches(artifact, entry, key, value) for key, value in clauses):
+                return [artifact]
+        return []
+
+
+_CLAUSE = re.compile(r'^\s*([A-Za-z_][\w.]*)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s"]+))\s*$')
+
+
+def _parse_clause(clause: str, whole: str) -> tuple[str, str]:
+    """'key=value' or 'key="value"'; anything else is a filter this launcher cannot answer."""
+    match = _CLAUSE.match(clause)
+    if not match:
+        raise LaunchError(f"resolver filter {whole!r}: cannot evaluate clause {clause!r} "
+                          "(supported: clauses key=value joined by AND)")
+    key, quoted, bare = match.groups()
+    if not (key in ("schema_title", "state", "name")
+            or re.fullmatch(r"metadata\.\w+\.(number|string|bool)_value", key)):
+        raise LaunchError(f"resolver filter {whole!r}: unsupported field {key!r}")
+    return key, quoted if quoted is not None else bare
+
+
+def _matches(artifact: pb.RuntimeArtifact, entry: dict, key: str, value: str) -> bool:
+    if key == "schema_title":
+        return schema_title(artifact.type) == value
+    if key == "state":
+        return entry["state"] == value
+    if key == "name":
+        return artifact.name == value
+    _, field_name, kind = key.split(".")
+    found = artifact.metadata.fields.get(field_name)
+    if found is None or found.WhichOneof("kind") != kind:
+        return False
+    if kind == "number_value":
+        return found.number_value == float(value)
+    if kind == "bool_value":
+        return found.bool_value == (value.lower() == "true")
+    return found.string_value == value
+
+
+@dataclass
+class StepResult:
+    task: str
+    kind: str  # "container", "cached" (outputs of an earlier identical step) or "resolver"
+    returncode: Optional[int] = None  # containers only
+    pid: Optional[int] = None
+    seconds: float = 0.0
+    log: Optional[Path] = None
+    cached_from: Optional[str] = None  # the run whose outputs a cached step reuses
+    driver_pid: Optional[int] = None  # the task's pre-cache-check process, if the spec has one
+    inputs: dict = field(default_factory=dict)  # key -> [RuntimeArtifact]
+    outputs: dict = field(default_factory=dict)  # key -> [RuntimeArtifact]
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    root: Path
+    steps: dict[str, StepResult] = field(default_factory=dict)
+
+    @property
+    def failed(self) -> Optional[StepResult]:
+        return next((s for s in self.steps.values() if s.returncode not in (None, 0)), None)
+
+    def output(self, task: str, key: str) -> Optional[pb.RuntimeArtifact]:
+        artifacts = self.steps[task].outputs.get(key, [])
+        return artifacts[0] if artifacts else None
+
+
+def _parameter_values(task: pb.PipelineTaskSpec, task_name: str
+                      ) -> tuple[dict[str, pb.Value], dict[str, struct_pb2.Value]]:
+    """The task's constant parameters, in both of ExecutorInput's forms (pre-2.1 and 2.1)."""
+    old, new = {}, {}
+    for name, spec in task.inputs.parameters.items():
+        if not spec.HasField("runtime_value"):
+            raise LaunchError(f"task {task_name}: parameter {name} is not a constant "
+                              f"({spec.WhichOneof('kind')}); only constants are supported")
+        runtime = spec.runtime_value
+        if runtime.HasField("constant"):
+            new[name] = runtime.constant
+            if runtime.constant.WhichOneof("kind") == "string_value":
+                old[name] = pb.Value(string_value=runtime.constant.string_value)
+            continue
+        constant = runtime.constant_value
+        old[name] = constant
+        kind = constant.WhichOneof("value")
+        new[name] = (struct_pb2.Value(string_value=constant.string_value) if kind == "string_value"
+                     else struct_pb2.Value(number_value=getattr(constant, kind)))
+    return old, new
+
+
+def _reported_parameters(output_file: Path) -> dict:
+    """The parameters a step's driver wrote to its executor output file (none: {})."""
+    if not output_file.is_file():
+        return {}
+    reported = pb.ExecutorOutput()
+    json_format.Parse(output_file.read_text(encoding="utf-8"), reported, ignore_unknown_fields=True)
+    return {"parameters": json_format.MessageToDict(reported).get("parameters", {}),
+            "parameter_values": json_format.MessageToDict(reported).get("parameterValues", {})}
+
+
+def _artifact_list(artifacts: list[pb.RuntimeArtifact]) -> pb.ArtifactList:
+    return pb.ArtifactList(artifacts=artifacts)
+
+
+class Launcher:
+    """Runs one pipeline run of a compiled spec under a local root."""
+
+    def __init__(self, pipeline: CompiledPipeline, root: Path, run_id: str, out=sys.stdout,
+                 enable_cache: bool = True):
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", run_id):
+            raise LaunchError(f"--run-id {run_id!r}: use letters, digits, '.', '_' and '-'")
+        self.pipeline = pipeline
+        self.root = root.resolve()
+        self.run_id = run_id
+        self.run_root = self.root / pipeline.name / run_id
+        self.record = ArtifactRecord(self.root)
+        if run_id in self.record.run_ids() or self.run_root.exists():
+            raise LaunchError(f"run {run_id!r} already exists under {self.root}; pick another --run-id")
+        self.out = out
+        self.enable_cache = enable_cache
+
+    def run(self) -> RunResult:
+        result = RunResult(self.run_id, self.root)
+        self.run_root.mkdir(parents=True)
+        for name in task_order(self.pipeline.spec.root.dag):
+            executor = self.pipeline.executor(name)
+            kind = executor.WhichOneof("spec")
+            inputs = self._input_artifacts(name, result)
+            if kind == "container":
+                step = self._cached_or_run(name, executor.container, inputs)
+            elif kind == "resolver":
+                step = self._resolve(name, executor.resolver, inputs)
+            else:
+                raise LaunchError(f"task {name}: executor kind {kind!r} is not supported here")
+            result.steps[name] = step
+            self._report(step)
+            if step.returncode not in (None, 0):
+                break
+        return result
+
+    def _cached_or_run(self, name: str, container, inputs) -> StepResult:
+        """Like KFP: the driver (if any) first, then the cache check, then the executor."""
+        task = self.pipeline.spec.root.dag.tasks[name]
+        task_root = self.run_root / name
+        task_root.mkdir(parents=True)
+        executor_input = self._executor_input(name, task_root, inputs)
+        step = StepResult(name, "container", inputs=inputs, log=task_root / LOG_FILE)
+        if container.lifecycle.HasField("pre_cache_check"):
+            # e.g. a file-based ExampleGen's driver: it fingerprints the input files and
+            # writes span, version and fingerprint to the output file for the executor.
+            hook = container.lifecycle.pre_cache_check
+            step.driver_pid, step.returncode, step.seconds = self._start(
+                [*hook.command, *hook.args], executor_input, task_root, step.log)
+            if step.returncode != 0:
+                step.pid = step.driver_pid
+                return step
+        key = hashlib.sha256(json.dumps({
+            "component": json_format.MessageToDict(self.pipeline.component(name)),
+            "container": json_format.MessageToDict(container),
+            "parameters": json_format.MessageToDict(task.inputs).get("parameters", {}),
+            "inputs": {k: [(a.name, a.uri) for a in v] for k, v in sorted(inputs.items())},
+            # What a driver reported, e.g. the input files' fingerprint: changed input reruns.
+            "driver": _reported_parameters(Path(executor_input.outputs.output_file)),
+        }, sort_keys=True).encode()).hexdigest()
+        earlier = self.record.cached(key) if self.enable_cache and task.caching_options.enable_cache else None
+        if earlier is not None:
+            return StepResult(name, "cached", cached_from=earlier[0], inputs=inputs, outputs=earlier[1])
+        driver_seconds = step.seconds
+        step.pid, step.returncode, step.seconds = self._start(
+            [*container.command, *container.args], executor_input, task_root, step.log)
+        step.seconds += driver_seconds
+        if step.returncode != 0:
+            return step
+        step.outputs = self._reported_outputs(name, executor_input)
+        self.record.add_execution(self.run_id, name, key, step.outputs)
+        return step
+
+    def _start(self, command: list[str], executor_input: pb.ExecutorInput, task_root: Path,
+               log: Path) -> tuple[int, int, float]:
+        """(pid, exit code, seconds) of one process started with the spec's command."""
+        executor_input_dict = json_format.MessageToDict(executor_input)
+        command = placeholder_utils.replace_placeholders(
+            command, executor_input_dict,
+            pipeline_resource_name=f"{self.pipeline.name}-{self.run_id}",
+            task_resource_name=task_root.name, pipeline_root=str(self.root))
+        (task_root / "executor_input.json").write_text(json.dumps(executor_input_dict, indent=1))
+        env = dict(os.environ)
+        # `python` in the spec is the image's interpreter: here, this environment's.
+        env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+        env.pop("PYTHONPATH", None)  # the project is found only as an installed package
+        started = time.monotonic()
+        with open(log, "ab") as log_file:
+            proc = subprocess.Popen(command, cwd=task_root, env=env, stdout=log_file,
+                                    stderr=subprocess.STDOUT)
+            returncode = proc.wait()
+        return proc.pid, returncode, time.monotonic() - started
+
+    def _reported_outputs(self, name: str, executor_input: pb.ExecutorInput
+                          ) -> dict[str, list[pb.RuntimeArtifact]]:
+        """The planned output artifacts with the metadata the step wrote to its output file."""
+        output_file = Path(executor_input.outputs.output_file)
+        if not output_file.is_file():
+            raise LaunchError(f"task {name} exited 0 but wrote no executor output file {output_file}")
+        reported = pb.ExecutorOutput()
+        json_format.Parse(output_file.read_text(encoding="utf-8"), reported, ignore_unknown_fields=True)
+        outputs = {}
+        for key, planned in executor_input.outputs.artifacts.items():
+            artifact = pb.RuntimeArtifact()
+            artifact.CopyFrom(planned.artifacts[0])
+            if reported.artifacts[key].artifacts:
+                # What the step reports about its output (e.g. split names, "blessed").
+                artifact.metadata.CopyFrom(reported.artifacts[key].artifacts[0].metadata)
+            outputs[key] = [artifact]
+        return outputs
+
+    def _report(self, step: StepResult) -> None:
+        if step.kind == "resolver":
+            found = {k: [a.name for a in v] for k, v in step.outputs.items()}
+            print(f"{step.task:<48} resolved {json.dumps(found)}", file=self.out, flush=True)
+            return
+        if step.kind == "cached":
+            print(f"{step.task:<48} cached (outputs of run {step.cached_from})", file=self.out, flush=True)
+            return
+        driver = f" (driver pid {step.driver_pid})" if step.driver_pid else ""
+        print(f"{step.task:<48} exit {step.returncode}  pid {step.pid}{driver}  {step.seconds:6.1f} s",
+              file=self.out, flush=True)
+
+    def _input_artifacts(self, name: str, result: RunResult) -> dict[str, list[pb.RuntimeArtifact]]:
+        inputs = {}
+        for key, spec in self.pipeline.spec.root.dag.tasks[name].inputs.artifacts.items():
+            if not spec.HasField("task_output_artifact"):
+                raise LaunchError(f"task {name}: input artifact {key} is not another task's output; "
+                                  "only task outputs are supported")
+            source = spec.task_output_artifact
+            inputs[key] = list(result.steps[source.producer_task].outputs.get(
+                source.output_artifact_key, []))
+        return inputs
+
+    def _executor_input(self, name: str, task_root: Path,
+                        inputs: dict[str, list[pb.RuntimeArtifact]]) -> pb.ExecutorInput:
+        task = self.pipeline.spec.root.dag.tasks[name]
+        component = self.pipeline.component(name)
+        old, new = _parameter_values(task, name)
+        outputs = {}
+        for key, spec in component.output_definitions.artifacts.items():
+            outputs[key] = _artifact_list([pb.RuntimeArtifact(
+                name=f"{self.pipeline.name}/{self.run_id}/{name}/{key}",
+                type=spec.artifact_type, uri=str(task_root / key))])
+        if component.output_definitions.parameters:
+            raise LaunchError(f"task {name}: output parameters are not supported")
+        return pb.ExecutorInput(
+            inputs=pb.ExecutorInput.Inputs(
+                parameters=old, parameter_values=new,
+                artifacts={k: _artifact_list(v) for k, v in inputs.items()}),
+            outputs=pb.ExecutorInput.Outputs(
+                artifacts=outputs, output_file=str(task_root / EXECUTOR_OUTPUT_FILE)))
+
+    def _resolve(self, name: str, resolver, inputs) -> StepResult:
+        started = time.monotonic()
+        step = StepResult(name, "resolver", inputs=inputs)
+        input_dict = json_format.MessageToDict(pb.ExecutorInput(inputs=pb.ExecutorInput.Inputs(
+            artifacts={k: _artifact_list(v) for k, v in inputs.items()})))
+        for key, query in resolver.output_artifact_queries.items():
+            referenced = re.findall(r"\$\.inputs\.artifacts\['(\w+)'\]", query.filter)
+            if any(not inputs.get(ref) for ref in referenced):
+                step.outputs[key] = []  # the query is about an input that resolved to nothing
+                continue
+            artifact_filter = placeholder_utils.resolve_io_placeholders(input_dict, query.filter)
+            step.outputs[key] = self.record.query(artifact_filter)
+        step.seconds = time.monotonic() - started
+        return step
+
+
+def log_tail(step: StepResult, lines: int = LOG_TAIL_LINES) -> str:
+    text = step.log.read_text(encoding="utf-8", errors="replace") if step.log else ""
+    return "\n".join(text.splitlines()[-lines:])
+
+
+def launch(spec_file: Path, root: Path, run_id: str, out=sys.stdout,
+           enable_cache: bool = True) -> RunResult:
+    return Launcher(load_spec(spec_file), root, run_id, out, enable_cache).run()
+
+
+def fail_on_step_error(result: RunResult) -> None:
+    """Prints the end of a failed step's output and raises StepFailed; nothing when all exited 0."""
+    step = result.failed
+    if step is None:
+        return
+    print(f"--- the end of {step.log}:\n{log_tail(step)}\n---", file=sys.stderr)
+    raise StepFailed(f"run {result.run_id}: step {step.task} exited {step.returncode}; "
+                     f"its whole output is in {step.log}")
+
+
+@command()
+def main(argv: list[str] | None = None) -> int:
+    """``mtl-kubeflow-launch``: 0 when every step exits 0; 1 when one fails; 2 for an unusable spec."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("spec", type=Path, help="compiled pipeline: .json (PipelineJob) or .yaml")
+    parser.add_argument("--root", type=Path, required=True, help="local folder for every step's outputs")
+    parser.add_argument("--run-id", default=time.strftime("run-%Y%m%d-%H%M%S"),
+                        help="name of this run under the root [run-<date>-<time>]")
+    parser.add_argument("--no-cache", action="store_true",
+                        help="run every step, even one identical to an earlier step under the root")
+    args = parser.parse_args(argv)
+    result = launch(args.spec, args.root, args.run_id, enable_cache=not args.no_cache)
+    fail_on_step_error(result)
+    print(f"Ran {len(result.steps)} tasks of {args.spec} under {result.root} as run {args.run_id}.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
