@@ -147,8 +147,13 @@ def plain_config(dataset: qd.BenchDataset) -> dict:
             "tasks": tasks}
 
 
-def run_pipeline(output_dir: Path, config_path: Optional[Path]) -> tuple[float, list[str]]:
+REUSE_RUNS = False  # --reuse-runs: read the pipeline runs already in the output dir
+
+
+def run_pipeline(output_dir: Path, config_path: Optional[Path]) -> tuple[Optional[float], list[str]]:
     """Runs the real local runner; (seconds, its terminal lines)."""
+    if REUSE_RUNS and (output_dir / "metadata.sqlite").is_file():
+        return None, []
     if output_dir.exists():
         shutil.rmtree(output_dir)
     command = [sys.executable, str(REPO / "pipeline" / "local_runner.py"), "--output-dir", str(output_dir)]
@@ -200,7 +205,8 @@ def bench_table(dataset: qd.BenchDataset, work: Path) -> tuple[list[TaskResult],
         value = metrics.get(task.name, {}).get(SCORES[task.type].metric)
         results.append(compare(dataset.name, task.name, task.type, value, references))
     return results, {"rows_train": len(dataset.train), "rows_eval": len(dataset.eval),
-                     "pipeline_seconds": round(seconds, 1), "notes": dataset.notes, "run_output": lines}
+                     "pipeline_seconds": seconds and round(seconds, 1), "notes": dataset.notes,
+                     "run_output": lines}
 
 
 def _read_split(uri: str, split: str) -> dict[str, np.ndarray]:
@@ -238,7 +244,7 @@ def bench_synthetic(work: Path) -> tuple[list[TaskResult], dict]:
         value = metrics.get(task.name, {}).get(SCORES[task.type].metric)
         results.append(compare(qd.SYNTHETIC, task.name, task.type, value, references))
     return results, {"rows_train": len(frames[0]), "rows_eval": len(frames[1]),
-                     "pipeline_seconds": round(seconds, 1), "notes": "the default run, no config",
+                     "pipeline_seconds": seconds and round(seconds, 1), "notes": "the default run, no config",
                      "run_output": lines}
 
 
@@ -266,7 +272,11 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--output-dir", type=Path, default=REPO / "outputs" / "bench-quality")
     parser.add_argument("--datasets", default=",".join(qd.ALL),
                         help=f"comma-separated, from {', '.join(qd.ALL)} [all]")
+    parser.add_argument("--reuse-runs", action="store_true",
+                        help="score the pipeline runs already in the output dir instead of running again")
     args = parser.parse_args(argv)
+    global REUSE_RUNS
+    REUSE_RUNS = args.reuse_runs
     names = [n.strip() for n in args.datasets.split(",") if n.strip()]
     unknown = [n for n in names if n not in qd.ALL]
     if unknown:

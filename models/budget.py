@@ -88,7 +88,9 @@ class TrainingOutcome:
     budget: str
 
     def describe(self) -> str:
-        ran = f"{self.steps:,} steps" + (f" ({self.epochs:.3g} epochs)" if self.epochs is not None else "")
+        epochs = "" if self.epochs is None else \
+            f" ({self.epochs:,.0f} epochs)" if self.epochs >= 10 else f" ({self.epochs:.2g} epochs)"
+        ran = f"{self.steps:,} steps{epochs}"
         if self.stopped_early:
             return (f"{ran}; stopped early: the eval loss stopped improving after step "
                     f"{self.best_step:,}, whose weights were kept; budget {self.budget}")

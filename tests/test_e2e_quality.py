@@ -33,7 +33,7 @@ def _table(n: int, seed: int) -> list[dict]:
     gain = np.where(rng.rand(n) < 0.9, 0.0, np.exp(8 + 2 * signal))  # 90% zeros, values up to ~1e6
     region = rng.choice(["north", "south", "east"], n)
     price = 300 + 4 * (age - 40) + 25 * np.log1p(gain) / 8 + 20 * (region == "north") + rng.normal(0, 10, n)
-    logit = 0.1 * (age - 40) + 0.5 * np.log1p(gain) / 8 - 0.5
+    logit = 0.2 * (age - 40) + np.log1p(gain) / 4 - 1.0
     clicked = (rng.rand(n) < 1 / (1 + np.exp(-logit))).astype(int)
     return [{"age": f"{a:.2f}", "gain": f"{g:.2f}", "region": r, "price": f"{p:.2f}", "clicked": str(c)}
             for a, g, r, p, c in zip(age, gain, region, price, clicked)]
@@ -105,7 +105,9 @@ def test_the_report_holds_every_metric_the_evaluator_computed(quality_run):
     run, _ = quality_run
     (metrics_file,) = (run.output_dir / "reports").glob("*/metrics.json")
     rows = json.loads(metrics_file.read_text())["metrics"]
+    # The example count is each row's example_count field; every other metric is a record.
     reported = {task: {r["metric"] for r in rows if r["task"] == task and r["slice"] == "Overall"}
+                | {"example_count" for r in rows if r["task"] == task and r["example_count"]}
                 for task in ("price", "clicked")}
     store = mlmd.open_store(run.output_dir / "metadata.sqlite")
     evaluation_uri = mlmd.latest_node_run(store, "quality", "Evaluator").output("evaluation").uri
