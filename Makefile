@@ -23,7 +23,7 @@ KFP_ARGS ?=
 DRY_RUN_ROOT ?= outputs/kubeflow-dry-run
 DRY_RUN_ARGS ?= --config data/kubeflow_dry_run.yaml
 
-.PHONY: setup run test test-faults lock chromium clean image kubeflow kubeflow-dry-run bench
+.PHONY: setup run test test-faults lock chromium clean image kubeflow kubeflow-dry-run bench bench-quality
 
 setup: $(STAMP)
 
@@ -87,3 +87,7 @@ lock:
 
 clean:
 	rm -rf $(VENV) outputs
+
+# The quality benchmark: the pipeline's defaults against scikit-learn on public tables.
+bench-quality: setup
+	$(PY) bench/quality.py $(BENCH_ARGS)

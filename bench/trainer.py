@@ -132,7 +132,7 @@ def main(argv=None) -> dict:
         model = new_model()
         train, evaluation = trainer.datasets(fn_args, tf_transform_output, config)
         model.fit(train, steps_per_epoch=args.steps, epochs=1, verbose=0,
-                  callbacks=trainer.callbacks(fn_args) + [clock.callback])
+                  callbacks=trainer.callbacks(fn_args, args.steps) + [clock.callback])
         return clock
 
     ceiling, measured = [], []

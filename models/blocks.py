@@ -14,10 +14,15 @@ from models.features import ModelInput
 from pipeline.config import PipelineConfig
 
 
-def dense_stack(x, units_list, activation, dropout, initializer, prefix):
+def l2_regularizer(strength):
+    """An L2 penalty for Dense kernels, or None for no penalty (``model.l2`` as the builder resolved it)."""
+    return tf_keras.regularizers.L2(strength) if strength else None
+
+
+def dense_stack(x, units_list, activation, dropout, initializer, prefix, regularizer=None):
     for i, units in enumerate(units_list):
         x = tf_keras.layers.Dense(units, activation=activation, kernel_initializer=initializer,
-                                  name=f"{prefix}_dense_{i}")(x)
+                                  kernel_regularizer=regularizer, name=f"{prefix}_dense_{i}")(x)
         if dropout:
             x = tf_keras.layers.Dropout(dropout, name=f"{prefix}_dropout_{i}")(x)
     return x
@@ -46,13 +51,14 @@ def inputs_and_features(model_inputs: dict[str, ModelInput]):
 def task_outputs(config: PipelineConfig, task_inputs: dict) -> dict:
     """One tower and one output (named by the task) per task, on that task's input tensor."""
     model_config = config.model
+    regularizer = l2_regularizer(model_config.l2)
     outputs = {}
     for task in config.tasks:
         tower = dense_stack(task_inputs[task.name], model_config.task_units, model_config.task_activation,
-                            model_config.task_dropout, model_config.task_initializer, task.name)
+                            model_config.task_dropout, model_config.task_initializer, task.name, regularizer)
         outputs[task.name] = tf_keras.layers.Dense(
-            1, activation=task.output_activation, kernel_initializer=model_config.task_initializer,
-            name=task.name)(tower)
+            task.output_size, activation=task.output_activation, kernel_initializer=model_config.task_initializer,
+            kernel_regularizer=regularizer, name=task.name)(tower)
     return outputs
 
 
@@ -74,6 +80,7 @@ def expert(x, config: PipelineConfig, name: str):
         layer_name = f"{name}_dense_{i}"
         x = tf_keras.layers.Dense(
             units, activation=model_config.bottom_activation, name=layer_name,
+            kernel_regularizer=l2_regularizer(model_config.l2),
             kernel_initializer=seeded_initializer(model_config.bottom_initializer, config.training.seed,
                                                   layer_name))(x)
         if model_config.expert_dropout:

@@ -1,4 +1,10 @@
-"""Names of raw and transformed features and labels, and the model's input spec."""
+"""Names of raw and transformed features and labels, and the model's input spec.
+
+Raw columns keep the names the file gives them (any characters); everything
+Transform writes is named from their internal names (``pipeline.config.names``:
+letters, digits and ``_`` only), so tensors, vocabulary files and Keras layers
+get valid names.
+"""
 
 from __future__ import annotations
 
@@ -6,22 +12,46 @@ from dataclasses import dataclass
 from typing import Callable, Optional
 
 from pipeline.config import PipelineConfig
+from pipeline.config.names import internal_name
 
 TRANSFORMED_SUFFIX = "_xf"
 
 
-def transformed_name(key: str) -> str:
-    return key + TRANSFORMED_SUFFIX
+def transformed_name(column: str) -> str:
+    """Transform's output for a raw column: ``'education-num'`` -> ``'education_num_xf'``."""
+    return internal_name(column) + TRANSFORMED_SUFFIX
+
+
+def scaled_label_name(label_column: str) -> str:
+    """Transform's standardized copy of a regression label: what the Trainer fits."""
+    return f"{internal_name(label_column)}_scaled{TRANSFORMED_SUFFIX}"
+
+
+def weight_name(task_name: str) -> str:
+    """Transform's per-task example weight: 0 where the task's label is missing."""
+    return f"{task_name}__weight{TRANSFORMED_SUFFIX}"
 
 
 def vocabulary_name(feature_name: str) -> str:
     """The file Transform writes a categorical feature's vocabulary to."""
-    return f"vocab_{feature_name}"
+    return f"vocab_{internal_name(feature_name)}"
+
+
+def label_weights(config: PipelineConfig) -> dict[str, str]:
+    """Task name -> its transformed example weight (what the Trainer and the Evaluator weigh rows by)."""
+    return {task.name: weight_name(task.name) for task in config.tasks}
 
 
 def transformed_labels(config: PipelineConfig) -> dict[str, str]:
-    """Task name -> its transformed (float, 0/1 for binary) label."""
+    """Task name -> its transformed (float, 0/1 for binary) label: what the Evaluator scores."""
     return {task.name: transformed_name(task.label) for task in config.tasks}
+
+
+def training_labels(config: PipelineConfig) -> dict[str, str]:
+    """Task name -> the transformed label the Trainer fits (standardized for regression)."""
+    scaled = set(config.transform_custom_config()["scaled_labels"])
+    return {task.name: scaled_label_name(task.label) if task.label in scaled else transformed_name(task.label)
+            for task in config.tasks}
 
 
 @dataclass(frozen=True)

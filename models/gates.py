@@ -24,7 +24,7 @@ def mean_gate_weights(model: tf_keras.Model, config: PipelineConfig,
     probe = tf_keras.Model(model.inputs, {name: model.get_layer(name).output for name in layers})
     sums = {name: np.zeros(model.get_layer(name).output.shape[-1]) for name in layers}
     count = 0
-    for inputs, _ in dataset:
+    for inputs, *_ in dataset:
         weights = probe(inputs, training=False)
         for name in layers:
             sums[name] += weights[name].numpy().sum(axis=0)

@@ -58,6 +58,7 @@ KERAS_METRICS = {
     "r2": lambda: R2(name="r2"),
     "auc": lambda: tf_keras.metrics.AUC(name="auc"),
     "log_loss": lambda: tf_keras.metrics.BinaryCrossentropy(name="log_loss"),
+    "accuracy": lambda: tf_keras.metrics.SparseCategoricalAccuracy(name="accuracy"),
 }
 
 

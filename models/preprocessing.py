@@ -5,9 +5,21 @@ and SchemaGen make a column with missing cells a VarLen feature). Every
 column is first turned into its present values, with empty cells and the
 declared missing-value tokens removed; then:
 
-- numeric: z-scored over the present values; a missing value becomes 0 (the mean);
+- numeric: clipped if configured, then the feature's transform over the
+  present values (``z_score``; ``log``: sign(x)·log1p(|x|) then z-score;
+  ``quantile``: the quantile bucket scaled to [0, 1]; ``none``); a missing
+  value becomes 0 (the mean, for ``z_score`` and ``log``);
 - categorical: indexed by a vocabulary with OOV buckets; a missing value is index 0;
-- labels: regression as float, binary as 0/1 (1 for a declared positive value).
+- labels: regression as float, binary as 0/1 (1 for a declared positive value),
+  multiclass as the index of the value among the task's classes. A missing
+  label (or a value outside the classes) is 0, and its task's weight
+  (``<task>__weight_xf``) is 0: the Trainer and the Evaluator leave the row
+  out of that task (``missing_label: mask``), or of every task
+  (``drop_row``). The weights are also multiplied by the ``example_weight``
+  column when one is configured.
+  A regression label also gets a standardized copy (``<label>_scaled_xf``,
+  mean 0 and variance 1 on the training split), which the Trainer fits; the
+  original stays what the Evaluator scores.
 
 Numeric slice features are cut into quantile buckets (``<name>_bucket``, -1
 where missing) for the Evaluator to slice on; the model does not read them, and
@@ -17,12 +29,14 @@ are missing).
 
 from __future__ import annotations
 
+from typing import Optional
+
 import tensorflow as tf
 import tensorflow_transform as tft
 
 from models import features
 from pipeline.config import Feature, SliceFeature
-from pipeline.config.task_types import LABEL_ZERO_ONE, task_type
+from pipeline.config.task_types import LABEL_CLASS_INDEX, LABEL_ZERO_ONE, task_type
 
 
 def _present_values(x, missing_values: list[str]) -> tf.SparseTensor:
@@ -45,17 +59,42 @@ def _dense_to_sparse(x: tf.Tensor) -> tf.SparseTensor:
     return tf.SparseTensor(indices, tf.gather_nd(x, indices), tf.shape(x, out_type=tf.int64))
 
 
-def scale_numeric(x, size: int, missing_values: list[str]) -> tf.Tensor:
-    if size > 1 or (not isinstance(x, tf.SparseTensor) and x.dtype != tf.string):
-        # A complete column (or a vector): each dimension gets its own mean and variance.
-        return tft.scale_to_z_score(tf.cast(x, tf.float32), elementwise=True)
+def signed_log1p(x: tf.Tensor) -> tf.Tensor:
+    return tf.sign(x) * tf.math.log1p(tf.abs(x))
+
+
+def _apply_transform(x, feature: Feature, elementwise: bool):
+    """x: float values (dense, or a SparseTensor of the present values)."""
+    values = x.values if isinstance(x, tf.SparseTensor) else x
+    if feature.clip is not None:
+        values = tf.clip_by_value(values, *feature.clip)
+    transform = feature.resolved_transform
+    if transform == "log":
+        values = signed_log1p(values)
+    x = tf.SparseTensor(x.indices, values, x.dense_shape) if isinstance(x, tf.SparseTensor) else values
+    if transform in ("z_score", "log"):
+        return tft.scale_to_z_score(x, elementwise=elementwise)
+    if transform == "quantile":
+        buckets = tft.bucketize(x, feature.quantile_buckets, elementwise=elementwise)
+        scale = 1.0 / (feature.quantile_buckets - 1)
+        if isinstance(buckets, tf.SparseTensor):
+            return tf.SparseTensor(buckets.indices, tf.cast(buckets.values, tf.float32) * scale,
+                                   buckets.dense_shape)
+        return tf.cast(buckets, tf.float32) * scale
+    return x  # none
+
+
+def scale_numeric(x, feature: Feature, missing_values: list[str]) -> tf.Tensor:
+    if feature.size > 1 or (not isinstance(x, tf.SparseTensor) and x.dtype != tf.string):
+        # A complete column (or a vector): each dimension gets its own statistics.
+        return _apply_transform(tf.cast(x, tf.float32), feature, elementwise=True)
     present = _present_values(x, missing_values)
     values = present.values
     if values.dtype == tf.string:
         values = tf.strings.to_number(values, tf.float32)
-    scaled = tft.scale_to_z_score(tf.SparseTensor(present.indices, tf.cast(values, tf.float32),
-                                                  present.dense_shape))
-    return tf.sparse.to_dense(scaled, default_value=0.0)  # missing -> the mean
+    scaled = _apply_transform(tf.SparseTensor(present.indices, tf.cast(values, tf.float32),
+                                              present.dense_shape), feature, elementwise=False)
+    return tf.sparse.to_dense(scaled, default_value=0.0)  # missing -> 0 (the mean when z-scored)
 
 
 def index_categorical(x, feature: Feature, missing_values: list[str]) -> tf.Tensor:
@@ -79,17 +118,66 @@ def bucketize_numeric(x, feature: SliceFeature, missing_values: list[str]) -> tf
     return tf.sparse.to_dense(buckets, default_value=-1)
 
 
-def encode_label(x, label_type: str, positive: list[str]) -> tf.Tensor:
-    """A label as a float, by its task type's label encoding (1 for a declared positive value)."""
-    present = _present_values(x, [])
+def _as_text(values: tf.Tensor) -> tf.Tensor:
+    return values if values.dtype == tf.string else tf.strings.as_string(values)
+
+
+def encode_label(x, label_type: str, positive: list[str], classes: list[str] = (),
+                 missing_values: list[str] = ()) -> tf.SparseTensor:
+    """A label's present values as floats, by its task type's label encoding.
+
+    0/1 (1 for a declared positive value), the number itself, or the index of
+    the value among ``classes``; a value outside the classes counts as missing.
+    Returns a [batch, 1] SparseTensor: missing labels have no entry.
+    """
+    present = _present_values(x, list(missing_values))
     values = present.values
-    if task_type(label_type).label_encoding == LABEL_ZERO_ONE and positive:
-        text = values if values.dtype == tf.string else tf.strings.as_string(values)
-        values = tf.reduce_any(tf.equal(text[:, None], tf.constant(positive)[None, :]), axis=1)
+    encoding = task_type(label_type).label_encoding
+    if encoding == LABEL_CLASS_INDEX:
+        matches = tf.equal(_as_text(values)[:, None], tf.constant(list(classes))[None, :])
+        present = tf.sparse.retain(present, tf.reduce_any(matches, axis=1))
+        values = tf.argmax(tf.boolean_mask(matches, tf.reduce_any(matches, axis=1)), axis=1)
+    elif encoding == LABEL_ZERO_ONE and positive:
+        values = tf.reduce_any(tf.equal(_as_text(values)[:, None], tf.constant(positive)[None, :]), axis=1)
     elif values.dtype == tf.string:
         values = tf.strings.to_number(values, tf.float32)
-    return tf.sparse.to_dense(tf.SparseTensor(present.indices, tf.cast(values, tf.float32),
-                                              present.dense_shape))
+    return tf.SparseTensor(present.indices, tf.cast(values, tf.float32), present.dense_shape)
+
+
+def _column(x: tf.SparseTensor, default: float = 0.0) -> tf.Tensor:
+    """A [batch, 1] SparseTensor as a dense [batch, 1] tensor (its static shape known)."""
+    return tf.reshape(tf.sparse.to_dense(x, default_value=default), [-1, 1])
+
+
+def _presence(label: tf.SparseTensor) -> tf.Tensor:
+    """[batch, 1]: 1.0 where the label is present, 0.0 where it is missing."""
+    return _column(tf.SparseTensor(label.indices, tf.ones_like(label.values), label.dense_shape))
+
+
+def example_weights(labels: dict[str, tf.SparseTensor], tasks: list[dict],
+                    example_weight: Optional[tf.Tensor]) -> dict[str, tf.Tensor]:
+    """Task name -> [batch, 1] weight: 0 where the task's label is missing (``mask``) or where
+    a ``drop_row`` task's label is; times the example weight column (missing there: 1)."""
+    presence = {t["name"]: _presence(labels[t["name"]]) for t in tasks}
+    dropped = [presence[t["name"]] for t in tasks if t["missing_label"] == "drop_row"]
+    weights = {}
+    for task in tasks:
+        weight = presence[task["name"]]
+        for kept in dropped:
+            weight = weight * kept
+        if example_weight is not None:
+            weight = weight * example_weight
+        weights[task["name"]] = weight
+    return weights
+
+
+def read_example_weight(x, missing_values: list[str]) -> tf.Tensor:
+    """The example weight column as [batch, 1] floats; a missing cell weighs 1."""
+    present = _present_values(x, missing_values)
+    values = present.values
+    if values.dtype == tf.string:
+        values = tf.strings.to_number(values, tf.float32)
+    return _column(tf.SparseTensor(present.indices, tf.cast(values, tf.float32), present.dense_shape), 1.0)
 
 
 def preprocessing_fn(inputs: dict, custom_config: dict) -> dict[str, tf.Tensor]:
@@ -99,13 +187,15 @@ def preprocessing_fn(inputs: dict, custom_config: dict) -> dict[str, tf.Tensor]:
         inputs: raw column name -> dense or sparse tensor, as parsed by Transform.
         custom_config: ``PipelineConfig.transform_custom_config()``: ``features``
             (Feature dicts), ``missing_values`` (tokens meaning missing),
-            ``labels`` (``column``, task ``type``, ``positive``) and
+            ``labels`` (task ``name``, ``column``, task ``type``, ``positive``,
+            ``missing_label``, ``classes``), ``example_weight`` (a column or None) and
             ``bucketized`` (numeric SliceFeature dicts); ``code_version`` is
             there for the cache only.
 
     Returns:
-        ``<name>_xf`` for each input and label (``models.features.transformed_name``)
-        and ``<name>_bucket`` for each numeric slice feature.
+        ``<internal name>_xf`` for each input and label (``models.features.transformed_name``),
+        ``<task>__weight_xf`` for each task (``models.features.weight_name``) and
+        ``<internal name>_bucket`` for each numeric slice feature.
     """
     missing_values = custom_config["missing_values"]
     outputs = {}
@@ -113,12 +203,25 @@ def preprocessing_fn(inputs: dict, custom_config: dict) -> dict[str, tf.Tensor]:
         feature = Feature.model_validate(raw)
         column = inputs[feature.name]
         if feature.type == "numeric":
-            outputs[features.transformed_name(feature.name)] = scale_numeric(column, feature.size, missing_values)
+            outputs[features.transformed_name(feature.name)] = scale_numeric(column, feature, missing_values)
         else:
             outputs[features.transformed_name(feature.name)] = index_categorical(column, feature, missing_values)
+    labels, encoded = {}, {}
     for label in custom_config["labels"]:
-        outputs[features.transformed_name(label["column"])] = encode_label(
-            inputs[label["column"]], label["type"], label["positive"])
+        column = label["column"]
+        if column not in encoded:
+            encoded[column] = encode_label(inputs[column], label["type"], label["positive"],
+                                           label.get("classes", []), missing_values)
+            # A missing label is 0 here; its weight (below) is 0 too.
+            outputs[features.transformed_name(column)] = _column(encoded[column])
+        labels[label["name"]] = encoded[column]
+    for column in custom_config.get("scaled_labels", []):
+        # Mean and variance of the present labels of the training split; the Trainer fits this copy.
+        outputs[features.scaled_label_name(column)] = _column(tft.scale_to_z_score(encoded[column]))
+    weight_column = custom_config.get("example_weight")
+    weight = read_example_weight(inputs[weight_column], missing_values) if weight_column else None
+    for task, value in example_weights(labels, custom_config["labels"], weight).items():
+        outputs[features.weight_name(task)] = value
     for raw in custom_config.get("bucketized", []):
         feature = SliceFeature.model_validate(raw)
         outputs[feature.slice_column] = bucketize_numeric(inputs[feature.name], feature, missing_values)

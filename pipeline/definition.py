@@ -14,9 +14,12 @@ import os
 from typing import Optional
 
 from tfx import v1 as tfx
+from tfx.components.example_gen.component import FileBasedExampleGen
+from tfx.dsl.components.base import executor_spec
 
 from components.anomalies_gate import AnomaliesGate
 from components.atomic_pusher.component import AtomicPusher
+from components.csv_example_gen import executor as csv_executor
 from components.synthetic_example_gen.component import SyntheticExampleGen
 from pipeline.baseline import BaselineResolver
 from pipeline.config import CsvData, FileSplit, PipelineConfig, SyntheticData
@@ -46,10 +49,14 @@ def _example_gen(data):
     if isinstance(data, SyntheticData):
         return SyntheticExampleGen(data_config=data.model_dump(mode="json"))
     input_base, input_config, output_config = _file_input(data)
-    example_gen_class = (tfx.components.CsvExampleGen if data.source == "csv"
-                         else tfx.components.ImportExampleGen)
-    return example_gen_class(input_base=input_base, input_config=input_config,
-                             output_config=output_config)
+    if data.source == "csv":
+        # Column names as the header gives them, without a byte-order mark or the
+        # spaces around them (components.csv_example_gen).
+        return FileBasedExampleGen(
+            input_base=input_base, input_config=input_config, output_config=output_config,
+            custom_executor_spec=executor_spec.BeamExecutorSpec(csv_executor.Executor)).with_id("CsvExampleGen")
+    return tfx.components.ImportExampleGen(input_base=input_base, input_config=input_config,
+                                           output_config=output_config)
 
 
 def create_pipeline(config: PipelineConfig, pipeline_root: str, serving_dir: str,

@@ -21,8 +21,8 @@ from google.protobuf import wrappers_pb2
 
 from models import regression_metrics
 from models import tfma_fixes  # noqa: F401  (merges each accumulator once)
-from models.features import transformed_labels
-from pipeline.config import EvaluationConfig, PipelineConfig, Task
+from models.features import label_weights, transformed_labels
+from pipeline.config import ConfigError, EvaluationConfig, PipelineConfig, Task
 from pipeline.config.task_types import PREDICTED_AGAINST_ACTUAL
 
 
@@ -75,6 +75,36 @@ def task_metrics(task: Task, evaluation: EvaluationConfig | None = None) -> list
     return [_on_overall_slice_only(metric) for metric in configs.values()]
 
 
+def class_metrics_specs(task: Task) -> list[tfma.MetricsSpec]:
+    """A task with class outputs: metrics per class (one-vs-rest) and averaged over classes.
+
+    TFMA computes them from the class probabilities: ``binarize`` gives one
+    value per class id, ``aggregate`` the macro average (which needs the
+    class ids up front, hence the task's ``classes``).
+    """
+    kind = task.task_type
+    if not kind.class_outputs:
+        return []
+    if not task.classes:
+        raise ConfigError(f"task {task.name!r}: the Evaluator needs the classes of a {task.type} task; "
+                          "list them in the task's classes (a CSV input fills them in from the data)")
+    class_ids = list(range(len(task.classes)))
+    per_class = tfma.MetricsSpec(output_names=[task.name],
+                                 binarize=tfma.BinarizationOptions(class_ids={"values": class_ids}),
+                                 metrics=[tfma.MetricConfig(class_name=c) for c in kind.tfma_per_class_metrics])
+    macro = [tfma.MetricConfig(class_name=c) for c in kind.tfma_macro_metrics]
+    for field, class_name in kind.macro_gates.items():
+        bound = getattr(task.gate, field)
+        if bound is not None:
+            metric = next(m for m in macro if m.class_name == class_name)
+            metric.threshold.CopyFrom(_lower_bound(bound))
+    averaged = tfma.MetricsSpec(output_names=[task.name],
+                                aggregate=tfma.AggregationOptions(
+                                    macro_average=True, class_weights={i: 1.0 for i in class_ids}),
+                                metrics=[_on_overall_slice_only(m) for m in macro])
+    return [per_class, averaged]
+
+
 def slicing_specs(evaluation: EvaluationConfig) -> list[tfma.SlicingSpec]:
     """The overall slice, then one spec per configured feature cross."""
     return [tfma.SlicingSpec()] + [tfma.SlicingSpec(feature_keys=evaluation.slice_columns(columns))
@@ -110,12 +140,16 @@ def build_eval_config(config: PipelineConfig) -> tfma.EvalConfig:
             # for a string binary label), and so do numeric slice buckets.
             preprocessing_function_names=["transform_features"],
             label_keys=transformed_labels(config),
+            # Per task: 0 where its label is missing (and the example weight, if any),
+            # so its metrics leave those rows out.
+            example_weight_keys=label_weights(config),
         )],
-        metrics_specs=[tfma.MetricsSpec(output_names=[task.name],
-                                        metrics=task_metrics(task, config.evaluation))
-                       for task in config.tasks],
+        metrics_specs=[spec for task in config.tasks for spec in [
+            tfma.MetricsSpec(output_names=[task.name], metrics=task_metrics(task, config.evaluation)),
+            *class_metrics_specs(task)]],
         slicing_specs=slicing_specs(config.evaluation),
-        # The model's own compiled metrics (loss, mse, ...) repeat the ones above
-        # and cost a TF combiner per slice; the report never shows them.
+        # Only the metrics above: the saved model's compiled metrics would repeat
+        # them on the Trainer's standardized scale, under other names, and cost a
+        # TF combiner per slice.
         options=options(config.evaluation),
     )

@@ -33,9 +33,11 @@ from pipeline.cli.console import ComponentProgress, redirect_noise  # noqa: E402
 from pipeline.beam_workers import local_beam_args  # noqa: E402
 from pipeline.cli.status_line import Ticker  # noqa: E402
 from pipeline.cli.flags import PROJECT_ROOT, add_config_flags, config_from_args  # noqa: E402
-from pipeline.config import ConfigError, PipelineConfig  # noqa: E402
+from pipeline.config import ConfigError, PipelineConfig, write_config_file  # noqa: E402
+from pipeline.preflight.classes import resolve_classes  # noqa: E402
 from pipeline.preflight.data_checks import check_data  # noqa: E402
 from pipeline.preflight.deploy_args import with_project_package  # noqa: E402
+from pipeline.preflight.feature_transforms import resolve_transforms  # noqa: E402
 from pipeline.preflight.run_state import check_run_state  # noqa: E402
 
 
@@ -164,6 +166,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     config = config_from_args(args)
     check_data(config)
+    config = resolve_classes(config)
+    config, transforms = resolve_transforms(config)
     check_output_dir(args.output_dir)
     lock = lock_output_dir(args.output_dir)  # noqa: F841  (held until exit)
     check_run_state(args.output_dir, config.pipeline_name)
@@ -173,6 +177,13 @@ def main(argv: list[str] | None = None) -> int:
     terminal = redirect_noise(log_path)
     print(f"Running pipeline {config.pipeline_name!r} into {args.output_dir} (full log: {log_path})",
           file=terminal)
+    # The configuration as run, with every decision made: rerunning it reproduces the run.
+    resolved_path = log_path.with_suffix(".config.yaml")
+    write_config_file(config, resolved_path)
+    if transforms:
+        print(f"Numeric feature transforms (configuration as run: {resolved_path}):", file=terminal)
+        for choice in transforms:
+            print(choice.line(), file=terminal)
     return run(config, args.output_dir, enable_cache=not args.no_cache, out=terminal)
 
 

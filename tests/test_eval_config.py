@@ -1,10 +1,11 @@
 """The EvalConfig generated from the task list."""
 
+import pytest
 import tensorflow_model_analysis as tfma
 from tensorflow_model_analysis.metrics import metric_specs
 
 from models import regression_metrics
-from pipeline.config import build_config
+from pipeline.config import ConfigError, build_config
 from pipeline.eval_config import build_eval_config
 
 
@@ -63,3 +64,37 @@ def test_configured_slices_with_numeric_features_by_their_transform_bucket():
     assert list(eval_config.model_specs[0].preprocessing_function_names) == ["transform_features"]
     assert config.transform_custom_config()["bucketized"] == [{"name": "age", "type": "numeric", "num_buckets": 5}]
 
+
+
+MULTICLASS = {
+    "data": {"source": "csv", "path": "t.csv", "features": [{"name": "bill-length"}]},
+    "tasks": [{"name": "species", "type": "multiclass", "classes": ["a", "b", "c"],
+               "gate": {"min_accuracy": 0.8, "min_auc": 0.9}},
+              {"name": "sex", "type": "binary", "positive": "male"}],
+}
+
+
+def test_multiclass_task_gets_per_class_and_macro_specs_and_its_gates():
+    eval_config = build_eval_config(build_config(MULTICLASS))
+    assert [list(s.output_names) for s in eval_config.metrics_specs] == [["species"]] * 3 + [["sex"]]
+    main, per_class, macro, _ = eval_config.metrics_specs
+    assert _overall_threshold(_by_name(main)["sparse_categorical_accuracy"]).value_threshold.lower_bound.value == 0.8
+    assert {"multi_class_confusion_matrix_plot", "sparse_categorical_crossentropy"} <= set(_by_name(main))
+    assert list(per_class.binarize.class_ids.values) == [0, 1, 2]
+    assert set(_by_name(per_class)) == {"precision", "recall", "auc"}
+    assert macro.aggregate.macro_average and dict(macro.aggregate.class_weights) == {0: 1.0, 1: 1.0, 2: 1.0}
+    assert _overall_threshold(_by_name(macro)["auc"]).value_threshold.lower_bound.value == 0.9
+
+
+def test_every_task_is_weighted_by_its_own_transformed_weight():
+    eval_config = build_eval_config(build_config(MULTICLASS))
+    assert dict(eval_config.model_specs[0].example_weight_keys) == {"species": "species__weight_xf",
+                                                                    "sex": "sex__weight_xf"}
+
+
+def test_multiclass_without_classes_is_a_clear_error():
+    raw = {**MULTICLASS, "tasks": [{"name": "species", "type": "multiclass"}]}
+    with pytest.raises(ConfigError) as err:
+        build_eval_config(build_config(raw))
+    assert str(err.value) == ("task 'species': the Evaluator needs the classes of a multiclass task; list them "
+                              "in the task's classes (a CSV input fills them in from the data)")

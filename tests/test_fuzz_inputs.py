@@ -111,11 +111,12 @@ def _csv_config(path: Path):
 
 
 def test_cases_the_fuzzing_found(tmp_path):
-    """A NUL byte, bytes that are not UTF-8 and a byte-order mark: each one line naming the file."""
+    """A NUL byte and bytes that are not UTF-8: each one line naming the file; a byte-order mark is read."""
     path = tmp_path / "t.csv"
+    path.write_bytes("\ufeffage,spend\n1,2\n".encode())
+    check_data(_csv_config(path))  # the mark is not part of the first column's name
     for content, message in [(b"age,spend\n1,\x002\n", "cannot be read as CSV (line contains NUL)"),
-                             (b"age,spend\n1,\xff\xfe\n", "is not UTF-8 text (byte "),
-                             ("\ufeffage,spend\n1,2\n".encode(), "starts with a byte-order mark")]:
+                             (b"age,spend\n1,\xff\xfe\n", "is not UTF-8 text (byte ")]:
         path.write_bytes(content)
         try:
             check_data(_csv_config(path))

@@ -18,7 +18,10 @@ def test_flags_override_the_config_file(tmp_path):
 
 def test_defaults_without_flags():
     config = config_from_args(parse_args([]))
-    assert config.data.num_examples == 3000 and config.training.train_steps == 2000
+    assert config.data.num_examples == 3000
+    # No step count: early stopping decides, under a cap (models/budget.py).
+    assert config.training.train_steps is None and config.training.epochs is None
+    assert config.training.max_steps == 10_000 and config.training.early_stopping
 
 
 def test_bad_flag_value_is_a_config_error():

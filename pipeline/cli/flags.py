@@ -24,7 +24,9 @@ def add_config_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--num-shards", type=int, help="work units the example generation is "
                         "split into [one per 50k examples]; part of the data definition")
     parser.add_argument("--correlation", type=float, help="task correlation p in [-1, 1] [0.8]")
-    parser.add_argument("--train-steps", type=int, help="training steps [2000]")
+    parser.add_argument("--train-steps", type=int, help="training steps [none: early stopping decides, "
+                        "at most training.max_steps]")
+    parser.add_argument("--epochs", type=int, help="passes over the training split (instead of --train-steps)")
     parser.add_argument("--architecture", choices=ARCHITECTURES,
                         help="the model: shared_bottom, omoe, mmoe or ple [shared_bottom]")
     parser.add_argument("--seed", type=int, help="data seed [7]")
@@ -43,6 +45,7 @@ def config_from_args(args: argparse.Namespace) -> PipelineConfig:
         ("data", "seed"): args.seed,
         ("training", "train_steps"): args.train_steps,
         ("model", "architecture"): args.architecture,
+        ("training", "epochs"): args.epochs,
     }
     for (section, key), value in overrides.items():
         if value is not None:

@@ -8,11 +8,13 @@ from pipeline.config.schema import (ARCHITECTURES, BUCKET_SUFFIX, SYNTHETIC_EVAL
                                     TASK_TYPES, ConfigError, CsvData, EvaluationConfig, Feature, FileSplit,
                                     GateConfig, HashSplit, ModelConfig, PipelineConfig, SliceFeature,
                                     SyntheticData, Task, TfrecordData, TrainingConfig, build_config,
-                                    default_num_shards, duplicates, load_config_file)
+                                    default_num_shards, duplicates, load_config_file,
+                                    write_config_file)
 
 __all__ = [
     "ARCHITECTURES", "BUCKET_SUFFIX", "SYNTHETIC_EVALUATION", "TASK_TYPES",
     "ConfigError", "CsvData", "EvaluationConfig", "Feature", "FileSplit", "GateConfig", "HashSplit",
     "ModelConfig", "PipelineConfig", "SliceFeature", "SyntheticData", "Task", "TfrecordData",
     "TrainingConfig", "build_config", "default_num_shards", "duplicates", "load_config_file",
+    "write_config_file",
 ]

@@ -18,7 +18,7 @@ import pydantic
 from pydantic import (BaseModel, ConfigDict, Field, ValidationInfo, field_validator,
                       model_validator)
 
-from pipeline.config import task_types
+from pipeline.config import names, task_types
 from pipeline.errors import UsageError
 from pipeline.preflight.deploy_args import check_beam_args
 
@@ -28,8 +28,12 @@ INITIALIZERS = Literal[
     "glorot_uniform", "glorot_normal", "he_uniform", "he_normal",
     "lecun_normal", "random_normal", "truncated_normal",
 ]
-# Transform writes a numeric slice feature's quantile bucket as <name>_bucket.
+# Transform writes a numeric slice feature's quantile bucket as <internal name>_bucket.
 BUCKET_SUFFIX = "_bucket"
+# A column as the file's header names it: any characters, no surrounding spaces
+# (the header's spaces around a name are dropped when it is read).
+COLUMN_NAME = r"^\S(.*\S)?$"
+MISSING_LABEL = Literal["drop_row", "mask"]
 
 
 def duplicates(names: list[str]) -> list[str]:
@@ -59,6 +63,7 @@ class GateConfig(_Strict):
     max_mse: Optional[float] = Field(default=None, gt=0)
     min_auc: Optional[float] = Field(default=None, ge=0, le=1)
     max_log_loss: Optional[float] = Field(default=None, gt=0)
+    min_accuracy: Optional[float] = Field(default=None, ge=0, le=1)
     max_drop: float = Field(default=0.05, ge=0)
 
     @field_validator("min_r2")
@@ -74,11 +79,18 @@ class Task(_Strict):
 
     name: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
     type: str = "regression"
-    label: Optional[str] = None  # label column; defaults to the task name
+    label: Optional[str] = Field(default=None, pattern=COLUMN_NAME)  # label column; defaults to the task name
+    # A row without this task's label: ``mask`` trains the other tasks on it (this
+    # task's weight 0, and its metrics leave the row out); ``drop_row`` leaves the
+    # row out of training and evaluation for every task.
+    missing_label: MISSING_LABEL = "mask"
+    # Multiclass tasks: the class names in index order; empty = Transform's
+    # vocabulary of the label column (most frequent first).
+    classes: list[str] = Field(default_factory=list)
     # Binary tasks: the label value(s) meaning 1 when the column is not 0/1 (e.g. ">50K").
     positive: list[str] = Field(default_factory=list)
     loss_weight: float = Field(default=1.0, gt=0)
-    output_activation: Optional[Literal["linear", "sigmoid"]] = None
+    output_activation: Optional[Literal["linear", "sigmoid", "softmax"]] = None
     gate: GateConfig = Field(default_factory=GateConfig)
 
     @field_validator("positive", mode="before")
@@ -86,10 +98,10 @@ class Task(_Strict):
     def _one_or_many(cls, v):
         return [v] if isinstance(v, (str, int, float)) else v
 
-    @field_validator("positive", mode="after")
+    @field_validator("positive", "classes", mode="before")
     @classmethod
     def _as_text(cls, v):
-        return [str(p).strip() for p in v]
+        return [str(p).strip() for p in v] if isinstance(v, list) else v
 
     @field_validator("type")
     @classmethod
@@ -105,6 +117,11 @@ class Task(_Strict):
             self.label = self.name
         if self.positive and not kind.accepts_positive:
             raise ValueError(f"task {self.name!r}: positive is for binary tasks, not {self.type}")
+        if self.classes and not kind.class_outputs:
+            raise ValueError(f"task {self.name!r}: classes are for multiclass tasks, not {self.type}")
+        if self.classes and (len(self.classes) < 2 or len(set(self.classes)) != len(self.classes)):
+            raise ValueError(f"task {self.name!r}: classes must list at least two distinct class names, "
+                             f"got {self.classes}; a task with one class has nothing to predict")
         if self.output_activation is None:
             self.output_activation = kind.output_activation
         elif self.output_activation not in kind.output_activations:
@@ -129,26 +146,44 @@ class Task(_Strict):
         return task_types.task_type(self.type)
 
     @property
+    def output_size(self) -> int:
+        """The model's outputs for this task: one per class, or one number."""
+        return len(self.classes) if self.task_type.class_outputs else 1
+
+    @property
     def key_metric(self) -> str:
         """The metric the change gate compares with the baseline."""
         return self.task_type.key_metric
 
 
+NUMERIC_TRANSFORMS = ("auto", "z_score", "log", "quantile", "none")
+
+
 class Feature(_Strict):
     """A model input.
 
-    ``numeric``: z-scored (element by element for a vector feature); a missing
-    value becomes the mean (0 after scaling). ``categorical``: a vocabulary
+    ``numeric``: transformed by ``transform`` (element by element for a vector
+    feature); a missing value becomes 0 after the transform (the mean, for
+    ``z_score`` and ``log``). ``z_score`` scales to mean 0 and variance 1;
+    ``log`` is sign(x)·log1p(|x|), then z-score; ``quantile`` maps the value
+    to its quantile bucket among ``quantile_buckets``, scaled to [0, 1];
+    ``none`` passes it as it is. ``auto`` (the default) is decided from the
+    training data before the run (``log`` for a heavy-tailed non-negative
+    column, else ``z_score``) and written into the run's configuration.
+    ``clip: [low, high]`` clips the raw value first. ``categorical``: a vocabulary
     computed by Transform, with ``num_oov_buckets`` for values it never saw and
     one index for a missing value, fed to the model as an embedding of
     ``embedding_dim`` or, without one, one-hot.
     """
 
-    name: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    name: str = Field(pattern=COLUMN_NAME)  # the column, as the header names it
     type: Literal["numeric", "categorical"] = "numeric"
     size: int = Field(default=1, ge=1)  # values per example (a numeric vector feature)
     num_oov_buckets: int = Field(default=1, ge=1)
     embedding_dim: Optional[int] = Field(default=None, ge=1)
+    transform: Literal["auto", "z_score", "log", "quantile", "none"] = "auto"
+    clip: Optional[tuple[float, float]] = None
+    quantile_buckets: int = Field(default=10, ge=2)
 
     @model_validator(mode="after")
     def _options_match_type(self):
@@ -156,7 +191,18 @@ class Feature(_Strict):
             raise ValueError(f"feature {self.name!r}: a categorical feature holds one value (size 1)")
         if self.type == "numeric" and self.embedding_dim is not None:
             raise ValueError(f"feature {self.name!r}: embedding_dim is for categorical features")
+        if self.type == "categorical" and (self.transform != "auto" or self.clip is not None):
+            raise ValueError(f"feature {self.name!r}: transform and clip are for numeric features; "
+                             "a categorical feature is indexed by its vocabulary")
+        if self.clip is not None and not self.clip[0] < self.clip[1]:
+            raise ValueError(f"feature {self.name!r}: clip must be [low, high] with low < high, "
+                             f"got {list(self.clip)}")
         return self
+
+    @property
+    def resolved_transform(self) -> str:
+        """The transform Transform applies; ``auto`` not decided from data falls back to z_score."""
+        return "z_score" if self.transform == "auto" else self.transform
 
 
 def _resolve_path(value: Optional[str], info: ValidationInfo) -> Optional[str]:
@@ -191,6 +237,8 @@ class _FileData(_Strict):
     features: list[Feature] = Field(min_length=1)
     # A curated schema (schema.pbtxt) to validate against instead of inferring one.
     schema_file: Optional[str] = None
+    # A column of non-negative weights applied to every task (0 leaves the row out).
+    example_weight: Optional[str] = Field(default=None, pattern=COLUMN_NAME)
 
     resolve_paths = field_validator("path", "schema_file")(_resolve_path)
 
@@ -358,6 +406,9 @@ class ModelConfig(_Strict):
     num_shared_experts: int = Field(default=2, ge=0)
     num_task_experts: int = Field(default=1, ge=0)
     num_levels: int = Field(default=1, ge=1)
+    # L2 penalty on every Dense kernel; null: 5 / the number of training examples
+    # (strong on a table of hundreds of rows, negligible on a million).
+    l2: Optional[float] = Field(default=None, ge=0)
 
     @field_validator("bottom_units", "task_units", "expert_units", "gate_units")
     @classmethod
@@ -394,14 +445,14 @@ class SliceFeature(_Strict):
     (0 is the lowest quantile).
     """
 
-    name: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    name: str = Field(pattern=COLUMN_NAME)  # the column, as the header names it
     type: Literal["categorical", "numeric"] = "categorical"
     num_buckets: int = Field(default=4, ge=2)
 
     @property
     def slice_column(self) -> str:
         """The column TFMA slices on: the raw value, or Transform's bucket."""
-        return f"{self.name}{BUCKET_SUFFIX}" if self.type == "numeric" else self.name
+        return f"{names.internal_name(self.name)}{BUCKET_SUFFIX}" if self.type == "numeric" else self.name
 
 
 class EvaluationConfig(_Strict):
@@ -454,14 +505,35 @@ SYNTHETIC_EVALUATION = {
 
 
 class TrainingConfig(_Strict):
+    """How long and how the model trains (see models/budget.py for the plan).
+
+    The budget is ``epochs`` (passes over the training split) or
+    ``train_steps`` (batches); with neither, training runs until early
+    stopping ends it, at most ``max_steps``. Early stopping watches the loss
+    on the first ``eval_steps`` batches of the eval split, checked about once
+    an epoch (at least every ``MIN_STEPS_PER_CHECK``, at most every
+    ``MAX_STEPS_PER_CHECK`` steps); after ``patience`` checks without
+    improvement it stops and restores the best weights.
+    """
+
     seed: int = Field(default=7, ge=0)  # weight initialisation and shuffling
-    train_steps: int = Field(default=2000, ge=1)
+    train_steps: Optional[int] = Field(default=None, ge=1)
+    epochs: Optional[int] = Field(default=None, ge=1)
+    max_steps: int = Field(default=10_000, ge=1)
+    early_stopping: bool = True
+    patience: int = Field(default=10, ge=1)
     eval_steps: int = Field(default=20, ge=1)
     batch_size: int = Field(default=128, ge=1)
     learning_rate: float = Field(default=1e-3, gt=0)
     # static: each task's loss_weight. uncertainty: weights learned from a log variance
     # per task (Kendall et al., 2018), on top of the static ones.
     task_weighting: Literal["static", "uncertainty"] = "static"
+
+    @model_validator(mode="after")
+    def _one_budget(self):
+        if self.train_steps is not None and self.epochs is not None:
+            raise ValueError("give training.epochs or training.train_steps, not both")
+        return self
 
 
 class PipelineConfig(_Strict):
@@ -506,6 +578,10 @@ class PipelineConfig(_Strict):
                 raise ValueError(f"task {task.name!r}: label column {task.label!r} is also listed as a "
                                  f"model input; remove it from data.features (a label must not be an input)")
         labels = {t.label for t in self.tasks}
+        weight = getattr(self.data, "example_weight", None)
+        if weight is not None and (weight in labels or weight in feature_names):
+            raise ValueError(f"data.example_weight {weight!r} is also a label or a model input; "
+                             "name a column holding only the weights")
         for feature in self.evaluation.slice_features:
             if feature.name in labels:
                 raise ValueError(f"slice feature {feature.name!r} is a label column; slice by an input "
@@ -538,6 +614,14 @@ class PipelineConfig(_Strict):
     def task_names(self) -> list[str]:
         return [t.name for t in self.tasks]
 
+    @property
+    def columns(self) -> list[str]:
+        """Every column the pipeline reads: inputs, labels, slice features and the example weight."""
+        weight = getattr(self.data, "example_weight", None)
+        return list(dict.fromkeys([*(f.name for f in self.features), *(t.label for t in self.tasks),
+                                   *(f.name for f in self.evaluation.slice_features),
+                                   *([weight] if weight else [])]))
+
     def to_custom_config(self) -> dict[str, Any]:
         """A JSON-ready dict for TFX ``custom_config``."""
         return {"pipeline_config": self.model_dump(mode="json")}
@@ -546,8 +630,11 @@ class PipelineConfig(_Strict):
         """The part of the config preprocessing reads: inputs, missing tokens and labels."""
         return {"features": [f.model_dump(mode="json") for f in self.features],
                 "missing_values": list(self.data.missing_values),
-                "labels": [{"column": t.label, "type": t.type, "positive": t.positive}
+                "labels": [{"name": t.name, "column": t.label, "type": t.type, "positive": t.positive,
+                            "missing_label": t.missing_label, "classes": t.classes}
                            for t in self.tasks],
+                "example_weight": getattr(self.data, "example_weight", None),
+                "scaled_labels": sorted({t.label for t in self.tasks if t.task_type.standardized_label}),
                 "bucketized": [f.model_dump(mode="json") for f in self.evaluation.numeric_slice_features]}
 
     @classmethod
@@ -596,3 +683,14 @@ def load_config_file(path) -> dict[str, Any]:
     if not isinstance(raw, dict):
         raise ConfigError(f"{path} must hold a mapping of settings, got {type(raw).__name__}")
     return raw
+
+
+def write_config_file(config: PipelineConfig, path) -> None:
+    """Writes the configuration as YAML that ``load_config_file`` and ``build_config`` read back."""
+    import yaml  # local: only the file path needs it
+
+    raw = config.model_dump(mode="json", exclude_defaults=False)
+    if raw["data"].get("source") == "synthetic":
+        raw["data"].pop("features", None)
+    with open(path, "w", encoding="utf-8") as f:
+        yaml.safe_dump(raw, f, sort_keys=False)

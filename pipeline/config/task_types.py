@@ -20,13 +20,14 @@ from typing import Optional
 # pipeline.preflight.data_checks, pipeline.results.serving_check).
 LABEL_NUMBER = "number"  # the value as a float
 LABEL_ZERO_ONE = "0/1"  # 0/1 as written, or 1 for one of the task's declared positive values
+LABEL_CLASS_INDEX = "class index"  # the index of the value among the task's classes
 
 # The report's fit figure, and the Evaluator plot it is drawn from.
 PREDICTED_AGAINST_ACTUAL = "predicted_against_actual"  # CalibrationPlot over the prediction range
 CALIBRATION = "calibration"  # CalibrationPlot over probabilities
 
 # The absolute gate fields of GateConfig, in its order; each type allows some.
-GATE_FIELDS = ("min_r2", "max_mse", "min_auc", "max_log_loss")
+GATE_FIELDS = ("min_r2", "max_mse", "min_auc", "max_log_loss", "min_accuracy")
 
 
 @dataclass(frozen=True)
@@ -50,12 +51,24 @@ class TaskType:
     serving_scorer: str  # the served-model check's scorer (pipeline.results.serving_check.SCORERS)
     fit_plot: str  # PREDICTED_AGAINST_ACTUAL or CALIBRATION
     tfma_metric_modules: dict[str, str] = field(default_factory=dict)  # class -> module (project metrics)
+    # One output per class (softmax) instead of one number; the label is a class index.
+    class_outputs: bool = False
+    # TFMA metrics computed for each class on its own (one-vs-rest), and averaged over classes.
+    tfma_per_class_metrics: tuple[str, ...] = ()
+    tfma_macro_metrics: tuple[str, ...] = ()
+    # GateConfig field -> macro-averaged TFMA class it bounds from below.
+    macro_gates: dict[str, str] = field(default_factory=dict)
     key_direction: str = "higher_is_better"
+    # Transform writes a standardized copy of the label, which the Trainer fits;
+    # serving_default returns the original scale (models.preprocessing, models.trainer).
+    standardized_label: bool = False
+    # serving_default clips the output to [1e-7, 1 - 1e-7], so log loss stays finite.
+    clipped_probability: bool = False
 
     @property
     def gate_fields(self) -> tuple[str, ...]:
         """The absolute gate fields this type allows."""
-        return (self.key_gate, *self.upper_gates)
+        return (self.key_gate, *self.upper_gates, *self.macro_gates)
 
     def metric_label(self, metric: str) -> str:
         """The shown name of one of the report columns, e.g. 'r2' -> 'R²'."""
@@ -89,6 +102,7 @@ TASK_TYPES: dict[str, TaskType] = {
                         ("RMSE", "root_mean_squared_error")),
         serving_scorer="r2",
         fit_plot=PREDICTED_AGAINST_ACTUAL,
+        standardized_label=True,
     ),
     "binary": TaskType(
         name="binary",
@@ -108,6 +122,31 @@ TASK_TYPES: dict[str, TaskType] = {
         report_columns=(("AUC", "auc"), ("log loss", "binary_crossentropy"), ("calibration", "calibration")),
         serving_scorer="auc",
         fit_plot=CALIBRATION,
+        clipped_probability=True,
+    ),
+    "multiclass": TaskType(
+        name="multiclass",
+        keras_loss="sparse_categorical_crossentropy",
+        keras_metrics=("accuracy",),
+        tfma_metrics=("ExampleCount", "SparseCategoricalAccuracy", "SparseCategoricalCrossentropy",
+                      "MultiClassConfusionMatrixPlot"),
+        tfma_per_class_metrics=("Precision", "Recall", "AUC"),
+        tfma_macro_metrics=("AUC",),
+        key_metric="sparse_categorical_accuracy",
+        key_metric_class="SparseCategoricalAccuracy",
+        key_gate="min_accuracy",
+        upper_gates={},
+        macro_gates={"min_auc": "AUC"},
+        default_gate={"min_accuracy": 0.5},
+        output_activation="softmax",
+        output_activations=("softmax",),
+        label_encoding=LABEL_CLASS_INDEX,
+        accepts_positive=False,
+        report_columns=(("accuracy", "sparse_categorical_accuracy"), ("macro AUC", "macro_auc"),
+                        ("log loss", "sparse_categorical_crossentropy")),
+        serving_scorer="accuracy",
+        fit_plot=CALIBRATION,
+        class_outputs=True,
     ),
 }
 

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import csv
 import glob
+import math
 import os
 from typing import Iterator
 
 from pipeline.config import ConfigError, CsvData, PipelineConfig, SyntheticData, Task
-from pipeline.config.task_types import LABEL_NUMBER
+from components.csv_example_gen.header import parse_header, read_rows
+from pipeline.config.names import colliding_columns, describe_collision
+from pipeline.config.task_types import LABEL_CLASS_INDEX, LABEL_NUMBER
 
 SAMPLE_ROWS = 1000  # rows per file read to check values
 BINARY_VALUES = {"0", "1", "0.0", "1.0"}
@@ -37,24 +40,27 @@ def check_data(config: PipelineConfig) -> None:
         if isinstance(data, CsvData):
             for path in files:
                 check_csv_file(path, config, data)
+        else:
+            for group in colliding_columns(config.columns):
+                raise ConfigError(f"{pattern}: {describe_collision(group)}")
 
 
 def _rows(path: str) -> Iterator[tuple[int, dict[str, str]]]:
     with open(path, newline="", encoding="utf-8") as f:
-        reader = csv.DictReader(f)
-        for row in reader:
-            yield reader.line_num, row
-            if reader.line_num > SAMPLE_ROWS:
+        for line, row in read_rows(f):
+            yield line, row
+            if line > SAMPLE_ROWS:
                 return
 
 
 def read_header(path: str) -> list[str]:
+    """The column names as ExampleGen reads them (no byte-order mark, no spaces around names)."""
     with open(path, newline="", encoding="utf-8") as f:
-        header = next(csv.reader(f), None)
-    if not header or not any(name.strip() for name in header):
+        header = parse_header(f.readline())
+    if not header or not any(header):
         raise ConfigError(f"{path} is empty: a CSV input needs a header row with the column names, "
                           "then one row per example")
-    return [name.strip() for name in header]
+    return header
 
 
 def check_csv_file(path: str, config: PipelineConfig, data: CsvData) -> None:
@@ -69,11 +75,11 @@ def check_csv_file(path: str, config: PipelineConfig, data: CsvData) -> None:
 
 def _check_csv_file(path: str, config: PipelineConfig, data: CsvData) -> None:
     header = read_header(path)
-    if header[0].startswith("\ufeff"):
-        raise ConfigError(f"{path} starts with a byte-order mark, which would become part of the first "
-                          f"column's name ({header[0][1:]!r}); save it as UTF-8 without BOM")
     columns = set(header)
     shown = ", ".join(header)
+    read = [c for c in header if c in set(config.columns)]
+    for group in colliding_columns(read):
+        raise ConfigError(f"{path}: {describe_collision(group)}")
     for feature in data.features:
         if feature.name not in columns:
             raise ConfigError(f"{path}: feature column {feature.name!r} is not in the header "
@@ -86,17 +92,22 @@ def _check_csv_file(path: str, config: PipelineConfig, data: CsvData) -> None:
         if feature.name not in columns:
             raise ConfigError(f"{path}: slice feature {feature.name!r} is not in the header "
                               f"({shown}); fix evaluation.slice_features or the file")
+    if data.example_weight is not None and data.example_weight not in columns:
+        raise ConfigError(f"{path}: data.example_weight {data.example_weight!r} is not in the header "
+                          f"({shown}); fix data.example_weight or the file")
     rows = list(_rows(path))
     if not rows:
         raise ConfigError(f"{path} has a header but no rows; give it at least one example per line")
     missing = set(data.missing_values)
     for feature in data.features:
         if feature.type == "numeric":
-            _check_numeric(path, feature.name, rows, missing)
+            _check_numeric(path, feature.name, rows, missing, feature.transform)
     for feature in config.evaluation.numeric_slice_features:
         _check_numeric(path, feature.name, rows, missing)
     for task in config.tasks:
         _check_label(path, task, rows, missing)
+    if data.example_weight is not None:
+        _check_weights(path, data.example_weight, rows, missing)
 
 
 def _is_number(text: str) -> bool:
@@ -107,11 +118,13 @@ def _is_number(text: str) -> bool:
         return False
 
 
-def _check_numeric(path: str, column: str, rows, missing: set[str]) -> None:
+def _check_numeric(path: str, column: str, rows, missing: set[str], transform: str = "auto") -> None:
     for line, row in rows:
         value = (row[column] or "").strip()
         if value and value not in missing and not _is_number(value):
-            raise ConfigError(f"{path} line {line}: numeric column {column!r} holds {value!r}; declare it "
+            what = f"numeric column {column!r}" if transform in ("auto", "z_score") else \
+                f"column {column!r} (transform: {transform}, which needs numbers)"
+            raise ConfigError(f"{path} line {line}: {what} holds {value!r}; declare it "
                               f"in data.missing_values if it means missing, or make {column!r} categorical")
 
 
@@ -120,11 +133,15 @@ def _check_label(path: str, task: Task, rows, missing: set[str]) -> None:
     values = set()
     for line, row in rows:
         value = (row[column] or "").strip()
-        if not value or value in missing:
-            raise ConfigError(f"{path} line {line}: label column {column!r} of task {task.name!r} is empty; "
-                              "every example needs its labels (drop such rows first)")
-        values.add(value)
-    if task.task_type.label_encoding == LABEL_NUMBER:
+        if value and value not in missing:  # a missing label: the task's weight is 0 there
+            values.add(value)
+    if not values:
+        raise ConfigError(f"{path}: label column {column!r} of task {task.name!r} is empty in its first "
+                          f"{len(rows)} rows; fill in the labels or remove the task")
+    encoding = task.task_type.label_encoding
+    if encoding == LABEL_CLASS_INDEX:
+        _check_classes(path, task, values)
+    elif encoding == LABEL_NUMBER:
         bad = sorted(v for v in values if not _is_number(v))
         if bad:
             raise ConfigError(f"{path}: label column {column!r} of {task.type} task {task.name!r} holds "
@@ -140,3 +157,27 @@ def _check_label(path: str, task: Task, rows, missing: set[str]) -> None:
         raise ConfigError(f"{path}: label column {column!r} of {task.type} task {task.name!r} holds values "
                           f"other than 0/1 ({', '.join(map(repr, others[:5]))}); declare the value(s) "
                           f"meaning 1, e.g. positive: {others[0]!r}")
+
+
+def _check_classes(path: str, task: Task, values: set[str]) -> None:
+    if task.classes:
+        unknown = sorted(values - set(task.classes))
+        if unknown:
+            raise ConfigError(f"{path}: label column {task.label!r} of {task.type} task {task.name!r} holds "
+                              f"{', '.join(map(repr, unknown[:5]))}, not among its classes {task.classes}; "
+                              "add them to the task's classes (or remove classes to take them from the data)")
+    elif len(values) < 2:
+        raise ConfigError(f"{path}: label column {task.label!r} of {task.type} task {task.name!r} holds one "
+                          f"class only ({next(iter(values))!r}); a {task.type} task needs at least two "
+                          "classes: use a column with several, or drop the task")
+
+
+def _check_weights(path: str, column: str, rows, missing: set[str]) -> None:
+    for line, row in rows:
+        value = (row[column] or "").strip()
+        if not value or value in missing:
+            continue  # a missing weight counts as 1
+        if not _is_number(value) or float(value) < 0 or math.isnan(float(value)):
+            raise ConfigError(f"{path} line {line}: example weight column {column!r} holds {value!r}; "
+                              "weights must be numbers >= 0 (0 leaves the row out): fix the file or "
+                              "remove data.example_weight")

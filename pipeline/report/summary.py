@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
 import tensorflow_data_validation as tfdv
 
+from models.budget import TRAINING_RECORD
 from pipeline.results import eval_results, gate_weights, mlmd, task_weights
 from pipeline.config import PipelineConfig
 from pipeline.config.task_types import task_type
@@ -33,10 +35,12 @@ class RunSummary:
     serving_versions: list[str]
     gates: Optional[gate_weights.GateWeights] = None  # a gated model's mean gate weights
     task_weights: Optional[dict] = None  # learned task weights (uncertainty weighting)
+    training: Optional[str] = None  # how many steps ran and why training stopped
 
     def lines(self) -> list[str]:
-        out = [f"Evaluation on the eval split ({self.eval_examples} examples):" if self.eval_examples
-               else "Evaluation on the eval split:"]
+        out = [f"Training: {self.training}"] if self.training else []
+        out.append(f"Evaluation on the eval split ({self.eval_examples} examples):" if self.eval_examples
+                   else "Evaluation on the eval split:")
         for t in self.tasks:
             m = t.metrics
             shown = task_type(t.type).report_columns
@@ -76,6 +80,14 @@ def _label_variances(statistics_uri: str, config: PipelineConfig) -> dict[str, f
     return variances
 
 
+def _training_record(model_run_uri: str) -> Optional[str]:
+    """The Trainer's own account of its run (models/trainer.py writes it)."""
+    path = Path(model_run_uri) / TRAINING_RECORD
+    if not path.is_file():
+        return None
+    return json.loads(path.read_text()).get("summary")
+
+
 def serving_versions(serving_dir: Path) -> list[str]:
     if not serving_dir.is_dir():
         return []
@@ -88,6 +100,7 @@ def summarize(metadata_path: Path, config: PipelineConfig, serving_dir: Path) ->
     evaluator = mlmd.latest_node_run(store, name, "Evaluator")
     pusher = mlmd.latest_node_run(store, name, "Pusher")
     statistics = mlmd.latest_node_run(store, name, "StatisticsGen")
+    trainer = mlmd.latest_node_run(store, name, "Trainer")
     if evaluator is None:
         raise RuntimeError("no finished Evaluator run in the metadata store")
 
@@ -111,6 +124,7 @@ def summarize(metadata_path: Path, config: PipelineConfig, serving_dir: Path) ->
         if mlmd.int_property(pushed, "pushed"):
             pushed_path = mlmd.string_property(pushed, "pushed_destination")
     model_run = mlmd.evaluated_model_run_uri(store, evaluator)
+    training = _training_record(trainer.output("model_run").uri) if trainer else None
     return RunSummary(tasks, int(counts[0]) if counts else None, blessed, pushed_path, push_cached,
                       serving_versions(serving_dir), gate_weights.load(model_run) if model_run else None,
-                      task_weights.load(model_run) if model_run else None)
+                      task_weights.load(model_run) if model_run else None, training)

@@ -14,6 +14,7 @@ segment is not weaker, only smaller), and none is named.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Optional
@@ -29,10 +30,27 @@ MIN_WEAKEST_SLICE_EXAMPLES = 20
 KEY_METRICS = tuple(t.key_metric for t in TASK_TYPES.values())
 METRIC_LABELS = {
     "r2": "R²", "auc": "AUC", "mean_squared_error": "MSE", "root_mean_squared_error": "RMSE",
-    "mean_absolute_error": "MAE", "binary_cross_entropy": "log loss", "calibration": "calibration",
+    "mean_absolute_error": "MAE", "binary_crossentropy": "log loss", "calibration": "calibration",
+    "sparse_categorical_accuracy": "accuracy", "macro_auc": "macro AUC",
+    "sparse_categorical_crossentropy": "log loss",
     "mean_label": "mean label", "mean_prediction": "mean prediction", EXAMPLE_COUNT: "examples",
 }
 _METRIC_ORDER = list(METRIC_LABELS)
+NAN = "NaN"
+NAN_NOTE = ("NaN: the Evaluator could not compute this value (log loss: a predicted probability of "
+            "exactly 0 or 1 on the wrong label; AUC: a slice holding one class only); "
+            "a gate on a NaN metric fails")
+
+
+def is_nan(value) -> bool:
+    return isinstance(value, float) and math.isnan(value)
+
+
+def format_value(value: Optional[float]) -> str:
+    """4 decimals; NaN as 'NaN', a missing value as a dash."""
+    if value is None:
+        return "–"
+    return NAN if is_nan(value) else f"{value:.4f}"
 
 
 def metric_label(metric: str) -> str:
@@ -102,6 +120,11 @@ class TaskTable:
     def gates_passed(self) -> bool:
         return all(g.passed for g in self.gates)
 
+    @property
+    def nan_metrics(self) -> list[str]:
+        """Metrics that are NaN on some slice: the report says so instead of hiding them."""
+        return [m for m in self.metrics if any(is_nan(row.values.get(m)) for row in self.rows)]
+
 
 def slice_sort_key(name: str):
     """Overall first, then single features before crosses, then by value (numbers numerically)."""
@@ -161,8 +184,8 @@ def build_task_tables(records: list[MetricRecord], gates: list[EvaluatedGate], f
             if r.slice in rows and r.metric != EXAMPLE_COUNT:
                 rows[r.slice].baseline[r.metric] = r.value
         ordered = sorted(rows.values(), key=lambda row: slice_sort_key(row.slice))
-        # The EvalConfig's metrics; the model's own compiled metrics (loss, mse, ...) repeat them.
-        metrics = sorted({m for row in ordered for m in row.values if m in METRIC_LABELS}, key=_metric_order)
+        # Every metric the Evaluator computed (the EvalConfig asks for its own metrics only).
+        metrics = sorted({m for row in ordered for m in row.values}, key=_metric_order)
         key_metric = next((m for m in KEY_METRICS if m in metrics), None)
         tables.append(TaskTable(task, key_metric, metrics, ordered,
                                 _gate_rows(task, gates, failures, rows), weakest_slice(ordered, key_metric)))
@@ -182,7 +205,7 @@ def weakest_slice(rows: list[SliceRow], key_metric: Optional[str]) -> Optional[S
     if key_metric is None or overall is None or key_metric not in overall.values:
         return None
     worse = [r for r in rows if r.slice != OVERALL and key_metric in r.values
-             and significantly_below(r, key_metric, overall.values[key_metric])]
+             and not is_nan(r.values[key_metric]) and significantly_below(r, key_metric, overall.values[key_metric])]
     return min(worse, key=lambda r: r.values[key_metric], default=None)
 
 
@@ -193,8 +216,18 @@ def metric_rows(tables: list[TaskTable]) -> list[dict]:
         for row in table.rows:
             for metric in table.metrics:
                 if metric in row.values:
-                    result.append({"task": table.task, "slice": row.slice, "metric": metric,
-                                   "value": row.values[metric], "lower": row.lower.get(metric),
-                                   "upper": row.upper.get(metric), "example_count": row.count,
-                                   "baseline": row.baseline.get(metric), "delta": row.deltas.get(metric)})
+                    value = row.values[metric]
+                    record = {"task": table.task, "slice": row.slice, "metric": metric,
+                              "value": NAN if is_nan(value) else value,
+                              "lower": _json_number(row.lower.get(metric)),
+                              "upper": _json_number(row.upper.get(metric)), "example_count": row.count,
+                              "baseline": _json_number(row.baseline.get(metric)),
+                              "delta": _json_number(row.deltas.get(metric))}
+                    if is_nan(value):
+                        record["note"] = NAN_NOTE
+                    result.append(record)
     return result
+
+
+def _json_number(value: Optional[float]):
+    return NAN if is_nan(value) else value

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Optional
 
@@ -40,6 +41,15 @@ def _interval(kv: metrics_for_slice_pb2.MetricKeyAndValue) -> tuple[Optional[flo
     return _value(kv.confidence_interval.lower_bound), _value(kv.confidence_interval.upper_bound)
 
 
+def metric_name(key) -> str:
+    """A TFMA metric key's name: ``auc``, ``auc_class_2`` (one class against the rest), ``macro_auc``."""
+    if key.HasField("aggregation_type") and key.aggregation_type.macro_average:
+        return f"macro_{key.name}"
+    if key.HasField("sub_key") and key.sub_key.HasField("class_id"):
+        return f"{key.name}_class_{key.sub_key.class_id.value}"
+    return key.name
+
+
 def load_metric_records(evaluation_uri: str, model_name: str = "candidate") -> list[MetricRecord]:
     """Scalar metrics of the candidate model (and its diffs to the baseline), with their intervals."""
     records = []
@@ -51,7 +61,8 @@ def load_metric_records(evaluation_uri: str, model_name: str = "candidate") -> l
                 continue
             value = _value(kv.value)
             if value is not None:
-                records.append(MetricRecord(key.output_name, name, key.name, value, key.is_diff, *_interval(kv)))
+                records.append(MetricRecord(key.output_name, name, metric_name(key), value, key.is_diff,
+                                            *_interval(kv)))
     return records
 
 
@@ -79,16 +90,21 @@ def _describe_failure(failure: validation_result_pb2.ValidationFailure) -> str:
         return failure.message
     key, threshold = failure.metric_key, failure.metric_threshold
     value = _value(failure.metric_value)
+    if value is not None and math.isnan(value):
+        what = f"{metric_name(key)} change vs baseline" if key.is_diff else metric_name(key)
+        return (f"{what} is NaN, which fails its gate: the Evaluator could not compute it "
+                "(log loss: a predicted probability of exactly 0 or 1 on the wrong label; "
+                "AUC: the eval split holds one class only)")
     shown = f"{value:.4g}" if value is not None else "?"
     if key.is_diff:
         bound = threshold.change_threshold.absolute.value
-        return f"{key.name} changed by {shown} vs baseline, allowed {bound:+.4g}"
+        return f"{metric_name(key)} changed by {shown} vs baseline, allowed {bound:+.4g}"
     bounds = threshold.value_threshold
     if bounds.HasField("lower_bound") and value is not None and value < bounds.lower_bound.value:
-        return f"{key.name} {shown} is below {bounds.lower_bound.value:.4g}"
+        return f"{metric_name(key)} {shown} is below {bounds.lower_bound.value:.4g}"
     if bounds.HasField("upper_bound") and value is not None and value > bounds.upper_bound.value:
-        return f"{key.name} {shown} is above {bounds.upper_bound.value:.4g}"
-    return f"{key.name} {shown} failed its threshold"
+        return f"{metric_name(key)} {shown} is above {bounds.upper_bound.value:.4g}"
+    return f"{metric_name(key)} {shown} failed its threshold"
 
 
 def load_gate_failures(evaluation_uri: str) -> tuple[bool, list[GateFailure]]:
@@ -99,7 +115,7 @@ def load_gate_failures(evaluation_uri: str) -> tuple[bool, list[GateFailure]]:
         name = slice_name(tfma.slicer.deserialize_slice_key(per_slice.slice_key))
         for failure in per_slice.failures:
             failures.append(GateFailure(failure.metric_key.output_name, name,
-                                        failure.metric_key.name, _describe_failure(failure),
+                                        metric_name(failure.metric_key), _describe_failure(failure),
                                         failure.metric_key.is_diff))
     return result.validation_ok, failures
 
@@ -139,7 +155,7 @@ def load_gates(evaluation_uri: str) -> list[EvaluatedGate]:
             else:
                 lower = threshold.lower_bound.value if threshold.HasField("lower_bound") else None
                 upper = threshold.upper_bound.value if threshold.HasField("upper_bound") else None
-            gates.append(EvaluatedGate(key.output_name, where, key.name, key.is_diff, lower, upper))
+            gates.append(EvaluatedGate(key.output_name, where, metric_name(key), key.is_diff, lower, upper))
     return gates
 
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from pipeline.cli.command import command
 from pipeline.config import PipelineConfig, build_config, load_config_file
-from pipeline.config.task_types import LABEL_ZERO_ONE
+from pipeline.config.task_types import LABEL_CLASS_INDEX, LABEL_ZERO_ONE
 from pipeline.errors import RunStateError
 
 
@@ -35,17 +35,28 @@ def auc_score(y: np.ndarray, predicted: np.ndarray) -> float:
     return float(greater + 0.5 * ties)
 
 
+def accuracy_score(y: np.ndarray, probabilities: np.ndarray) -> float:
+    """Share of examples whose most probable class is the label's (y: class indices)."""
+    return float(np.mean(np.argmax(probabilities, axis=1) == y))
+
+
 # A task type's serving scorer (pipeline.config.task_types) -> the function computing it.
-SCORERS = {"r2": r2_score, "auc": auc_score}
+SCORERS = {"r2": r2_score, "auc": auc_score, "accuracy": accuracy_score}
 
 
-def label_value(feature, task) -> float:
-    """A raw label as the model learns it: float, or 0/1 by the task's positive values."""
+def label_value(feature, task, classes=(), missing_values=()) -> float:
+    """A raw label as the model learns it: float, 0/1 by the task's positive values, or its
+    index among ``classes``; NaN when missing (absent, or a ``missing_values`` token) or not a class."""
     kind = feature.WhichOneof("kind")
     values = getattr(feature, kind).value if kind else []
     if not values:
         return float("nan")  # a missing label
     value = values[0].decode() if isinstance(values[0], bytes) else values[0]
+    if str(value).strip() in missing_values or str(value).strip() == "":
+        return float("nan")
+    if task.task_type.label_encoding == LABEL_CLASS_INDEX:
+        text = str(value).strip()
+        return float(classes.index(text)) if text in classes else float("nan")
     if task.task_type.label_encoding == LABEL_ZERO_ONE and task.positive:
         return float(str(value).strip() in task.positive)
     return float(value)
@@ -77,18 +88,26 @@ def score_served_model(model_dir: Path, examples_uri: str, config: PipelineConfi
     examples = [tf.train.Example.FromString(r.numpy())
                 for r in tf.data.TFRecordDataset(files, compression_type="GZIP")]
 
-    labels = {task.name: np.array([label_value(e.features.feature[task.label], task) for e in examples])
+    model = tf.saved_model.load(str(model_dir))
+    # A multiclass task's class names, in the order of its served probabilities.
+    classes = ({task: [c.decode() for c in names.numpy()]
+                for task, names in model.signatures["class_names"]().items()}
+               if "class_names" in model.signatures else {})
+    missing = set(config.data.missing_values)
+    labels = {task.name: np.array([label_value(e.features.feature[task.label], task, classes.get(task.name, []),
+                                               missing) for e in examples])
               for task in config.tasks}
     for example in examples:  # a serving request carries no labels
         for task in config.tasks:
             if task.label in example.features.feature:
                 del example.features.feature[task.label]
-    model = tf.saved_model.load(str(model_dir))
     outputs = model.signatures["serving_default"](
         examples=tf.constant([e.SerializeToString() for e in examples]))
     scores = {}
     for task in config.tasks:
-        predicted = outputs[task.name].numpy().reshape(-1)
+        predicted = outputs[task.name].numpy().reshape(len(examples), -1)
+        if predicted.shape[1] == 1:
+            predicted = predicted[:, 0]
         known = ~np.isnan(labels[task.name])
         score = SCORERS[task.task_type.serving_scorer]
         scores[task.name] = score(labels[task.name][known], predicted[known])

@@ -44,8 +44,12 @@ def test_transform_config_carries_missing_tokens_and_label_encoding():
     raw["data"]["missing_values"] = ["?"]
     custom = build_config(raw).transform_custom_config()
     assert custom["missing_values"] == ["?"]
-    assert custom["labels"] == [{"column": "spend", "type": "regression", "positive": []},
-                                {"column": "income", "type": "binary", "positive": [">50K"]}]
+    assert custom["labels"] == [
+        {"name": "spend", "column": "spend", "type": "regression", "positive": [], "missing_label": "mask",
+         "classes": []},
+        {"name": "rich", "column": "income", "type": "binary", "positive": [">50K"], "missing_label": "mask",
+         "classes": []}]
+    assert custom["example_weight"] is None
 
 
 def test_data_without_source_is_the_synthetic_generator():
@@ -78,8 +82,8 @@ def test_synthetic_binary_label_needs_a_binary_task():
 @pytest.mark.parametrize("change, message", [
     ({"tasks": [{"name": "a", "label": "spend"}, {"name": "a", "label": "age"}]},
      "duplicate task names: a"),
-    ({"tasks": [{"name": "spend", "type": "multiclass"}]},
-     "tasks.0.type: task type must be 'regression' or 'binary', got 'multiclass'"),
+    ({"tasks": [{"name": "spend", "type": "ranking"}]},
+     "tasks.0.type: task type must be 'regression' or 'binary' or 'multiclass', got 'ranking'"),
     ({"tasks": [{"name": "age"}]},
      "label column 'age' is also listed as a model input; remove it from data.features"),
     ({"tasks": []}, "tasks: List should have at least 1 item"),

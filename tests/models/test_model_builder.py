@@ -37,7 +37,8 @@ def test_binary_task_head_is_a_probability():
 def test_training_then_export_and_reload(tmp_path):
     config = build_config(SEED_PARAMS)
     data = synthetic_data.generate(1000, seed=7, p=0.5)
-    model = compile_model(build_model(config, {"x_xf": 100}), config)
+    # With the default L2 penalty, which must survive saving.
+    model = compile_model(build_model(config, {"x_xf": 100}, train_examples=1000), config)
     history = model.fit({"x_xf": data.inputs}, {"y1": data.y1, "y2": data.y2},
                         batch_size=64, epochs=8, verbose=0)
     assert history.history["loss"][-1] < history.history["loss"][0]
@@ -83,3 +84,16 @@ def test_paper_shared_bottom_has_a_relu_bottom():
     assert model.get_layer("bottom_out").activation is tf_keras.activations.relu
     # 100 -> 113 (ReLU) shared; per task 113 -> 8 -> 1: the MMoE paper's sizes (Sec. 5.1).
     assert model.count_params() == (100 * 113 + 113) + 2 * ((113 * 8 + 8) + (8 + 1))
+
+
+def test_default_l2_is_five_over_the_training_examples_on_every_dense_kernel():
+    config = build_config(SEED_PARAMS)
+    model = build_model(config, {"x_xf": 4}, train_examples=500)
+    kernels = [layer.kernel for layer in model.layers if isinstance(layer, tf_keras.layers.Dense)]
+    expected = sum(0.01 * float(tf.reduce_sum(tf.square(k))) for k in kernels)
+    assert len(model.losses) == len(kernels) == 8  # bottom 2, then per task 2 tower layers + its output
+    assert float(tf.add_n(model.losses)) == pytest.approx(expected, rel=1e-5)
+    assert build_model(config, {"x_xf": 4}).losses == []  # no size known: no penalty
+    fixed = build_model(build_config({**SEED_PARAMS, "model": {**SEED_PARAMS["model"], "l2": 0.0}}),
+                        {"x_xf": 4}, train_examples=500)
+    assert fixed.losses == []

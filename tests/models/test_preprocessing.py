@@ -63,3 +63,122 @@ def test_labels_become_floats_and_string_binaries_become_0_1(transformed):
     assert transformed["spend_xf"].tolist() == [1.0, 2.0, 3.0, 4.0]
     assert transformed["income_xf"].tolist() == [1.0, 0.0, 0.0, 1.0]
     assert transformed["clicked_xf"].tolist() == [1.0, 0.0, 0.0, 1.0]
+
+
+TRANSFORM_SPEC = {
+    "gain": tf.io.FixedLenFeature([1], tf.float32),
+    "debt": tf.io.VarLenFeature(tf.float32),
+    "rank": tf.io.FixedLenFeature([1], tf.float32),
+    "raw": tf.io.FixedLenFeature([1], tf.float32),
+    "price": tf.io.FixedLenFeature([1], tf.float32),
+}
+TRANSFORM_ROWS = [
+    {"gain": [0.0], "debt": [-10.0], "rank": [1.0], "raw": [7.0], "price": [100.0]},
+    {"gain": [0.0], "debt": [], "rank": [2.0], "raw": [-3.0], "price": [200.0]},
+    {"gain": [99.0], "debt": [0.0], "rank": [3.0], "raw": [0.5], "price": [300.0]},
+    {"gain": [9999.0], "debt": [10.0], "rank": [4.0], "raw": [1e6], "price": [400.0]},
+]
+
+
+@pytest.fixture(scope="module")
+def transformed_by_option(tmp_path_factory):
+    config = build_config({
+        "data": {"source": "csv", "path": "t.csv",
+                 "features": [{"name": "gain", "transform": "log"},
+                              {"name": "debt", "transform": "log", "clip": [-5, 5]},
+                              {"name": "rank", "transform": "quantile", "quantile_buckets": 4},
+                              {"name": "raw", "transform": "none"}]},
+        "tasks": [{"name": "price"}],
+    })
+    fn = functools.partial(preprocessing_fn, custom_config=config.transform_custom_config())
+    metadata = dataset_metadata.DatasetMetadata.from_feature_spec(TRANSFORM_SPEC)
+    with tft_beam.Context(temp_dir=str(tmp_path_factory.mktemp("tft"))):
+        (rows, _), _ = (TRANSFORM_ROWS, metadata) | tft_beam.AnalyzeAndTransformDataset(fn)
+    return {key: np.array([row[key] for row in rows]).ravel() for key in rows[0]}
+
+
+def _z(values):
+    values = np.asarray(values, dtype=float)
+    return (values - values.mean()) / values.std()
+
+
+def test_log_is_signed_log1p_then_z_score(transformed_by_option):
+    np.testing.assert_allclose(transformed_by_option["gain_xf"], _z(np.log1p([0, 0, 99, 9999])), rtol=1e-5)
+
+
+def test_clip_comes_first_and_a_missing_value_becomes_the_mean(transformed_by_option):
+    present = np.sign([-5.0, 0.0, 5.0]) * np.log1p(np.abs([-5.0, 0.0, 5.0]))
+    expected = _z(present)
+    np.testing.assert_allclose(transformed_by_option["debt_xf"], [expected[0], 0.0, expected[1], expected[2]],
+                               rtol=1e-5, atol=1e-6)
+
+
+def test_quantile_maps_buckets_to_0_1_and_none_passes_values(transformed_by_option):
+    np.testing.assert_allclose(transformed_by_option["rank_xf"], [0, 1 / 3, 2 / 3, 1], rtol=1e-5)
+    np.testing.assert_allclose(transformed_by_option["raw_xf"], [7.0, -3.0, 0.5, 1e6])
+
+
+def test_a_regression_label_is_kept_and_standardized_for_training(transformed_by_option):
+    assert transformed_by_option["price_xf"].tolist() == [100.0, 200.0, 300.0, 400.0]
+    np.testing.assert_allclose(transformed_by_option["price_scaled_xf"], _z([100, 200, 300, 400]), rtol=1e-5)
+
+
+def test_binary_labels_are_not_standardized(transformed):
+    assert "income_scaled_xf" not in transformed and "spend_scaled_xf" in transformed
+
+
+PARTIAL_SPEC = {
+    "bill-length mm": tf.io.FixedLenFeature([1], tf.float32),
+    "species": tf.io.VarLenFeature(tf.string),
+    "sex": tf.io.VarLenFeature(tf.string),
+    "mass": tf.io.VarLenFeature(tf.string),
+    "w": tf.io.VarLenFeature(tf.float32),
+}
+PARTIAL_ROWS = [
+    {"bill-length mm": [1.0], "species": [b"Gentoo"], "sex": [b"male"], "mass": [b"10"], "w": [2.0]},
+    {"bill-length mm": [2.0], "species": [b"Adelie"], "sex": [b"NA"], "mass": [b"20"], "w": []},
+    {"bill-length mm": [3.0], "species": [b"Chinstrap"], "sex": [b"female"], "mass": [b"NA"], "w": [1.0]},
+    {"bill-length mm": [4.0], "species": [b"Adelie"], "sex": [], "mass": [b"40"], "w": [0.0]},
+    {"bill-length mm": [5.0], "species": [b"Emperor"], "sex": [b"male"], "mass": [b"50"], "w": [1.0]},
+]
+
+
+@pytest.fixture(scope="module")
+def partial(tmp_path_factory):
+    config = build_config({
+        "data": {"source": "csv", "path": "t.csv", "missing_values": ["NA"], "example_weight": "w",
+                 "features": [{"name": "bill-length mm"}]},
+        "tasks": [{"name": "species", "type": "multiclass", "classes": ["Adelie", "Chinstrap", "Gentoo"]},
+                  {"name": "sex", "type": "binary", "positive": "male"},
+                  {"name": "mass", "missing_label": "drop_row"}],
+    })
+    fn = functools.partial(preprocessing_fn, custom_config=config.transform_custom_config())
+    metadata = dataset_metadata.DatasetMetadata.from_feature_spec(PARTIAL_SPEC)
+    with tft_beam.Context(temp_dir=str(tmp_path_factory.mktemp("tft"))):
+        (rows, _), _ = (PARTIAL_ROWS, metadata) | tft_beam.AnalyzeAndTransformDataset(fn)
+    return {key: np.array([row[key] for row in rows]).ravel() for key in rows[0]}
+
+
+def test_a_column_name_with_spaces_and_hyphens_gets_a_safe_output_name(partial):
+    np.testing.assert_allclose(partial["bill_length_mm_xf"], (np.arange(1, 6) - 3) / np.sqrt(2), rtol=1e-5)
+
+
+def test_multiclass_labels_are_class_indices_and_an_unknown_class_is_missing(partial):
+    assert partial["species_xf"].tolist() == [2, 0, 1, 0, 0]
+    # Emperor is not a class: weight 0 (and row 3's mass is missing: drop_row zeroes every task).
+    assert partial["species__weight_xf"].tolist() == [2.0, 1.0, 0.0, 0.0, 0.0]
+
+
+def test_a_missing_label_weighs_0_for_its_task_and_drop_row_for_every_task(partial):
+    assert partial["sex_xf"].tolist() == [1.0, 0.0, 0.0, 0.0, 1.0]
+    # Row 2: no sex (mask) -> only sex is 0; row 3: no mass (drop_row) -> 0 everywhere;
+    # row 4: example weight 0; a missing example weight (row 2) counts as 1.
+    assert partial["sex__weight_xf"].tolist() == [2.0, 0.0, 0.0, 0.0, 1.0]
+    assert partial["mass__weight_xf"].tolist() == [2.0, 1.0, 0.0, 0.0, 1.0]
+
+
+def test_a_label_is_standardized_over_its_present_values_only(partial):
+    present = np.array([10.0, 20.0, 40.0, 50.0])  # the NA row is left out of mean and variance
+    expected = (present - present.mean()) / present.std()
+    np.testing.assert_allclose(partial["mass_scaled_xf"][[0, 1, 3, 4]], expected, rtol=1e-5)
+    assert partial["mass_xf"][2] == 0.0 and partial["mass_scaled_xf"][2] == 0.0

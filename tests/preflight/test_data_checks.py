@@ -75,9 +75,60 @@ def test_string_in_numeric_column(tmp_path):
     assert "declare it in data.missing_values" in message
 
 
-def test_empty_label_cell(tmp_path):
-    path = write(tmp_path, HEADER + "39,paris,,>50K\n")
-    assert "line 2: label column 'spend' of task 'spend' is empty" in error_of(config_for(path))
+def test_empty_label_cells_are_partial_labels(tmp_path):
+    check_data(config_for(write(tmp_path, HEADER + ROWS + "39,paris,,>50K\n40,lyon,1.0,\n")))
+
+
+def test_label_column_without_any_label(tmp_path):
+    path = write(tmp_path, HEADER + "39,paris,,>50K\n40,lyon,?,<=50K\n")
+    assert error_of(config_for(path)) == (
+        f"{path}: label column 'spend' of task 'spend' is empty in its first 2 rows; "
+        "fill in the labels or remove the task")
+
+
+def test_header_with_bom_crlf_and_spaces_after_the_delimiter(tmp_path):
+    path = tmp_path / "table.csv"
+    path.write_bytes("\ufeffage, city, spend, income\r\n39, paris, 1.5, >50K\r\n40, lyon, 2.5, <=50K\r\n"
+                     .encode("utf-8"))
+    check_data(config_for(path))
+
+
+def test_columns_with_the_same_internal_name(tmp_path):
+    path = write(tmp_path, "capital-gain,capital gain,spend,income\n1,2,1.5,>50K\n")
+    config = build_config({"data": {"source": "csv", "path": str(path),
+                                    "features": [{"name": "capital-gain"}, {"name": "capital gain"}]},
+                           "tasks": [{"name": "spend"}]})
+    assert error_of(config) == (
+        f"{path}: columns 'capital gain' and 'capital-gain' both become the internal name "
+        "'capital_gain' (characters other than letters, digits and _ are replaced by _); rename one of them "
+        "in the file's header and in the configuration")
+
+
+def test_negative_example_weight(tmp_path):
+    path = write(tmp_path, "age,city,spend,income,w\n39,paris,1.5,>50K,1\n40,lyon,2.5,<=50K,-2\n")
+    config = build_config({
+        "data": {"source": "csv", "path": str(path), "example_weight": "w",
+                 "features": [{"name": "age"}, {"name": "city", "type": "categorical"}]},
+        "tasks": [{"name": "spend"}]})
+    assert error_of(config) == (
+        f"{path} line 3: example weight column 'w' holds '-2'; weights must be numbers >= 0 "
+        "(0 leaves the row out): fix the file or remove data.example_weight")
+
+
+def test_multiclass_label_with_one_class(tmp_path):
+    path = write(tmp_path, HEADER + "39,paris,1.5,a\n40,lyon,2.5,a\n")
+    config = config_for(path, tasks=[{"name": "income", "type": "multiclass"}])
+    assert error_of(config) == (
+        f"{path}: label column 'income' of multiclass task 'income' holds one class only ('a'); "
+        "a multiclass task needs at least two classes: use a column with several, or drop the task")
+
+
+def test_multiclass_label_outside_its_classes(tmp_path):
+    path = write(tmp_path, HEADER + "39,paris,1.5,a\n40,lyon,2.5,c\n")
+    config = config_for(path, tasks=[{"name": "income", "type": "multiclass", "classes": ["a", "b"]}])
+    assert error_of(config) == (
+        f"{path}: label column 'income' of multiclass task 'income' holds 'c', not among its classes "
+        "['a', 'b']; add them to the task's classes (or remove classes to take them from the data)")
 
 
 def test_empty_file(tmp_path):
@@ -107,7 +158,8 @@ def test_every_file_of_a_glob_is_checked(tmp_path):
     ("tasks: [{name: income, type: binary}]",
      "label column 'income' of binary task 'income' holds values other than 0/1"),
     ("tasks: [{name: spend}, {name: spend}]", "duplicate task names: spend"),
-    ("tasks: [{name: spend, type: ranking}]", "task type must be 'regression' or 'binary', got 'ranking'"),
+    ("tasks: [{name: spend, type: ranking}]",
+     "task type must be 'regression' or 'binary' or 'multiclass', got 'ranking'"),
     ("tasks: [{name: age}]", "label column 'age' is also listed as a model input"),
 ])
 def test_cli_stops_before_any_component_and_keeps_the_output_dir(tmp_path, capsys, yaml_text, expected):

@@ -8,7 +8,7 @@ def _records(task, slice_name, count, r2, mse, diff_r2=None, r2_half_width=0.05)
     records = [MetricRecord(task, slice_name, "example_count", count, False),
                MetricRecord(task, slice_name, "r2", r2, False, r2 - r2_half_width, r2 + r2_half_width),
                MetricRecord(task, slice_name, "mean_squared_error", mse, False, mse * 0.9, mse * 1.1),
-               MetricRecord(task, slice_name, "loss", mse, False)]  # a compiled-model duplicate
+               MetricRecord(task, slice_name, "log_cosh", mse, False)]  # a metric without a label
     if diff_r2 is not None:
         records.append(MetricRecord(task, slice_name, "r2", diff_r2, True))
     return records
@@ -32,7 +32,8 @@ def test_weakest_slice_failed_gate_and_baseline_change_per_task():
     y1, y2 = build_task_tables(records, gates, failures, baseline)
 
     assert [r.slice for r in y1.rows] == ["Overall", "segment:a", "segment:b"]
-    assert y1.metrics == ["r2", "mean_squared_error"]  # no compiled-model duplicates
+    # Every metric the Evaluator computed, known ones first, none dropped.
+    assert y1.metrics == ["r2", "mean_squared_error", "log_cosh"]
     assert y1.overall.count == 400 and y1.overall.baseline["r2"] == 0.9 and y1.overall.deltas["r2"] == -0.1
     assert y1.weakest.slice == "segment:b" and y2.weakest.slice == "segment:a"
     assert [(g.condition, g.value, g.passed) for g in y1.gates] == [
@@ -40,10 +41,11 @@ def test_weakest_slice_failed_gate_and_baseline_change_per_task():
     assert not y1.gates_passed and y2.gates_passed
 
     rows = metric_rows([y1, y2])
-    assert len(rows) == 2 * 3 * 2  # task × slice × metric
+    assert len(rows) == 2 * 3 * 3  # task × slice × metric
     assert {"task": "y1", "slice": "Overall", "metric": "r2", "value": 0.8, "lower": 0.8 - 0.05,
             "upper": 0.8 + 0.05, "example_count": 400, "baseline": 0.9, "delta": -0.1} in rows
-    assert all(r["lower"] <= r["value"] <= r["upper"] for r in rows)
+    assert all(r["lower"] <= r["value"] <= r["upper"] for r in rows if r["lower"] is not None)
+    assert {r["metric"] for r in rows if r["lower"] is None} == {"log_cosh"}
 
 
 def test_a_tiny_slice_is_not_called_the_weakest():
@@ -77,3 +79,38 @@ def test_without_intervals_no_slice_is_named_the_weakest():
     records = [MetricRecord("y1", s, "r2", v, False) for s, v in (("Overall", 0.8), ("segment:a", 0.1))]
     (y1,) = build_task_tables(records, [], [])
     assert y1.weakest is None and not y1.has_intervals and y1.sliced
+
+
+def test_a_nan_metric_keeps_its_column_shows_as_nan_with_a_note():
+    from pipeline.report.tables import NAN_NOTE, format_value
+
+    nan = float("nan")
+    records = [MetricRecord("clicked", "Overall", "example_count", 100, False),
+               MetricRecord("clicked", "Overall", "auc", 0.9, False),
+               MetricRecord("clicked", "Overall", "binary_crossentropy", nan, False),
+               MetricRecord("clicked", "segment:a", "example_count", 50, False),
+               MetricRecord("clicked", "segment:a", "auc", nan, False),
+               MetricRecord("clicked", "segment:a", "binary_crossentropy", 0.4, False)]
+
+    (table,) = build_task_tables(records, [], [])
+
+    assert table.metrics == ["auc", "binary_crossentropy"] and table.nan_metrics == ["auc", "binary_crossentropy"]
+    assert table.weakest is None  # a NaN AUC is not the weakest slice
+    assert [format_value(v) for v in (nan, 0.25, None)] == ["NaN", "0.2500", "–"]
+    rows = {(r["slice"], r["metric"]): r for r in metric_rows([table])}
+    assert rows[("Overall", "binary_crossentropy")]["value"] == "NaN"
+    assert rows[("Overall", "binary_crossentropy")]["note"] == NAN_NOTE
+    assert rows[("segment:a", "binary_crossentropy")]["value"] == 0.4 and "note" not in rows[("segment:a", "binary_crossentropy")]
+
+
+def test_a_nan_gate_value_fails_with_a_message_that_says_so():
+    from tensorflow_model_analysis.proto import metrics_for_slice_pb2, validation_result_pb2
+
+    from pipeline.results.eval_results import _describe_failure
+
+    failure = validation_result_pb2.ValidationFailure(
+        metric_key=metrics_for_slice_pb2.MetricKey(name="binary_crossentropy", output_name="clicked"))
+    failure.metric_value.double_value.value = float("nan")
+    failure.metric_threshold.value_threshold.upper_bound.value = 0.5
+    assert _describe_failure(failure).startswith(
+        "binary_crossentropy is NaN, which fails its gate: the Evaluator could not compute it (log loss:")

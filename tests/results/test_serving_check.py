@@ -6,7 +6,7 @@ import pytest
 import tensorflow as tf
 
 from pipeline.config import build_config
-from pipeline.results.serving_check import auc_score, label_value, r2_score
+from pipeline.results.serving_check import accuracy_score, auc_score, label_value, r2_score
 
 
 def test_r2():
@@ -33,3 +33,26 @@ def test_raw_labels_become_what_the_model_learns():
     assert label_value(tf.train.Feature(bytes_list=tf.train.BytesList(value=[b"no"])), churned) == 0.0
     assert label_value(tf.train.Feature(int64_list=tf.train.Int64List(value=[1])), purchased) == 1.0
     assert np.isnan(label_value(tf.train.Feature(), spend))
+
+
+def test_accuracy_takes_the_most_probable_class():
+    probabilities = np.array([[0.7, 0.2, 0.1], [0.1, 0.3, 0.6], [0.5, 0.4, 0.1]])
+    assert accuracy_score(np.array([0, 2, 1]), probabilities) == pytest.approx(2 / 3)
+
+
+def test_a_class_label_becomes_its_index_and_an_unknown_class_is_missing():
+    (species,) = build_config({"data": {"source": "csv", "path": "t.csv", "features": [{"name": "a"}]},
+                               "tasks": [{"name": "species", "type": "multiclass"}]}).tasks
+    classes = ["Adelie", "Chinstrap", "Gentoo"]
+    assert label_value(tf.train.Feature(bytes_list=tf.train.BytesList(value=[b"Gentoo"])), species, classes) == 2
+    assert np.isnan(label_value(tf.train.Feature(bytes_list=tf.train.BytesList(value=[b"Emperor"])), species,
+                                classes))
+
+
+def test_a_missing_value_token_is_a_missing_label():
+    spend, churned = build_config({"data": {"source": "csv", "path": "t.csv", "features": [{"name": "a"}]},
+                                   "tasks": [{"name": "spend"}, {"name": "churned", "type": "binary",
+                                                                 "positive": "yes"}]}).tasks
+    na = tf.train.Feature(bytes_list=tf.train.BytesList(value=[b"NA"]))
+    assert np.isnan(label_value(na, spend, missing_values={"NA"}))
+    assert np.isnan(label_value(na, churned, missing_values={"NA"}))

@@ -1,0 +1,318 @@
+"""The quality benchmark: the pipeline with default settings against scikit-learn, per task.
+
+    .venv/bin/python bench/quality.py [--output-dir outputs/bench-quality] [--datasets diabetes,penguins]
+    make bench-quality
+
+On each dataset (see bench/quality_datasets.py) every model sees the same
+train/eval split. The pipeline runs for real (the local runner, every
+component) on a plain configuration: the features and the tasks, nothing
+tuned (no learning rate, step count or layer size); its scores are the
+Evaluator's metrics on the eval split. The references, per task, are
+scikit-learn's HistGradientBoosting{Regressor,Classifier} and a linear
+(LinearRegression) or logistic (LogisticRegression) model on standardized
+inputs with one-hot categories.
+
+The target: per task, the pipeline is within 0.02 R² (regression) or 0.01 AUC
+(binary) of the better scikit-learn model, or ahead of it. It prints a table
+and writes it as JSON (``<output-dir>/quality.json``).
+
+The synthetic default is the pipeline's default run (no configuration at
+all); the scikit-learn models are then fitted on the very examples its
+ExampleGen wrote, split as the pipeline split them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Callable, Optional
+
+import numpy as np
+import pandas as pd
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
+os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import quality_datasets as qd  # noqa: E402
+
+
+@dataclass(frozen=True)
+class Score:
+    """How a task type is scored: the Evaluator's metric key, the scikit-learn scorer, the margin."""
+
+    metric: str
+    label: str
+    tolerance: float
+    score: Callable[[np.ndarray, np.ndarray], float]  # (labels, predictions) -> value
+
+
+def _r2(y, p):
+    from sklearn.metrics import r2_score
+    return float(r2_score(y, p))
+
+
+def _auc(y, p):
+    from sklearn.metrics import roc_auc_score
+    return float(roc_auc_score(y, p))
+
+
+# Multiclass tasks add an entry (accuracy, 0.01) when the pipeline has them.
+SCORES = {
+    "regression": Score("r2", "R²", 0.02, _r2),
+    "binary": Score("auc", "AUC", 0.01, _auc),
+}
+
+
+@dataclass
+class TaskResult:
+    dataset: str
+    task: str
+    type: str
+    metric: str
+    pipeline: Optional[float]
+    hist_gradient_boosting: float
+    linear: float
+    gap: Optional[float]  # pipeline minus the better scikit-learn model
+    target_met: bool
+
+
+# --- scikit-learn references -------------------------------------------------
+
+def sklearn_scores(train: pd.DataFrame, evaluation: pd.DataFrame, numeric: list[str],
+                   categorical: list[str], y_train: np.ndarray, y_eval: np.ndarray,
+                   task_type: str) -> dict[str, float]:
+    """HistGradientBoosting and a linear/logistic model, fitted on train, scored on eval."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LinearRegression, LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
+
+    columns = numeric + categorical
+    regression = task_type == "regression"
+    # Gradient boosting: numeric as they are, categories as ordinal codes it treats as categories.
+    trees_in = ColumnTransformer([("num", "passthrough", numeric)] + (
+        [("cat", OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1), categorical)]
+        if categorical else []))
+    is_category = [False] * len(numeric) + [True] * len(categorical)
+    trees_cls = HistGradientBoostingRegressor if regression else HistGradientBoostingClassifier
+    trees = make_pipeline(trees_in, trees_cls(random_state=0, categorical_features=is_category))
+    linear_in = ColumnTransformer(
+        [("num", make_pipeline(SimpleImputer(), StandardScaler()), numeric)]
+        + ([("cat", OneHotEncoder(handle_unknown="ignore"), categorical)] if categorical else []))
+    linear = make_pipeline(linear_in, LinearRegression() if regression else LogisticRegression(max_iter=5000))
+    score = SCORES[task_type].score
+    result = {}
+    for name, model in (("hist_gradient_boosting", trees), ("linear", linear)):
+        model.fit(train[columns], y_train)
+        predicted = model.predict(evaluation[columns]) if regression else \
+            model.predict_proba(evaluation[columns])[:, 1]
+        result[name] = score(y_eval, predicted)
+    return result
+
+
+def task_labels(table: pd.DataFrame, task: qd.BenchTask) -> np.ndarray:
+    if task.type == "binary":
+        return qd.binary_labels(table[task.name], task)
+    return table[task.name].to_numpy(dtype=float)
+
+
+# --- the pipeline -------------------------------------------------------------
+
+def plain_config(dataset: qd.BenchDataset) -> dict:
+    """Features and tasks only: everything else is the pipeline's default."""
+    features = [{"name": c} for c in dataset.numeric] + \
+        [{"name": c, "type": "categorical"} for c in dataset.categorical]
+    tasks = []
+    for task in dataset.tasks:
+        entry = {"name": task.name, "type": task.type}
+        if task.positive is not None:
+            entry["positive"] = task.positive
+        tasks.append(entry)
+    return {"pipeline_name": f"bench-{dataset.name.replace('_', '-')}",
+            "data": {"source": "csv", "split": {"train": "train.csv", "eval": "eval.csv"},
+                     "features": features},
+            "tasks": tasks}
+
+
+REUSE_RUNS = False  # --reuse-runs: read the pipeline runs already in the output dir
+
+
+def run_pipeline(output_dir: Path, config_path: Optional[Path]) -> tuple[Optional[float], list[str]]:
+    """Runs the real local runner; (seconds, its terminal lines)."""
+    if REUSE_RUNS and (output_dir / "metadata.sqlite").is_file():
+        return None, []
+    if output_dir.exists():
+        shutil.rmtree(output_dir)
+    command = [sys.executable, str(REPO / "pipeline" / "local_runner.py"), "--output-dir", str(output_dir)]
+    if config_path is not None:
+        command += ["--config", str(config_path)]
+    started = time.monotonic()
+    proc = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
+    seconds = time.monotonic() - started
+    lines = (proc.stdout + proc.stderr).splitlines()
+    if proc.returncode != 0:
+        raise RuntimeError(f"pipeline run into {output_dir} failed ({proc.returncode}):\n" + "\n".join(lines[-20:]))
+    return seconds, lines
+
+
+def pipeline_metrics(output_dir: Path, pipeline_name: str) -> dict[str, dict[str, float]]:
+    """task -> metric -> value on the eval split, from the Evaluator's output."""
+    from pipeline.results import eval_results, mlmd
+
+    store = mlmd.open_store(output_dir / "metadata.sqlite")
+    evaluator = mlmd.latest_node_run(store, pipeline_name, "Evaluator")
+    records = eval_results.load_metric_records(evaluator.output("evaluation").uri)
+    return eval_results.overall_metrics(records)
+
+
+def compare(dataset: str, task: str, task_type: str, pipeline_value: Optional[float],
+            references: dict[str, float]) -> TaskResult:
+    score = SCORES[task_type]
+    best = max(references.values())
+    gap = None if pipeline_value is None or np.isnan(pipeline_value) else pipeline_value - best
+    return TaskResult(dataset, task, task_type, score.metric, pipeline_value,
+                      references["hist_gradient_boosting"], references["linear"], gap,
+                      gap is not None and gap >= -score.tolerance)
+
+
+def bench_table(dataset: qd.BenchDataset, work: Path) -> tuple[list[TaskResult], dict]:
+    data_dir = work / "data"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    dataset.train.to_csv(data_dir / "train.csv", index=False)
+    dataset.eval.to_csv(data_dir / "eval.csv", index=False)
+    config = plain_config(dataset)
+    config_path = data_dir / "config.yaml"
+    config_path.write_text(yaml.safe_dump(config, sort_keys=False))
+    seconds, lines = run_pipeline(work / "run", config_path)
+    metrics = pipeline_metrics(work / "run", config["pipeline_name"])
+    results = []
+    for task in dataset.tasks:
+        references = sklearn_scores(dataset.train, dataset.eval, dataset.numeric, dataset.categorical,
+                                    task_labels(dataset.train, task), task_labels(dataset.eval, task), task.type)
+        value = metrics.get(task.name, {}).get(SCORES[task.type].metric)
+        results.append(compare(dataset.name, task.name, task.type, value, references))
+    return results, {"rows_train": len(dataset.train), "rows_eval": len(dataset.eval),
+                     "pipeline_seconds": seconds and round(seconds, 1), "notes": dataset.notes,
+                     "run_output": lines}
+
+
+def _read_split(uri: str, split: str) -> dict[str, np.ndarray]:
+    import tensorflow as tf
+
+    columns: dict[str, list] = {}
+    files = sorted(str(p) for p in Path(uri, f"Split-{split}").glob("*"))
+    for record in tf.data.TFRecordDataset(files, compression_type="GZIP").as_numpy_iterator():
+        example = tf.train.Example.FromString(record)
+        for key, feature in example.features.feature.items():
+            kind = feature.WhichOneof("kind")
+            columns.setdefault(key, []).append(list(getattr(feature, kind).value))
+    return {k: np.asarray(v) for k, v in columns.items()}
+
+
+def bench_synthetic(work: Path) -> tuple[list[TaskResult], dict]:
+    """The default run; references fitted on the examples its ExampleGen wrote."""
+    from pipeline.results import mlmd
+    from pipeline.config import PipelineConfig
+
+    config = PipelineConfig()
+    seconds, lines = run_pipeline(work / "run", None)
+    metrics = pipeline_metrics(work / "run", config.pipeline_name)
+    store = mlmd.open_store(work / "run" / "metadata.sqlite")
+    examples_uri = mlmd.latest_node_run(store, config.pipeline_name, "SyntheticExampleGen") \
+        .output("examples").uri
+    train, evaluation = _read_split(examples_uri, "train"), _read_split(examples_uri, "eval")
+    frames = [pd.DataFrame(split["x"], columns=[f"x{i}" for i in range(split["x"].shape[1])])
+              for split in (train, evaluation)]
+    numeric = list(frames[0].columns)
+    results = []
+    for task in config.tasks:
+        references = sklearn_scores(frames[0], frames[1], numeric, [], train[task.label][:, 0],
+                                    evaluation[task.label][:, 0], task.type)
+        value = metrics.get(task.name, {}).get(SCORES[task.type].metric)
+        results.append(compare(qd.SYNTHETIC, task.name, task.type, value, references))
+    return results, {"rows_train": len(frames[0]), "rows_eval": len(frames[1]),
+                     "pipeline_seconds": seconds and round(seconds, 1), "notes": "the default run, no config",
+                     "run_output": lines}
+
+
+# --- output ---------------------------------------------------------------------
+
+def _fmt(value: Optional[float]) -> str:
+    return "NaN" if value is None or np.isnan(value) else f"{value:.4f}"
+
+
+def table_lines(results: list[TaskResult]) -> list[str]:
+    header = "| dataset | task | metric | pipeline | HistGB | linear | gap to best | target |"
+    lines = [header, "| --- | --- | --- | ---: | ---: | ---: | ---: | --- |"]
+    for r in results:
+        score = SCORES[r.type]
+        gap = "n/a" if r.gap is None else f"{r.gap:+.4f}"
+        verdict = "met" if r.target_met else f"MISSED (by {-(r.gap or 0) - score.tolerance:.4f})" \
+            if r.gap is not None else "MISSED (no value)"
+        lines.append(f"| {r.dataset} | {r.task} | {score.label} | {_fmt(r.pipeline)} | "
+                     f"{_fmt(r.hist_gradient_boosting)} | {_fmt(r.linear)} | {gap} | {verdict} |")
+    return lines
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--output-dir", type=Path, default=REPO / "outputs" / "bench-quality")
+    parser.add_argument("--datasets", default=",".join(qd.ALL),
+                        help=f"comma-separated, from {', '.join(qd.ALL)} [all]")
+    parser.add_argument("--reuse-runs", action="store_true",
+                        help="score the pipeline runs already in the output dir instead of running again")
+    args = parser.parse_args(argv)
+    global REUSE_RUNS
+    REUSE_RUNS = args.reuse_runs
+    names = [n.strip() for n in args.datasets.split(",") if n.strip()]
+    unknown = [n for n in names if n not in qd.ALL]
+    if unknown:
+        print(f"error: --datasets: unknown {', '.join(unknown)}; choose from {', '.join(qd.ALL)}", file=sys.stderr)
+        return 2
+    args.output_dir.mkdir(parents=True, exist_ok=True)
+    results, runs = [], {}
+    for name in names:
+        work = args.output_dir / name
+        print(f"{name}: running the pipeline ...", flush=True)
+        found, info = bench_synthetic(work) if name == qd.SYNTHETIC else bench_table(qd.DATASETS[name](), work)
+        results += found
+        runs[name] = info
+        summary = [line.strip() for line in info["run_output"]
+                   if line.startswith("Training") or "(regression)" in line or "(binary)" in line]
+        print(f"{name}: {info['rows_train']} train / {info['rows_eval']} eval rows, pipeline "
+              f"{info['pipeline_seconds']} s" + "".join(f"\n  {s}" for s in summary), flush=True)
+    # Datasets not run this time keep their earlier results (rerun one with --datasets NAME).
+    previous_path = args.output_dir / "quality.json"
+    if previous_path.is_file():
+        previous = json.loads(previous_path.read_text())
+        kept = [TaskResult(**r) for r in previous.get("results", []) if r["dataset"] not in names]
+        runs = {**{k: v for k, v in previous.get("runs", {}).items() if k not in names}, **runs}
+        order = {name: i for i, name in enumerate(qd.ALL)}
+        results = sorted(kept + results, key=lambda r: order.get(r.dataset, len(order)))
+    lines = table_lines(results)
+    print("\n".join(lines))
+    met = sum(r.target_met for r in results)
+    print(f"targets met: {met} of {len(results)}")
+    out = {"results": [asdict(r) for r in results], "runs": runs,
+           "tolerance": {t: s.tolerance for t, s in SCORES.items()}}
+    (args.output_dir / "quality.json").write_text(json.dumps(out, indent=2, default=float))
+    (args.output_dir / "quality.md").write_text("\n".join(lines) + "\n")
+    print(f"wrote {args.output_dir / 'quality.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""CsvExampleGen with forgiving headers and cells (see ``executor.py``)."""

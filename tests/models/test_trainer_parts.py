@@ -1,0 +1,52 @@
+"""The Trainer's pure parts: undoing the label scaling, early stopping with the best weights."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import tf_keras
+
+from models.trainer import BestWeights, label_scale
+
+
+def test_label_scale_is_read_back_from_two_points():
+    mean, std = 250.0, 40.0
+    assert label_scale((0 - mean) / std, (1 - mean) / std) == pytest.approx((mean, std))
+
+
+class _Losses(tf_keras.callbacks.Callback):
+    """Feeds a scripted eval loss to the callbacks after each check, and moves the weights."""
+
+    def __init__(self, losses, best):
+        super().__init__()
+        self.losses, self.best = losses, best
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs["val_loss"] = self.losses[epoch]
+        self.model.layers[-1].set_weights([np.full((1, 1), float(epoch + 1)), np.zeros(1)])
+        self.best.on_epoch_end(epoch, logs)
+
+
+def _fit(losses, patience):
+    model = tf_keras.Sequential([tf_keras.Input(shape=(1,)), tf_keras.layers.Dense(1)])
+    model.compile("sgd", "mse")
+    best = BestWeights(patience)
+    best.set_model(model)
+    model.fit(np.zeros((4, 1)), np.zeros((4, 1)), epochs=len(losses), verbose=0, callbacks=[_Losses(losses, best)])
+    best.on_train_end()
+    return best, float(model.layers[-1].get_weights()[0][0, 0])
+
+
+def test_stops_after_patience_checks_without_improvement_and_restores_the_best():
+    best, weight = _fit([5.0, 3.0, 4.0, float("nan"), 3.5, 1.0], patience=3)
+    assert best.checks_run == 5 and best.best_check == 2 and weight == 2.0
+
+
+def test_a_budget_that_ends_first_still_keeps_the_best_weights():
+    best, weight = _fit([5.0, 1.0, 2.0], patience=10)
+    assert best.checks_run == 3 and best.best_check == 2 and weight == 2.0
+
+
+def test_without_early_stopping_the_last_weights_stay():
+    best, weight = _fit([5.0, 1.0, 2.0], patience=None)
+    assert best.checks_run == 3 and best.best_check is None and weight == 3.0
