@@ -23,7 +23,7 @@ KFP_ARGS ?=
 DRY_RUN_ROOT ?= outputs/kubeflow-dry-run
 DRY_RUN_ARGS ?= --config data/kubeflow_dry_run.yaml
 
-.PHONY: setup run test test-faults lock chromium clean image kubeflow kubeflow-dry-run bench bench-quality
+.PHONY: setup run test test-slow lock chromium clean image kubeflow kubeflow-dry-run bench bench-quality
 
 setup: $(STAMP)
 
@@ -41,11 +41,13 @@ run: setup
 	$(PY) pipeline/local_runner.py $(RUN_ARGS)
 
 test: setup chromium
-	$(PY) -m pytest -m "not faults" $(TEST_ARGS)
+	$(PY) -m pytest -m "not faults and not slow" $(TEST_ARGS)
 
-# The slow fault tests (kills, concurrent runs, damaged state); CI runs them after `make test`.
-test-faults: setup
-	$(PY) -m pytest -m faults $(TEST_ARGS)
+# The slow tests: faults caused for real (kills, concurrent runs, damaged state, a full disk)
+# and the longest end-to-end runs (the Kubeflow spec executed step by step, Beam's portable
+# job service, every architecture through the pipeline). CI runs them after `make test`.
+test-slow: setup chromium
+	$(PY) -m pytest -m "faults or slow" $(TEST_ARGS)
 
 # Performance benchmarks (tables on stdout, JSON in outputs/bench/). Each stage
 # against a ceiling measured in the same process; BENCH_1M=1 adds the

@@ -78,6 +78,7 @@ def beam_services(tmp_path):
 
 
 @pytest.mark.e2e
+@pytest.mark.slow
 def test_portable_runner_with_separate_workers_gives_the_in_process_examples(tmp_path, beam_services):
     job_port, pool_port, logs = beam_services
     # Beam's Python job service ends its job state stream after --job_server_timeout

@@ -6,6 +6,8 @@ import sys
 
 import pytest
 
+pytestmark = pytest.mark.slow  # trains three architectures several times
+
 from conftest import REPO
 
 sys.path.insert(0, str(REPO))

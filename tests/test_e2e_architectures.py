@@ -13,7 +13,7 @@ from pipeline.results import gate_weights, mlmd, task_weights
 from pipeline.config import build_config
 from pipeline.results.serving_check import check_serving
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 MMOE_RUN = ["--architecture", "mmoe", "--correlation", "0.5", "--num-examples", "3000",
             "--train-steps", "2000", "--seed", "7"]

@@ -49,12 +49,14 @@ def _container_tasks(spec_file) -> set[str]:
 
 
 @pytest.mark.e2e
+@pytest.mark.slow
 def test_both_runs_reach_the_expected_outcome(dry):
     _, _, _, problems = dry
     assert problems == []
 
 
 @pytest.mark.e2e
+@pytest.mark.slow
 def test_every_step_of_run_1_exits_0_in_its_own_process(dry):
     root, first, _, _ = dry
     containers = _container_tasks(root / "specs" / "run-1.json")
@@ -69,6 +71,7 @@ def test_every_step_of_run_1_exits_0_in_its_own_process(dry):
 
 
 @pytest.mark.e2e
+@pytest.mark.slow
 def test_run_2_reruns_what_changed_and_reuses_the_rest(dry):
     root, first, second, _ = dry
     containers = _container_tasks(root / "specs" / "run-2.json")
@@ -82,6 +85,7 @@ def test_run_2_reruns_what_changed_and_reuses_the_rest(dry):
 
 
 @pytest.mark.e2e
+@pytest.mark.slow
 def test_run_2_evaluates_against_run_1s_model_and_pushes_nothing(dry):
     root, first, second, _ = dry
     first_model = first.output("Trainer", "model")
@@ -94,6 +98,7 @@ def test_run_2_evaluates_against_run_1s_model_and_pushes_nothing(dry):
 
 
 @pytest.mark.e2e
+@pytest.mark.slow
 def test_a_step_that_cannot_import_its_executor_stops_the_run_with_its_error(dry, tmp_path):
     root, _, _, _ = dry
     spec = (root / "specs" / "run-1.json").read_text()
