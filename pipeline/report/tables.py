@@ -192,11 +192,30 @@ def build_task_tables(records: list[MetricRecord], gates: list[EvaluatedGate], f
     return tables
 
 
-def significantly_below(row: SliceRow, metric: str, overall: float) -> bool:
-    """Whether the row's whole interval of ``metric`` lies below ``overall`` (False without an interval)."""
+# TFMA's intervals are 95% Student-t intervals over its 20 jackknife buckets or
+# bootstrap samples (19 degrees of freedom).
+INTERVAL_LEVEL = 0.95
+INTERVAL_DEGREES_OF_FREEDOM = 19
+
+
+def significantly_below(row: SliceRow, metric: str, overall: float, comparisons: int = 1) -> bool:
+    """Whether the row's whole interval of ``metric`` lies below ``overall`` (False without an interval).
+
+    With ``comparisons`` slices compared at once, the interval is widened
+    (Bonferroni) so that the chance of naming any slice when none is worse
+    stays at 5%; among 19 random slices, one 95% interval misses by chance
+    more often than not.
+    """
     interval = row.interval(metric)
-    return (interval is not None and interval[1] < overall
-            and (row.count or 0) >= MIN_WEAKEST_SLICE_EXAMPLES)
+    if interval is None or (row.count or 0) < MIN_WEAKEST_SLICE_EXAMPLES:
+        return False
+    from scipy.stats import t  # local: only the report needs it
+
+    alpha = 1 - INTERVAL_LEVEL
+    center, half_width = (interval[0] + interval[1]) / 2, (interval[1] - interval[0]) / 2
+    widen = (t.ppf(1 - alpha / (2 * max(1, comparisons)), INTERVAL_DEGREES_OF_FREEDOM)
+             / t.ppf(1 - alpha / 2, INTERVAL_DEGREES_OF_FREEDOM))
+    return center + half_width * widen < overall
 
 
 def weakest_slice(rows: list[SliceRow], key_metric: Optional[str]) -> Optional[SliceRow]:
@@ -204,8 +223,11 @@ def weakest_slice(rows: list[SliceRow], key_metric: Optional[str]) -> Optional[S
     overall = next((r for r in rows if r.slice == OVERALL), None)
     if key_metric is None or overall is None or key_metric not in overall.values:
         return None
-    worse = [r for r in rows if r.slice != OVERALL and key_metric in r.values
-             and not is_nan(r.values[key_metric]) and significantly_below(r, key_metric, overall.values[key_metric])]
+    candidates = [r for r in rows if r.slice != OVERALL and key_metric in r.values
+                  and not is_nan(r.values[key_metric]) and r.interval(key_metric) is not None
+                  and (r.count or 0) >= MIN_WEAKEST_SLICE_EXAMPLES]
+    worse = [r for r in candidates
+             if significantly_below(r, key_metric, overall.values[key_metric], comparisons=len(candidates))]
     return min(worse, key=lambda r: r.values[key_metric], default=None)
 
 

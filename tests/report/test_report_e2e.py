@@ -116,7 +116,8 @@ def test_no_random_segment_is_named_the_weakest(tables):
         overall = table.overall.values["r2"]
         segments = [r for r in table.rows if r.slice.startswith("segment:") and "," not in r.slice]
         assert len(segments) == 3
-        assert not any(significantly_below(r, "r2", overall) for r in segments), table.task
+        compared = [r for r in table.rows if r.slice != "Overall" and r.interval("r2") is not None]
+        assert not any(significantly_below(r, "r2", overall, comparisons=len(compared)) for r in segments), table.task
         assert table.weakest is None or not table.weakest.slice.startswith("segment:")
 
 
