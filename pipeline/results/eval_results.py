@@ -42,11 +42,21 @@ def _interval(kv: metrics_for_slice_pb2.MetricKeyAndValue) -> tuple[Optional[flo
 
 
 def metric_name(key) -> str:
-    """A TFMA metric key's name: ``auc``, ``auc_class_2`` (one class against the rest), ``macro_auc``."""
-    if key.HasField("aggregation_type") and key.aggregation_type.macro_average:
+    """A TFMA metric key's name: ``auc``, ``auc_class_2`` (one class against the rest), ``macro_auc``.
+
+    ``key`` is a MetricKey as stored (a proto) or as TFMA computes it (tfma.metrics.MetricKey).
+    """
+    if isinstance(key, metrics_for_slice_pb2.MetricKey):
+        macro = key.HasField("aggregation_type") and key.aggregation_type.macro_average
+        class_id = (key.sub_key.class_id.value
+                    if key.HasField("sub_key") and key.sub_key.HasField("class_id") else None)
+    else:
+        macro = bool(key.aggregation_type and key.aggregation_type.macro_average)
+        class_id = key.sub_key.class_id if key.sub_key else None
+    if macro:
         return f"macro_{key.name}"
-    if key.HasField("sub_key") and key.sub_key.HasField("class_id"):
-        return f"{key.name}_class_{key.sub_key.class_id.value}"
+    if class_id is not None:
+        return f"{key.name}_class_{class_id}"
     return key.name
 
 
