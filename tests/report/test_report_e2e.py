@@ -127,9 +127,11 @@ def test_training_curves_are_the_trainers_own_logs(default_run):
     steps = int(SMALL_RUN[SMALL_RUN.index("--train-steps") + 1])
     for task in TASKS:
         task_curves = curves.tasks[task]
-        # A training point every 50 steps (TensorBoard's update_freq), validation after the epoch.
-        assert [s for s, _ in task_curves.train_loss] == list(range(50, steps + 1, 50))
-        assert [s for s, _ in task_curves.val_loss] == [steps]
+        # A training point every 50 steps, a validation point at every early-stopping check
+        # (evenly spaced, the last at the last step run).
+        val_steps = [s for s, _ in task_curves.val_loss]
+        assert len({b - a for a, b in zip([0] + val_steps, val_steps)}) == 1 and val_steps[-1] <= steps
+        assert [s for s, _ in task_curves.train_loss] == list(range(50, val_steps[-1] + 1, 50))
         assert task_curves.train_loss[-1][1] < task_curves.train_loss[0][1]  # it learned
         assert -1 < task_curves.val_metric[-1][1] <= 1
 
