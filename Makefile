@@ -41,13 +41,13 @@ run: setup
 	$(PY) pipeline/local_runner.py $(RUN_ARGS)
 
 test: setup chromium
-	$(PY) -m pytest -m "not faults and not slow" $(TEST_ARGS)
+	$(PY) -m pytest -m "not faults and not slow" --durations=15 $(TEST_ARGS)
 
 # The slow tests: faults caused for real (kills, concurrent runs, damaged state, a full disk)
 # and the longest end-to-end runs (the Kubeflow spec executed step by step, Beam's portable
-# job service, every architecture through the pipeline). CI runs them after `make test`.
+# job service and multi-process runner, every architecture through the pipeline). CI runs them after `make test`.
 test-slow: setup chromium
-	$(PY) -m pytest -m "faults or slow" $(TEST_ARGS)
+	$(PY) -m pytest -m "faults or slow" --durations=15 $(TEST_ARGS)
 
 # Performance benchmarks (tables on stdout, JSON in outputs/bench/). Each stage
 # against a ceiling measured in the same process; BENCH_1M=1 adds the

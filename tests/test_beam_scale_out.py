@@ -51,6 +51,7 @@ def one_worker_examples(tmp_path: Path, cli_args: list[str]) -> Path:
 
 
 @pytest.mark.e2e
+@pytest.mark.slow  # the whole pipeline on worker processes
 def test_multi_process_run_passes_and_gives_the_one_worker_examples(tmp_path):
     data_args = [*SMALL_RUN, "--num-shards", NUM_SHARDS]
     run = run_pipeline_cli(tmp_path / "multi", *data_args, f"--beam-args={MULTI_PROCESS}")

@@ -98,8 +98,9 @@ def _incomplete_versions(serving: Path, expected_files: int) -> list[str]:
 
 @pytest.mark.faults
 def test_killed_during_the_copy_leaves_no_version_and_a_poller_never_sees_half(tmp_path):
-    files = 150
-    model = make_model(tmp_path / "model", files=files, size=100_000)
+    # Enough files that the copy lasts long enough to be caught half way on a busy machine.
+    files = 600
+    model = make_model(tmp_path / "model", files=files, size=50_000)
     serving = tmp_path / "serving"
     serving.mkdir()
     staging = Path(staging_dir(str(serving)))
