@@ -115,9 +115,7 @@ def run(config: PipelineConfig, output_dir: Path, enable_cache: bool, out) -> in
             pass
         where = f"{progress.current}: " if progress.current else ""
         first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        hint = (f"; the disk holding {output_dir} is full: free space there or choose another "
-                "--output-dir (pushed models are unchanged)") if disk_full(exc) else ""
-        print(f"error: {where}{type(exc).__name__}: {first_line}{hint}", file=out)
+        print(f"error: {where}{type(exc).__name__}: {first_line}{disk_full_hint(exc, output_dir)}", file=out)
         return 1
     finally:
         absl_logging.get_absl_logger().removeHandler(progress)
@@ -144,6 +142,14 @@ def disk_full(exc: BaseException) -> bool:
             return True
         exc = exc.__cause__ or exc.__context__
     return False
+
+
+def disk_full_hint(exc: BaseException, output_dir: Path) -> str:
+    """What to do when ``exc`` means the output dir's disk is full, or ''."""
+    if not disk_full(exc):
+        return ""
+    return (f"; the disk holding {output_dir.resolve()} is full: free space there or choose another "
+            "--output-dir (pushed models are unchanged)")
 
 
 def report_line(output_dir: Path, pipeline_name: str) -> str:
@@ -179,7 +185,12 @@ def main(argv: list[str] | None = None) -> int:
           file=terminal)
     # The configuration as run, with every decision made: rerunning it reproduces the run.
     resolved_path = log_path.with_suffix(".config.yaml")
-    write_config_file(config, resolved_path)
+    try:
+        write_config_file(config, resolved_path)
+    except OSError as exc:  # before any component: nothing is half-written
+        print(f"error: cannot write {resolved_path}: {exc.strerror or exc}"
+              f"{disk_full_hint(exc, args.output_dir)}", file=terminal)
+        return 1
     if transforms:
         print(f"Numeric feature transforms (configuration as run: {resolved_path}):", file=terminal)
         for choice in transforms:
