@@ -228,7 +228,10 @@ def _signatures(model: tf_keras.Model, tf_transform_output: tft.TFTransformOutpu
 
 def datasets(fn_args: FnArgs, tf_transform_output: tft.TFTransformOutput,
              config: PipelineConfig) -> tuple[tf.data.Dataset, tf.data.Dataset]:
-    """The training and evaluation datasets run_fn fits on."""
+    """The training and evaluation datasets run_fn fits on.
+
+    The evaluation set is the same ``eval_steps`` batches at every check, so their losses compare.
+    """
     batch_size = config.training.batch_size
     return (_dataset(fn_args.train_files, tf_transform_output, config, batch_size),
             _dataset(fn_args.eval_files, tf_transform_output, config, batch_size,
@@ -329,10 +332,7 @@ def run_fn(fn_args: FnArgs) -> None:
     plan = budget.plan_training(train_examples, batch_size, epochs=training.epochs,
                                 train_steps=training.train_steps, max_steps=training.max_steps,
                                 early_stopping=training.early_stopping, patience=training.patience)
-    train = _dataset(fn_args.train_files, tf_transform_output, config, batch_size)
-    # The same eval batches at every check, so their losses compare.
-    evaluation = _dataset(fn_args.eval_files, tf_transform_output, config, batch_size,
-                          one_pass=True).take(training.eval_steps).cache()
+    train, evaluation = datasets(fn_args, tf_transform_output, config)
 
     model_inputs = features.model_inputs(config, tf_transform_output.vocabulary_size_by_name)
     # The default L2 penalty needs the size of the training split; a count capped at
