@@ -23,7 +23,7 @@ from components.csv_example_gen import executor as csv_executor
 from components.synthetic_example_gen.component import SyntheticExampleGen
 from pipeline.baseline import BaselineResolver
 from pipeline.config import CsvData, FileSplit, PipelineConfig, SyntheticData
-from pipeline.eval_config import build_eval_config
+from pipeline.eval_config import build_eval_config, evaluator_module_path
 from pipeline.fingerprint import code_fingerprint
 
 PREPROCESSING_FN = "models.preprocessing.preprocessing_fn"
@@ -129,6 +129,8 @@ def create_pipeline(config: PipelineConfig, pipeline_root: str, serving_dir: str
         model=trainer.outputs["model"],
         baseline_model=baseline.outputs["model"],
         eval_config=build_eval_config(config),
+        # Per-slice groups of examples instead of one example at a time, where the metrics allow it.
+        module_path=evaluator_module_path(config),
     )
     # A version appears in serving_dir whole or not at all (written beside it, then renamed).
     pusher = AtomicPusher(
