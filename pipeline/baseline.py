@@ -24,6 +24,7 @@ from pipeline.results.mlmd import producer_inputs
 
 BLESSED = "blessed"
 CURRENT_MODEL_ID = "current_model_id"  # set on ModelBlessing by the Evaluator
+STATISTICS = "statistics"  # StatisticsGen's output key (Transform's statistics have other keys)
 
 
 class LatestBlessedOtherModelStrategy(resolver.ResolverStrategy):
@@ -51,7 +52,8 @@ class BlessedRunStatisticsStrategy(resolver.ResolverStrategy):
     ``current`` (the same data again: nothing to compare). A run stopped for
     drift does not move the baseline, so rerunning it stops it again.
     Lineage in ML Metadata: the blessing's Evaluator read an Examples
-    artifact; the statistics are StatisticsGen's output on that artifact.
+    artifact; the statistics are StatisticsGen's output on that artifact (not
+    Transform's ``pre_transform_stats``, also ExampleStatistics of it).
     """
 
     def resolve_artifacts(self, store, input_dict: Dict[str, List[types.Artifact]]
@@ -65,7 +67,7 @@ class BlessedRunStatisticsStrategy(resolver.ResolverStrategy):
         newest = max(blessed, key=lambda a: a.id)
         evaluated = producer_inputs(store, [newest.id], "examples")[newest.id]
         statistics = list(input_dict.get("statistics", []))
-        described = producer_inputs(store, [s.id for s in statistics], "examples")
+        described = producer_inputs(store, [s.id for s in statistics], "examples", output_key=STATISTICS)
         matching = [s for s in statistics if described[s.id] & evaluated]
         if matching:
             baseline = max(matching, key=lambda a: a.id)

@@ -83,11 +83,14 @@ class Lineage:
                                      path=metadata_store_pb2.Event.Path(steps=[{"key": key}]))])
 
     def examples(self):
-        """New examples and StatisticsGen's statistics of them: (examples, statistics)."""
+        """New examples, StatisticsGen's statistics of them, then Transform's: (examples, statistics)."""
         examples = self._put(standard_artifacts.Examples())
         statistics = self._put(standard_artifacts.ExampleStatistics())
         self._execution(examples, "statistics", statistics)
-        self.statistics.append(statistics)
+        # Transform also outputs ExampleStatistics of the same examples, newer than StatisticsGen's.
+        transform_statistics = self._put(standard_artifacts.ExampleStatistics())
+        self._execution(examples, "pre_transform_stats", transform_statistics)
+        self.statistics += [statistics, transform_statistics]
         return examples, statistics
 
     def evaluate(self, examples, blessed: bool) -> None:

@@ -118,15 +118,19 @@ def sibling_output(store: metadata_store.MetadataStore, artifact: metadata_store
     return store.get_artifacts_by_id(ids[:1])[0] if ids else None
 
 
-def producer_inputs(store: metadata_store.MetadataStore, artifact_ids: list[int],
-                    key: str) -> dict[int, set[int]]:
+def producer_inputs(store: metadata_store.MetadataStore, artifact_ids: list[int], key: str,
+                    output_key: Optional[str] = None) -> dict[int, set[int]]:
     """Artifact id -> the ids of the ``key`` inputs of the executions that produced it.
 
-    A cached execution produces the same artifacts again: the inputs of all of them count.
+    ``output_key``: only executions that output the artifact under this key
+    count (e.g. ``statistics`` is StatisticsGen's; Transform outputs
+    statistics too, as ``pre_transform_stats``). A cached execution produces
+    the same artifacts again: the inputs of all of them count.
     """
     produced: dict[int, set[int]] = {}  # execution id -> the artifacts it output
     for event in store.get_events_by_artifact_ids(list(artifact_ids)):
-        if event.type in _OUTPUT:
+        if event.type in _OUTPUT and (output_key is None or (
+                event.path.steps and event.path.steps[0].key == output_key)):
             produced.setdefault(event.execution_id, set()).add(event.artifact_id)
     found: dict[int, set[int]] = {artifact_id: set() for artifact_id in artifact_ids}
     for event in store.get_events_by_execution_ids(list(produced)) if produced else []:
