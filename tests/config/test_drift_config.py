@@ -24,7 +24,8 @@ def test_the_check_is_on_by_default_for_every_column_the_pipeline_reads():
                                  "(x, y1, y2, segment, x_norm)"),
     ({"skip": ["example_id"]}, "drift.skip: no column 'example_id' among the columns"),
     ({"thresholds": {"y1": 0}}, "drift.thresholds.y1: Input should be greater than 0"),
-    ({"jensen_shannon_divergence": 1.5}, "drift.jensen_shannon_divergence: Input should be less than or equal to 1"),
+    ({"jensen_shannon_divergence": 1.5},
+     "drift.jensen_shannon_divergence: Input should be less than or equal to 1"),
     ({"infinity_norm": 0.1, "enable": False}, "drift.enable: unknown setting"),
 ])
 def test_a_bad_drift_setting_is_named(drift, message):
