@@ -74,7 +74,7 @@ def run(config: PipelineConfig, output_dir: Path, enable_cache: bool, out) -> in
     from absl import logging as absl_logging
     from tfx import v1 as tfx
 
-    from pipeline.baseline import local_baseline_resolver
+    from pipeline.baseline import local_baseline_resolver, local_statistics_resolver
     from pipeline.definition import create_pipeline
     from pipeline.report.summary import summarize
 
@@ -94,6 +94,7 @@ def run(config: PipelineConfig, output_dir: Path, enable_cache: bool, out) -> in
         enable_cache=enable_cache,
         beam_pipeline_args=with_project_package(beam_args, str(PROJECT_ROOT / "setup.py")),
         baseline_resolver=local_baseline_resolver,
+        statistics_resolver=local_statistics_resolver,
     )
     absl_logging.set_verbosity(absl_logging.INFO)
     progress = ComponentProgress(out)
