@@ -28,8 +28,8 @@ from typing import Callable, Dict, Iterable, Optional
 
 import apache_beam as beam
 import numpy as np
-from tensorflow_model_analysis.metrics import calibration_histogram, calibration_plot, metric_types, metric_util
-from tensorflow_model_analysis.proto import config_pb2
+from tensorflow_model_analysis.metrics import calibration_plot, metric_types, metric_util
+from tensorflow_model_analysis.proto import config_pb2, metrics_for_slice_pb2
 
 from models import tfma_fixes  # noqa: F401  (TFMA loads this module in its workers: fix its combiners there)
 
@@ -213,36 +213,53 @@ class MeanPredictionFromSums(_RegressionMetric):
 
 
 class DenseHistogram:
-    """Per bucket: rows seen and weighted sums of labels, predictions and weights (float64 arrays).
+    """Per bucket: rows seen and weighted sums of labels, predictions and weights, as one array.
 
-    Merged by adding arrays, and pickled as four arrays: Beam encodes
-    accumulators between stages and the jackknife merges them per sample,
-    which for TFMA's dict of one object per bucket cost more than the metrics.
+    ``sums[ROWS | LABELS | PREDICTIONS | WEIGHTS, bucket]`` in float64. Merged
+    by adding arrays, and pickled as one: Beam encodes accumulators between
+    stages and the jackknife merges them for every sample, which for TFMA's
+    dict of one object per bucket cost more than the metrics.
     """
 
-    __slots__ = ("rows", "labels", "predictions", "weights")
+    ROWS, LABELS, PREDICTIONS, WEIGHTS = range(4)
+    __slots__ = ("sums",)
 
     def __init__(self, size: int):
-        self.rows = np.zeros(size, dtype=np.int64)
-        self.labels, self.predictions, self.weights = (np.zeros(size) for _ in range(3))
+        self.sums = np.zeros((4, size))
+
+    def add(self, index: np.ndarray, labels: np.ndarray, predictions: np.ndarray, weights: np.ndarray) -> None:
+        """Rows falling in buckets ``index``; one bincount over the four sums."""
+        size = self.sums.shape[1]
+        offsets = np.concatenate([index + i * size for i in range(4)])
+        values = np.concatenate([np.ones_like(weights), labels * weights, predictions * weights, weights])
+        self.sums += np.bincount(offsets, weights=values, minlength=4 * size).reshape(4, size)
 
     def merge(self, other: "DenseHistogram") -> None:
-        self.rows += other.rows
-        self.labels += other.labels
-        self.predictions += other.predictions
-        self.weights += other.weights
+        self.sums += other.sums
 
-    def buckets(self) -> list:
-        """TFMA's histogram: every bucket by id, empty ones included (as after its rebinning)."""
-        return [calibration_histogram.Bucket(bucket_id, label, prediction, weight)
-                for bucket_id, (label, prediction, weight) in enumerate(zip(
-                    self.labels.tolist(), self.predictions.tolist(), self.weights.tolist()))]
+    def plot_proto(self, thresholds: list[float]) -> metrics_for_slice_pb2.CalibrationHistogramBuckets:
+        """TFMA's plot proto: bucket ``i`` spans ``[thresholds[i], thresholds[i + 1])``; empty buckets left out.
+
+        TFMA lists every bucket; the empty ones carry nothing but their
+        thresholds, and building them was most of the plot's cost, once per
+        jackknife sample and slice.
+        """
+        seen = np.flatnonzero(self.sums[self.ROWS])
+        upper = thresholds[1:] + [math.inf]
+        bucket = metrics_for_slice_pb2.CalibrationHistogramBuckets.Bucket
+        return metrics_for_slice_pb2.CalibrationHistogramBuckets(buckets=[
+            bucket(lower_threshold_inclusive=thresholds[i], upper_threshold_exclusive=upper[i],
+                   total_weighted_label={"value": label}, total_weighted_refined_prediction={"value": prediction},
+                   num_weighted_examples={"value": weight})
+            for i, label, prediction, weight in zip(
+                seen.tolist(), *(self.sums[row, seen].tolist()
+                                 for row in (self.LABELS, self.PREDICTIONS, self.WEIGHTS)))])
 
     def __getstate__(self):
-        return self.rows, self.labels, self.predictions, self.weights
+        return self.sums
 
     def __setstate__(self, state):
-        self.rows, self.labels, self.predictions, self.weights = state
+        self.sums = state
 
 
 class _DenseHistogramCombiner(beam.CombineFn):
@@ -271,11 +288,7 @@ class _DenseHistogramCombiner(beam.CombineFn):
         position = (predictions - self._left) / self._range * self._num_buckets + 1
         # As TFMA's calibration histogram: below range -> 0, above -> num_buckets + 1, else truncated.
         index = np.where(position < 0, 0, np.minimum(position, self._num_buckets + 1)).astype(np.int64)
-        size = histogram.rows.size
-        histogram.rows += np.bincount(index, minlength=size)
-        histogram.labels += np.bincount(index, weights=labels * weights, minlength=size)
-        histogram.predictions += np.bincount(index, weights=predictions * weights, minlength=size)
-        histogram.weights += np.bincount(index, weights=weights, minlength=size)
+        histogram.add(index, labels, predictions, weights)
         return histogram
 
     def merge_accumulators(self, histograms: Iterable[DenseHistogram]) -> DenseHistogram:
@@ -316,7 +329,7 @@ def _lean_calibration_plot_computations(
     thresholds = [-math.inf] + [left + i * (right - left) / num_buckets for i in range(num_buckets + 1)]
 
     def result(metrics: Dict[metric_types.MetricKey, DenseHistogram]) -> Dict[metric_types.PlotKey, object]:
-        return {plot_key: calibration_plot._to_proto(thresholds, metrics[histogram_key].buckets())}  # noqa: SLF001
+        return {plot_key: metrics[histogram_key].plot_proto(thresholds)}
 
     result.__name__ = f"_lean_calibration_plot_{num_buckets}_{left}_{right}"
     return [

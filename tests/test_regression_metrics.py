@@ -122,12 +122,16 @@ def test_calibration_plot_equals_numpy_and_tfma_up_to_its_rebinning(frame, resul
         rows = frame if name == "Overall" else frame[frame.segment == name]
         prediction = rows.prediction.to_numpy(np.float64)
         ours, theirs = _buckets(values["plots"]), _buckets(native_by_slice[name])
-        assert [(b["lowerThresholdInclusive"], b["upperThresholdExclusive"]) for b in ours] == \
-            [(b["lowerThresholdInclusive"], b["upperThresholdExclusive"]) for b in theirs]
         index = _plot_bucket(prediction)
-        assert [b.get("numWeightedExamples", 0.0) for b in ours] == np.bincount(index, minlength=size).tolist()
+        counts = np.bincount(index, minlength=size)
+        # Ours lists the buckets with examples, TFMA every bucket; the same thresholds.
+        assert [(b["lowerThresholdInclusive"], b["upperThresholdExclusive"]) for b in ours] == \
+            [(b["lowerThresholdInclusive"], b["upperThresholdExclusive"])
+             for b, count in zip(theirs, counts) if count]
+        assert [b["numWeightedExamples"] for b in ours] == counts[counts > 0].tolist()
         label_sums = np.bincount(index, weights=rows.label.to_numpy(np.float64), minlength=size)
-        assert [b.get("totalWeightedLabel", 0.0) for b in ours] == pytest.approx(label_sums.tolist(), abs=1e-6)
+        assert [b.get("totalWeightedLabel", 0.0) for b in ours] == pytest.approx(
+            label_sums[counts > 0].tolist(), abs=1e-6)
         # TFMA's plot is our model of it; it differs from ours only for rows within one of its
         # 10,000 fine buckets of a plot edge, which its rebinning may move to the bucket below.
         tfma_index = _tfma_plot_bucket(prediction)
@@ -160,3 +164,21 @@ def test_vector_path_equals_scalar_path():
         assert getattr(vector, stat)() == pytest.approx(getattr(scalar, stat)(), rel=1e-12)
     weighted_mean = np.sum(weights * labels) / np.sum(weights)
     assert vector.mean_label() == pytest.approx(weighted_mean, rel=1e-12)
+
+
+def test_plot_of_a_group_counts_each_row_once_and_leaves_nan_predictions_out():
+    from tensorflow_model_analysis.metrics import metric_types
+
+    histogram, plot = regression_metrics._lean_calibration_plot_computations(num_buckets=4, left=0.0, right=4.0)
+    combiner = histogram.combiner
+    group = metric_types.StandardMetricInputs(
+        labels=np.array([1.0, 2.0, 3.0, 9.0, 5.0]), predictions=np.array([0.5, 0.7, -3.0, 4.0, np.nan]),
+        example_weights=np.array([1.0, 1.0, 1.0, 1.0, 1.0]))
+    one = metric_types.StandardMetricInputs(labels=np.array([4.0]), predictions=np.array([2.5]),
+                                            example_weights=np.array([1.0]))
+    accumulator = combiner.add_input(combiner.add_input(combiner.create_accumulator(), group), one)
+    buckets = plot.result(combiner.extract_output(accumulator))[plot.keys[0]].buckets
+    # Below 0, [0, 1) twice, [2, 3), from 4 up; the NaN prediction nowhere.
+    assert [(b.lower_threshold_inclusive, b.upper_threshold_exclusive, b.num_weighted_examples.value,
+             b.total_weighted_label.value) for b in buckets] == [
+        (-np.inf, 0.0, 1.0, 3.0), (0.0, 1.0, 2.0, 3.0), (2.0, 3.0, 1.0, 4.0), (4.0, np.inf, 1.0, 9.0)]
