@@ -67,6 +67,7 @@ def create_pipeline(config: PipelineConfig, pipeline_root: str, serving_dir: str
                     statistics_resolver: Optional[StatisticsResolver] = None,
                     metadata_connection_config=None,
                     beam_pipeline_args: Optional[list[str]] = None,
+                    evaluator_beam_args: Optional[list[str]] = None,
                     enable_cache: bool = True) -> tfx.dsl.Pipeline:
     """The pipeline, the same for every orchestrator.
 
@@ -91,6 +92,8 @@ def create_pipeline(config: PipelineConfig, pipeline_root: str, serving_dir: str
             orchestrator supply it.
         beam_pipeline_args: arguments for every Beam-based component;
             defaults to ``config.beam_args``.
+        evaluator_beam_args: the Evaluator's own, after those (the last of
+            a repeated argument wins).
         enable_cache: reuse the results of unchanged components.
 
     Returns:
@@ -151,6 +154,8 @@ def create_pipeline(config: PipelineConfig, pipeline_root: str, serving_dir: str
         # Per-slice groups of examples instead of one example at a time, where the metrics allow it.
         module_path=evaluator_module_path(config),
     )
+    if evaluator_beam_args:
+        evaluator = evaluator.with_beam_pipeline_args(evaluator_beam_args)
     # A version appears in serving_dir whole or not at all (written beside it, then renamed).
     pusher = AtomicPusher(
         model=trainer.outputs["model"],
