@@ -83,7 +83,7 @@ def main(argv=None) -> dict:
 
     from bench import eval_data
     from pipeline.config import build_config
-    from pipeline.eval_config import evaluator_module_path
+    from pipeline.eval_config import EVALUATOR_MODULE
 
     work = args.work_dir
     base = common.base_run(work)
@@ -94,7 +94,7 @@ def main(argv=None) -> dict:
 
     ceiling = signature_ceiling(model_uri / "Format-Serving", records, max(3, args.repeats))
     config = build_config({})
-    module_path = None if args.per_example else evaluator_module_path(config)
+    module_path = None if args.per_example else EVALUATOR_MODULE
     evaluator = common.Timing()
     for i in range(args.repeats):
         evaluator.add(lambda: run_evaluator(model_uri, examples_uri, work / f"evaluator-run-{i}", config,

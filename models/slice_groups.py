@@ -9,14 +9,15 @@ of rows that fall in the same slices: the rows' labels, predictions and
 example weights as arrays, and the slice keys TFMA's own slicer gives for
 the group's first row. The metrics see the same values, a group at a time.
 
-Only for task types whose every TFMA metric reads a group as it reads one
-example (``TaskType.grouped_eval``: the regression sums and the calibration
-plot); the others keep TFMA's default extractors. The confidence intervals
-then resample groups (rows of one slice from one batch of about 1,000
-examples) instead of single examples.
+Only when every metric of the EvalConfig reads a group as it reads one
+example (those of the task types marked ``grouped_eval``: the regression
+sums and the calibration plot); otherwise TFMA's default extractors run. The
+confidence intervals then resample groups (rows of one slice from one batch
+of about 1,000 examples) instead of single examples.
 
 The Evaluator loads this module by its ``module_path`` and calls
-``custom_extractors``.
+``custom_extractors``. Either way one of its steps runs in every Beam worker
+of the Evaluator, which so imports ``models.tfma_fixes`` there.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from tensorflow_model_analysis.slicer import slicer_lib as slicer
 from tensorflow_model_analysis.utils import util
 
 from models import tfma_fixes  # noqa: F401  (every Evaluator worker loads this module: fix TFMA there)
+from pipeline.config.task_types import TASK_TYPES
 
 # The stage TFMA's evaluators run after: this extractor takes the SliceKeyExtractor's place.
 STAGE_NAME = slice_key_extractor.SLICE_KEY_EXTRACTOR_STAGE_NAME
@@ -168,17 +170,42 @@ def slice_groups_extractor(eval_config: tfma.EvalConfig) -> tfma.extractors.Extr
         ptransform=_ExtractSliceGroups(slice_specs(eval_config), slicing_columns(eval_config)))
 
 
+# TFMA metric classes that read a group of examples' arrays as one example's.
+GROUPED_METRICS = frozenset(
+    name for kind in TASK_TYPES.values() if kind.grouped_eval for name in kind.tfma_metrics) | {"LeanCalibrationPlot"}
+
+
+def takes_groups(eval_config: tfma.EvalConfig) -> bool:
+    """Whether every metric of ``eval_config`` takes per-slice groups (no per-class metrics either)."""
+    return all(not spec.HasField("binarize") and not spec.HasField("aggregate")
+               and all(metric.class_name in GROUPED_METRICS for metric in spec.metrics)
+               for spec in eval_config.metrics_specs)
+
+
+def _batch_unchanged(batch: dict) -> dict:
+    return batch
+
+
+def _fixes_loaded_extractor() -> tfma.extractors.Extractor:
+    """A step that changes nothing, once per batch: its workers import this module and the fixes."""
+    return tfma.extractors.Extractor(stage_name="LoadProjectFixes",
+                                     ptransform=beam.Map(_batch_unchanged))
+
+
 _REPLACED = (unbatch_extractor.UNBATCH_EXTRACTOR_STAGE_NAME, slice_key_extractor.SLICE_KEY_EXTRACTOR_STAGE_NAME)
 
 
 def custom_extractors(eval_shared_model, eval_config: tfma.EvalConfig,
                       tensor_adapter_config: Optional[Any] = None) -> list[tfma.extractors.Extractor]:
-    """TFMA's default extractors, unbatching and per-example slicing replaced by slice groups.
+    """TFMA's default extractors, unbatching and per-example slicing replaced by slice groups
+    where every metric takes them.
 
     The TFX Evaluator calls this (by this module's name as its ``module_path``).
     """
     extractors = tfma.default_extractors(eval_shared_model=eval_shared_model, eval_config=eval_config,
                                          tensor_adapter_config=tensor_adapter_config)
+    if not takes_groups(eval_config):
+        return [_fixes_loaded_extractor(), *extractors]
     names = [extractor.stage_name for extractor in extractors]
     missing = [name for name in _REPLACED if name not in names]
     if missing:

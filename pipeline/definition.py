@@ -26,7 +26,7 @@ from components.drift_check import DriftCheck
 from components.synthetic_example_gen.component import SyntheticExampleGen
 from pipeline.baseline import BaselineResolver, StatisticsResolver
 from pipeline.config import CsvData, FileSplit, PipelineConfig, SyntheticData
-from pipeline.eval_config import build_eval_config, evaluator_module_path
+from pipeline.eval_config import EVALUATOR_MODULE, build_eval_config
 from pipeline.fingerprint import code_fingerprint
 
 PREPROCESSING_FN = "models.preprocessing.preprocessing_fn"
@@ -152,7 +152,7 @@ def create_pipeline(config: PipelineConfig, pipeline_root: str, serving_dir: str
         baseline_model=baseline.outputs["model"],
         eval_config=build_eval_config(config),
         # Per-slice groups of examples instead of one example at a time, where the metrics allow it.
-        module_path=evaluator_module_path(config),
+        module_path=EVALUATOR_MODULE,
     )
     if evaluator_beam_args:
         evaluator = evaluator.with_beam_pipeline_args(evaluator_beam_args)

@@ -132,15 +132,8 @@ def options(evaluation: EvaluationConfig) -> tfma.Options:
     return result
 
 
-# The Evaluator's extractors when every task's metrics take per-slice groups of examples.
-GROUPED_EXTRACTORS_MODULE = "models.slice_groups"
-
-
-def evaluator_module_path(config: PipelineConfig) -> str | None:
-    """``models.slice_groups`` if every task type takes grouped examples, else None (TFMA's defaults)."""
-    if all(task.task_type.grouped_eval for task in config.tasks):
-        return GROUPED_EXTRACTORS_MODULE
-    return None
+# The Evaluator's extractors: per-slice groups of examples where every metric takes them.
+EVALUATOR_MODULE = "models.slice_groups"
 
 
 def build_eval_config(config: PipelineConfig) -> tfma.EvalConfig:

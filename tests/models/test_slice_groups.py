@@ -16,7 +16,7 @@ import pytest
 
 from models import slice_groups
 from pipeline.config import build_config
-from pipeline.eval_config import GROUPED_EXTRACTORS_MODULE, build_eval_config, evaluator_module_path
+from pipeline.eval_config import EVALUATOR_MODULE, build_eval_config
 
 
 def test_group_rows_keeps_first_appearance_order_and_row_order():
@@ -44,11 +44,11 @@ def test_slicing_columns_and_specs_follow_the_eval_config():
     assert len(slice_groups.slice_specs(eval_config)) == len(eval_config.slicing_specs)
 
 
-def test_grouped_only_when_every_task_type_allows_it():
-    assert evaluator_module_path(build_config({})) == GROUPED_EXTRACTORS_MODULE
+def test_grouped_only_when_every_metric_takes_groups():
+    assert slice_groups.takes_groups(build_eval_config(build_config({})))
     mixed = build_config({"data": {"binary_labels": ["y2"]},
                           "tasks": [{"name": "y1"}, {"name": "y2", "type": "binary"}]})
-    assert evaluator_module_path(mixed) is None
+    assert not slice_groups.takes_groups(build_eval_config(mixed))
 
 
 def _artifact(output_dir: Path, component: str, key: str) -> Path:
@@ -81,7 +81,7 @@ def test_grouped_evaluator_equals_tfma_per_example(default_run, tmp_path):
     examples = _artifact(out, "SyntheticExampleGen", "examples")
     config = build_config({})
     results = {}
-    for name, module_path in (("per_example", None), ("grouped", GROUPED_EXTRACTORS_MODULE)):
+    for name, module_path in (("per_example", None), ("grouped", EVALUATOR_MODULE)):
         run_evaluator(model, examples, tmp_path / name, config, baseline=False, beam_args=[],
                       module_path=module_path)
         results[name] = (tfma.load_eval_result(str(tmp_path / name / "evaluation")),
