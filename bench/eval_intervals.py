@@ -59,30 +59,15 @@ def eval_subset(examples_uri: str, num_examples: int, work: Path, name: str = "e
 
 
 def run_evaluator(model_uri: str, examples_uri: Path, output: Path, method: str) -> tuple[float, float]:
-    """(wall, CPU) seconds of one Evaluator executor run with this interval method."""
-    from tfx.components.evaluator import executor as evaluator_executor
-    from tfx.dsl.components.base.base_beam_executor import BaseBeamExecutor
-    from tfx.types import standard_artifacts
-    from tfx.utils import proto_utils
-
+    """(wall, CPU) seconds of one Evaluator executor run with this interval method, as the pipeline runs it."""
+    from bench.evaluator import run_evaluator as run_executor
     from pipeline.config import build_config
-    from pipeline.eval_config import build_eval_config
+    from pipeline.eval_config import EVALUATOR_MODULE
 
     config = build_config({"evaluation": {"confidence_intervals": method}})
-    examples = standard_artifacts.Examples()
-    examples.uri, examples.split_names = str(examples_uri), '["eval"]'
-    model = standard_artifacts.Model()
-    model.uri = model_uri
-    evaluation, blessing = standard_artifacts.ModelEvaluation(), standard_artifacts.ModelBlessing()
-    for artifact, name in ((evaluation, "evaluation"), (blessing, "blessing")):
-        artifact.uri = str(output / name)
-        Path(artifact.uri).mkdir(parents=True)
-    executor = evaluator_executor.Executor(BaseBeamExecutor.Context(
-        beam_pipeline_args=[], tmp_dir=str(output / "tmp"), unique_id="bench"))
     start, cpu_start = time.perf_counter(), time.process_time()
-    executor.Do({"examples": [examples], "model": [model]},
-                {"evaluation": [evaluation], "blessing": [blessing]},
-                {"eval_config": proto_utils.proto_to_json(build_eval_config(config)), "example_splits": "null"})
+    run_executor(Path(model_uri), examples_uri, output, config, baseline=False, beam_args=[],
+                 module_path=EVALUATOR_MODULE)
     return time.perf_counter() - start, time.process_time() - cpu_start
 
 
