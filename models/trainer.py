@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from typing import Optional
 
 import numpy as np
 import tensorflow as tf
@@ -78,23 +79,31 @@ def fits_in_memory(files: list[str], share: float = CACHE_MEMORY_SHARE) -> bool:
     return 2 * sum(tf.io.gfile.stat(f).length for f in files) <= share * memory
 
 
-def _dataset(file_patterns, tf_transform_output: tft.TFTransformOutput, config: PipelineConfig,
-             batch_size: int, one_pass: bool = False) -> tf.data.Dataset:
+def _dataset(file_patterns, feature_spec: dict, config: PipelineConfig, batch_size: int,
+             one_pass: bool = False, in_memory: Optional[bool] = None) -> tf.data.Dataset:
     """(inputs by transformed name, labels the model fits by task name, sample weights by task name),
-    shuffled and repeated; with ``one_pass``, every example once, in file order.
+    shuffled and repeated; with ``one_pass``, every example once, in the order read (the files
+    interleaved, a record from each in turn).
 
     A task's sample weight is 0 where its label is missing: the row trains the other tasks only.
 
-    The transformed (gzipped) records are read, parsed a large batch at a time
-    and, when they fit in memory, cached after the first pass, so later epochs
-    neither decompress nor parse; then shuffled by example and batched.
+    The transformed (gzipped) records are read and parsed a large batch at a
+    time, each example's features packed into one tensor (``ColumnPacking``).
+    When they fit in memory, the training examples are read once into one
+    table and batches are gathered from it by shuffled row numbers: the
+    shuffle (the same ``SHUFFLE_BUFFER``, the same seed) then moves one number
+    an example instead of the example, and gives the order it gives the
+    examples themselves. Otherwise they stream from the files, shuffled by
+    example; a one-pass set is cached when it fits.
+
+    ``feature_spec``: the transformed feature spec; ``in_memory``: whether
+    the examples are held in memory (None: when they fit, ``fits_in_memory``).
     """
     input_names = [features.transformed_name(f.name) for f in config.features]
     label_names = features.training_labels(config)
     weight_names = features.label_weights(config)
-    full_spec = tf_transform_output.transformed_feature_spec()
     names = list(dict.fromkeys([*input_names, *label_names.values(), *weight_names.values()]))
-    spec = {name: full_spec[name] for name in names}
+    spec = {name: feature_spec[name] for name in names}
     files = _files(file_patterns)
     records = tf.data.Dataset.from_tensor_slices(files).interleave(
         lambda path: tf.data.TFRecordDataset(path, compression_type="GZIP"),
@@ -102,21 +111,39 @@ def _dataset(file_patterns, tf_transform_output: tft.TFTransformOutput, config: 
     packing = ColumnPacking(spec)
     parsed = records.batch(PARSE_BATCH).map(lambda batch: packing.pack(tf.io.parse_example(batch, spec)),
                                             num_parallel_calls=tf.data.AUTOTUNE)
-    if fits_in_memory(files):
-        parsed = parsed.cache()
 
-    def split(packed):
-        batch = packing.unpack(packed)
+    def split(batch):
         inputs = {name: batch[name] for name in input_names}
         labels = {task: batch[label] for task, label in label_names.items()}
         weights = {task: batch[weight] for task, weight in weight_names.items()}
         return inputs, labels, weights
 
+    in_memory = fits_in_memory(files) if in_memory is None else in_memory
+    if not one_pass and in_memory and packing.packs_everything:
+        table = {key: tf.concat(parts, axis=0) for key, parts in _columns(parsed).items()}
+        rows = int(next(iter(table.values())).shape[0]) if table else 0
+        if rows:
+            order = tf.data.Dataset.range(rows).shuffle(SHUFFLE_BUFFER).repeat().batch(batch_size)
+            return (order.map(lambda i: split(packing.unpack({key: tf.gather(values, i)
+                                                             for key, values in table.items()})),
+                              num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE))
+    if in_memory:
+        parsed = parsed.cache()
     examples = parsed.unbatch()
     if not one_pass:
         examples = examples.shuffle(SHUFFLE_BUFFER).repeat()
     return (examples.batch(batch_size)
-            .map(split, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE))
+            .map(lambda packed: split(packing.unpack(packed)), num_parallel_calls=tf.data.AUTOTUNE)
+            .prefetch(tf.data.AUTOTUNE))
+
+
+def _columns(batches: tf.data.Dataset) -> dict[str, list]:
+    """Each key's tensors over all the (finite) dataset's elements, in order."""
+    columns: dict[str, list] = {}
+    for batch in batches:
+        for key, value in batch.items():
+            columns.setdefault(key, []).append(value)
+    return columns
 
 
 class ColumnPacking:
@@ -139,6 +166,10 @@ class ColumnPacking:
             group = self.columns.setdefault(feature.dtype, [])
             start = group[-1][3] if group else 0
             group.append((name, shape, start, start + int(np.prod(shape, dtype=np.int64))))
+
+    @property
+    def packs_everything(self) -> bool:
+        return not self.others
 
     def pack(self, batch: dict) -> dict:
         packed = {f"packed_{dtype.name}": tf.concat(
@@ -281,12 +312,12 @@ def datasets(fn_args: FnArgs, tf_transform_output: tft.TFTransformOutput,
     It is read once here (into its cache) to count its batches: Keras needs
     the count to evaluate several steps a call (``steps_per_execution``).
     """
-    batch_size = config.training.batch_size
-    evaluation = _dataset(fn_args.eval_files, tf_transform_output, config, batch_size,
+    batch_size, spec = config.training.batch_size, tf_transform_output.transformed_feature_spec()
+    train = _dataset(fn_args.train_files, spec, config, batch_size)
+    evaluation = _dataset(fn_args.eval_files, spec, config, batch_size,
                           one_pass=True).take(config.training.eval_steps).cache()
     batches = int(evaluation.reduce(np.int64(0), lambda count, _: count + 1))
-    return (_dataset(fn_args.train_files, tf_transform_output, config, batch_size),
-            evaluation.apply(tf.data.experimental.assert_cardinality(batches)))
+    return train, evaluation.apply(tf.data.experimental.assert_cardinality(batches))
 
 
 class ProgressLog(StepCallback):
@@ -410,8 +441,9 @@ def run_fn(fn_args: FnArgs) -> None:
                    "train_examples_counted": train_examples, "summary": result.describe()}, f)
     if learned:
         print("learned task weights:", save_learned_weights(model, config, fn_args.model_run_dir))
-    _record_gates(model, config, _dataset(fn_args.eval_files, tf_transform_output, config,
-                                          batch_size, one_pass=True), fn_args.model_run_dir)
+    eval_once = _dataset(fn_args.eval_files, tf_transform_output.transformed_feature_spec(), config,
+                         batch_size, one_pass=True)
+    _record_gates(model, config, eval_once, fn_args.model_run_dir)
     # TFMA loads the saved model in fresh worker processes that have not imported
     # models.metrics; R² reaches the Evaluator through its own MetricConfig
     # (models.regression_metrics).
