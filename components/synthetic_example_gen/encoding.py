@@ -2,9 +2,11 @@
 
 Gives byte for byte what ``tf.train.Example.SerializeToString(deterministic=True)``
 gives for the same features (map entries sorted by name), without building a
-protobuf object per example: every record is assembled in one numpy byte
-matrix per group of rows whose fields have the same lengths (in practice one
-or two groups per call: only a varint-coded id or a string's length varies).
+protobuf object per example: the records are assembled in one numpy byte
+matrix per run of consecutive rows whose fields have the same lengths. Only a
+varint-coded int64 and a string's length vary, so ids in order and strings
+of one length give a few runs a call; values whose lengths change from row
+to row are still right, only slower (a matrix a row).
 
 Wire format (protobuf): Example{features = 1: Features{feature = 1: map<string,
 Feature>}}; a map entry is {key = 1, value = 2}; Feature's ``bytes_list`` is
