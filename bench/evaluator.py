@@ -36,7 +36,7 @@ def signature_ceiling(model_dir: Path, records: list[bytes], repeats: int, batch
 
 
 def run_evaluator(model_uri: Path, examples_uri: Path, output_dir: Path, config, baseline: bool,
-                  beam_args: list[str]) -> None:
+                  beam_args: list[str], module_path: str | None = None) -> None:
     """TFX's Evaluator executor on the artifacts, as the pipeline configures it."""
     from tfx.components.evaluator import executor as evaluator_executor
     from tfx.dsl.components.base.base_beam_executor import BaseBeamExecutor
@@ -63,6 +63,8 @@ def run_evaluator(model_uri: Path, examples_uri: Path, output_dir: Path, config,
         Path(artifact.uri).mkdir(parents=True, exist_ok=True)
     exec_properties = {"eval_config": proto_utils.proto_to_json(build_eval_config(config)),
                        "example_splits": "null"}
+    if module_path:
+        exec_properties["module_path"] = module_path
     executor = evaluator_executor.Executor(BaseBeamExecutor.Context(
         beam_pipeline_args=beam_args, tmp_dir=str(output_dir / "tmp"), unique_id="bench"))
     executor.Do(inputs, {"evaluation": [evaluation], "blessing": [blessing]}, exec_properties)
@@ -75,10 +77,13 @@ def main(argv=None) -> dict:
     parser.add_argument("--baseline", action="store_true",
                         help="also evaluate a baseline model, as every run after the first does")
     parser.add_argument("--beam-args", default="", help="Beam arguments for the Evaluator")
+    parser.add_argument("--per-example", action="store_true",
+                        help="TFMA's default extractors (one example at a time) instead of the pipeline's slice groups")
     args = parser.parse_args(argv)
 
     from bench import eval_data
     from pipeline.config import build_config
+    from pipeline.eval_config import EVALUATOR_MODULE
 
     work = args.work_dir
     base = common.base_run(work)
@@ -89,11 +94,13 @@ def main(argv=None) -> dict:
 
     ceiling = signature_ceiling(model_uri / "Format-Serving", records, max(3, args.repeats))
     config = build_config({})
+    module_path = None if args.per_example else EVALUATOR_MODULE
     evaluator = common.Timing()
     for i in range(args.repeats):
         evaluator.add(lambda: run_evaluator(model_uri, examples_uri, work / f"evaluator-run-{i}", config,
-                                            args.baseline, args.beam_args.split()))
+                                            args.baseline, args.beam_args.split(), module_path))
     rows, result = [], {"eval_examples": n, "baseline": args.baseline, "repeats": args.repeats,
+                        "extractors": module_path or "tfma default",
                         "signatures": ceiling.as_dict(), "evaluator": evaluator.as_dict(),
                         "target_examples_per_s": 10_000}
     for clock in ("wall", "cpu"):

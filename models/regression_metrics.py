@@ -15,8 +15,9 @@ metrics they replace. TFMA ignores ``module`` for a class name it registers
 itself (``MeanSquaredError``, ``MeanLabel``, ...), hence the ``FromSums`` names.
 
 ``LeanCalibrationPlot`` is TFMA's predicted-against-actual plot with the same
-buckets and output, its histogram combiner reading a scalar label and
-prediction directly instead of through TFMA's general per-example unpacking.
+buckets and output, counted straight into the plot's buckets in dense numpy
+arrays instead of TFMA's 10,000-bucket dict of one object per bucket. Both combiners take one example or a
+group of them (``models.slice_groups``).
 """
 
 from __future__ import annotations
@@ -27,8 +28,8 @@ from typing import Callable, Dict, Iterable, Optional
 
 import apache_beam as beam
 import numpy as np
-from tensorflow_model_analysis.metrics import calibration_histogram, calibration_plot, metric_types, metric_util
-from tensorflow_model_analysis.proto import config_pb2
+from tensorflow_model_analysis.metrics import calibration_plot, metric_types, metric_util
+from tensorflow_model_analysis.proto import config_pb2, metrics_for_slice_pb2
 
 from models import tfma_fixes  # noqa: F401  (TFMA loads this module in its workers: fix its combiners there)
 
@@ -95,6 +96,26 @@ def _select(value, model_name: str, output_name: str):
     return value
 
 
+def _labels_predictions_weights(element: metric_types.StandardMetricInputs, key: metric_types.MetricKey,
+                                example_weighted: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One output's labels, predictions and weights as flat float64 arrays of one length.
+
+    One example gives arrays of one value; a group of examples
+    (``models.slice_groups``) one value per example.
+    """
+    labels = np.asarray(_select(element.label, key.model_name, key.output_name), dtype=np.float64).ravel()
+    predictions = np.asarray(_select(element.prediction, key.model_name, key.output_name),
+                             dtype=np.float64).ravel()
+    if labels.shape != predictions.shape:
+        raise ValueError(f"{key.output_name or 'output'}: {labels.size} labels but "
+                         f"{predictions.size} predictions")
+    if example_weighted and element.example_weight is not None:
+        weight = np.asarray(_select(element.example_weight, key.model_name, key.output_name),
+                            dtype=np.float64).ravel()
+        return labels, predictions, np.broadcast_to(weight, labels.shape)
+    return labels, predictions, np.ones_like(labels)
+
+
 class _RegressionSumsCombiner(beam.CombineFn):
     def __init__(self, key: metric_types.MetricKey, example_weighted: bool):
         self._key = key
@@ -104,19 +125,7 @@ class _RegressionSumsCombiner(beam.CombineFn):
         return RegressionSums()
 
     def add_input(self, sums: RegressionSums, element: metric_types.StandardMetricInputs) -> RegressionSums:
-        key = self._key
-        labels = np.asarray(_select(element.label, key.model_name, key.output_name), dtype=np.float64).ravel()
-        predictions = np.asarray(_select(element.prediction, key.model_name, key.output_name),
-                                 dtype=np.float64).ravel()
-        if labels.shape != predictions.shape:
-            raise ValueError(f"{key.output_name or 'output'}: {labels.size} labels but "
-                             f"{predictions.size} predictions in one example")
-        if self._example_weighted and element.example_weight is not None:
-            weight = np.asarray(_select(element.example_weight, key.model_name, key.output_name),
-                                dtype=np.float64).ravel()
-            weights = np.broadcast_to(weight, labels.shape)
-        else:
-            weights = np.ones_like(labels)
+        labels, predictions, weights = _labels_predictions_weights(element, self._key, self._example_weighted)
         if labels.size == 1:  # the common case, without numpy's per-call overhead
             y, p, w = labels.item(), predictions.item(), weights.item()
             e = y - p
@@ -203,31 +212,95 @@ class MeanPredictionFromSums(_RegressionMetric):
     statistic, default_name = RegressionSums.mean_prediction, "mean_prediction"
 
 
-class _LeanCalibrationHistogramCombiner(calibration_histogram._CalibrationHistogramCombiner):  # noqa: SLF001
-    """TFMA's calibration histogram; one scalar label and prediction per example read directly.
+class DenseHistogram:
+    """Per bucket: rows seen and weighted sums of labels, predictions and weights, as one array.
 
-    Anything else (fractional labels, class weights, sub keys, several values
-    per example) goes through TFMA's own ``add_input``.
+    ``sums[ROWS | LABELS | PREDICTIONS | WEIGHTS, bucket]`` in float64. Merged
+    by adding arrays, and pickled as one: Beam encodes accumulators between
+    stages and the jackknife merges them for every sample, which for TFMA's
+    dict of one object per bucket cost more than the metrics.
     """
 
-    def add_input(self, accumulator, element: metric_types.StandardMetricInputs):
-        key = self._key
-        if self._fractional_labels or self._class_weights or key.sub_key or self._aggregation_type:
-            return super().add_input(accumulator, element)
-        label = np.asarray(_select(element.label, key.model_name, key.output_name))
-        prediction = np.asarray(_select(element.prediction, key.model_name, key.output_name))
-        if label.size != 1 or prediction.size != 1 or self._example_weighted:
-            return super().add_input(accumulator, element)
-        label, prediction = float(label.item()), float(prediction.item())
-        index = self._bucket_index(prediction if self._prediction_based_bucketing else label)
-        bucket = accumulator.get(index)
-        if bucket is None:
-            accumulator[index] = calibration_histogram.Bucket(index, label, prediction, 1.0)
-        else:
-            bucket.weighted_labels += label
-            bucket.weighted_predictions += prediction
-            bucket.weighted_examples += 1.0
-        return accumulator
+    ROWS, LABELS, PREDICTIONS, WEIGHTS = range(4)
+    __slots__ = ("sums",)
+
+    def __init__(self, size: int):
+        self.sums = np.zeros((4, size))
+
+    def add(self, index: np.ndarray, labels: np.ndarray, predictions: np.ndarray, weights: np.ndarray) -> None:
+        """Rows falling in buckets ``index``; one bincount over the four sums."""
+        size = self.sums.shape[1]
+        offsets = np.concatenate([index + i * size for i in range(4)])
+        values = np.concatenate([np.ones_like(weights), labels * weights, predictions * weights, weights])
+        self.sums += np.bincount(offsets, weights=values, minlength=4 * size).reshape(4, size)
+
+    def merge(self, other: "DenseHistogram") -> None:
+        self.sums += other.sums
+
+    def plot_proto(self, thresholds: list[float]) -> metrics_for_slice_pb2.CalibrationHistogramBuckets:
+        """TFMA's plot proto: bucket ``i`` spans ``[thresholds[i], thresholds[i + 1])``; empty buckets left out.
+
+        TFMA lists every bucket; the empty ones carry nothing but their
+        thresholds, and building them was most of the plot's cost, once per
+        jackknife sample and slice.
+        """
+        seen = np.flatnonzero(self.sums[self.ROWS])
+        upper = thresholds[1:] + [math.inf]
+        bucket = metrics_for_slice_pb2.CalibrationHistogramBuckets.Bucket
+        return metrics_for_slice_pb2.CalibrationHistogramBuckets(buckets=[
+            bucket(lower_threshold_inclusive=thresholds[i], upper_threshold_exclusive=upper[i],
+                   total_weighted_label={"value": label}, total_weighted_refined_prediction={"value": prediction},
+                   num_weighted_examples={"value": weight})
+            for i, label, prediction, weight in zip(
+                seen.tolist(), *(self.sums[row, seen].tolist()
+                                 for row in (self.LABELS, self.PREDICTIONS, self.WEIGHTS)))])
+
+    def __getstate__(self):
+        return self.sums
+
+    def __setstate__(self, state):
+        self.sums = state
+
+
+class _DenseHistogramCombiner(beam.CombineFn):
+    """Per prediction bucket of the plot: rows and weighted sums, in dense arrays.
+
+    Buckets as TFMA's calibration histogram numbers them (0 below ``left``,
+    ``num_buckets + 1`` from ``right`` up), but at the plot's resolution, so
+    no rebinning is needed. Takes one example or a group of them. Rows with
+    a NaN prediction are left out of the plot (TFMA's own histogram fails on
+    them); the metrics still count them.
+    """
+
+    def __init__(self, key: metric_types.PlotKey, example_weighted: bool, num_buckets: int,
+                 left: float, right: float):
+        self._key, self._example_weighted = key, example_weighted
+        self._num_buckets, self._left, self._range = num_buckets, left, right - left
+
+    def create_accumulator(self) -> DenseHistogram:
+        return DenseHistogram(self._num_buckets + 2)
+
+    def add_input(self, histogram: DenseHistogram, element: metric_types.StandardMetricInputs) -> DenseHistogram:
+        labels, predictions, weights = _labels_predictions_weights(element, self._key, self._example_weighted)
+        if np.isnan(predictions).any():
+            keep = ~np.isnan(predictions)
+            labels, predictions, weights = labels[keep], predictions[keep], weights[keep]
+        position = (predictions - self._left) / self._range * self._num_buckets + 1
+        # As TFMA's calibration histogram: below range -> 0, above -> num_buckets + 1, else truncated.
+        index = np.where(position < 0, 0, np.minimum(position, self._num_buckets + 1)).astype(np.int64)
+        histogram.add(index, labels, predictions, weights)
+        return histogram
+
+    def merge_accumulators(self, histograms: Iterable[DenseHistogram]) -> DenseHistogram:
+        histograms = iter(histograms)
+        result = next(histograms)
+        for histogram in histograms:
+            result.merge(histogram)
+        return result
+
+    def extract_output(self, histogram: DenseHistogram) -> Dict[metric_types.PlotKey, DenseHistogram]:
+        # The arrays themselves: Beam encodes this output for every jackknife sample.
+        return {self._key: histogram}
 
 
 def _lean_calibration_plot_computations(
@@ -237,21 +310,34 @@ def _lean_calibration_plot_computations(
         output_name: str = "", sub_key: Optional[metric_types.SubKey] = None, aggregation_type=None,
         class_weights: Optional[Dict[int, float]] = None,
         example_weighted: bool = False) -> metric_types.MetricComputations:
-    """TFMA's calibration plot computations, its histogram combiner swapped for the lean one."""
-    computations = calibration_plot._calibration_plot(  # noqa: SLF001
-        num_buckets=num_buckets, left=left, right=right, name=name, eval_config=eval_config, schema=schema,
-        model_name=model_name, output_name=output_name, sub_key=sub_key, aggregation_type=aggregation_type,
-        class_weights=class_weights, example_weighted=example_weighted)
-    swapped = []
-    for computation in computations:
-        combiner = getattr(computation, "combiner", None)
-        if type(combiner) is calibration_histogram._CalibrationHistogramCombiner:  # noqa: SLF001
-            lean = _LeanCalibrationHistogramCombiner.__new__(_LeanCalibrationHistogramCombiner)
-            lean.__dict__.update(combiner.__dict__)  # same key, buckets and options
-            computation = metric_types.MetricComputation(
-                keys=computation.keys, preprocessors=computation.preprocessors, combiner=lean)
-        swapped.append(computation)
-    return swapped
+    """A dense histogram at the plot's buckets, then TFMA's plot proto from it.
+
+    TFMA's own CalibrationPlot (kept for class outputs, or without a range)
+    fills a 10,000-bucket histogram and rebins it; the jackknife merges and
+    encodes that histogram for every sample and slice.
+    """
+    if sub_key or aggregation_type or class_weights or left is None or right is None:
+        return calibration_plot._calibration_plot(  # noqa: SLF001
+            num_buckets=num_buckets, left=left, right=right, name=name, eval_config=eval_config, schema=schema,
+            model_name=model_name, output_name=output_name, sub_key=sub_key, aggregation_type=aggregation_type,
+            class_weights=class_weights, example_weighted=example_weighted)
+    plot_key = metric_types.PlotKey(name=name, model_name=model_name, output_name=output_name,
+                                    example_weighted=example_weighted)
+    histogram_key = metric_types.PlotKey(name=f"_dense_histogram_{num_buckets}_{left}_{right}",
+                                         model_name=model_name, output_name=output_name,
+                                         example_weighted=example_weighted)
+    thresholds = [-math.inf] + [left + i * (right - left) / num_buckets for i in range(num_buckets + 1)]
+
+    def result(metrics: Dict[metric_types.MetricKey, DenseHistogram]) -> Dict[metric_types.PlotKey, object]:
+        return {plot_key: metrics[histogram_key].plot_proto(thresholds)}
+
+    result.__name__ = f"_lean_calibration_plot_{num_buckets}_{left}_{right}"
+    return [
+        metric_types.MetricComputation(
+            keys=[histogram_key], preprocessors=None,
+            combiner=_DenseHistogramCombiner(histogram_key, example_weighted, num_buckets, left, right)),
+        metric_types.DerivedMetricComputation(keys=[plot_key], result=result),
+    ]
 
 
 class LeanCalibrationPlot(metric_types.Metric):

@@ -1,4 +1,6 @@
-"""A fix for TFMA 0.47's mean-error combiners, applied on import.
+"""Two fixes for TFMA 0.47 on this stack, applied on import.
+
+1. Merging mean errors.
 
 ``merge_accumulators`` of TFMA's mean regression errors (MSE, MAE, ...) and
 cross entropies takes its first accumulator with ``next(iter(accumulators))``
@@ -9,12 +11,21 @@ merged (Beam bundles, or the jackknife merging its partitions at every step)
 the mean is weighted wrongly and the confidence intervals with it. Merging
 each accumulator once, as here, gives the plain mean.
 
-Imported by ``models.metrics`` (which TFMA loads wherever the project's R²
-is evaluated) and by ``pipeline.eval_config``.
+2. Formatting batches that are then thrown away. TFMA calls the model's
+signatures with a positional batch of serialized examples. TensorFlow first
+tries the signature's keyword form, and the TypeError it raises and catches
+formats the whole batch (about 1,000 records) into its message, which took
+a fifth of the Evaluator's time. Numpy's summary threshold keeps that
+message, and any other printed array, to a few elements.
+
+Imported by ``models.slice_groups`` (the Evaluator's extractors),
+``models.regression_metrics`` and ``models.metrics`` (which TFMA loads
+wherever the project's metrics are evaluated) and by ``pipeline.eval_config``.
 """
 
 from __future__ import annotations
 
+import numpy as np
 from tensorflow_model_analysis.metrics import cross_entropy_metrics, mean_regression_error
 
 FIXED = (mean_regression_error._MeanRegressionErrorCombiner, cross_entropy_metrics._CrossEntropyCombiner)
@@ -28,9 +39,14 @@ def _merge_each_once(self, accumulators):
     return result
 
 
+# Arrays above this many elements print as a summary (numpy's default is 1,000).
+PRINT_THRESHOLD = 100
+
+
 def apply() -> None:
     for combiner in FIXED:
         combiner.merge_accumulators = _merge_each_once
+    np.set_printoptions(threshold=PRINT_THRESHOLD)
 
 
 apply()

@@ -45,3 +45,21 @@ def local_beam_args(config: PipelineConfig, cores: Optional[int] = None) -> list
     if not cores or cores < 2 or not is_large(config.data):
         return []
     return ["--direct_running_mode=multi_processing", f"--direct_num_workers={cores}"]
+
+
+# What keeps a Beam step in this process when the pipeline runs worker processes.
+IN_PROCESS = ["--direct_running_mode=in_memory", "--direct_num_workers=1"]
+
+
+def evaluator_beam_args(config: PipelineConfig, cores: Optional[int] = None) -> list[str]:
+    """The Evaluator's own Beam arguments: in this process where the others chose worker processes.
+
+    With per-slice groups (every task type ``grouped_eval``) the Evaluator does too little per
+    example to pay for shipping it to workers: at 200,000 eval examples it took
+    23 s in process and 38 s with two worker processes (``bench/evaluator.py``).
+    Per-example evaluation keeps the pipeline's choice.
+    """
+    grouped_eval = all(task.task_type.grouped_eval for task in config.tasks)
+    if not grouped_eval or config.beam_args or not local_beam_args(config, cores):
+        return []
+    return list(IN_PROCESS)

@@ -2,6 +2,7 @@
 
 ExampleGen (synthetic, CSV or TFRecord) -> StatisticsGen
   -> SchemaGen (or ImportSchemaGen) -> ExampleValidator -> AnomaliesGate
+  -> (the served model's data statistics) DriftCheck
   -> Transform -> Trainer -> (latest blessed model) Evaluator -> Pusher
 
 Module code is named by dotted paths into the installed package, so it runs
@@ -10,6 +11,7 @@ unchanged in Beam workers and in a Kubeflow container image.
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Optional
 
@@ -20,10 +22,11 @@ from tfx.dsl.components.base import executor_spec
 from components.anomalies_gate import AnomaliesGate
 from components.atomic_pusher.component import AtomicPusher
 from components.csv_example_gen import executor as csv_executor
+from components.drift_check import DriftCheck
 from components.synthetic_example_gen.component import SyntheticExampleGen
-from pipeline.baseline import BaselineResolver
+from pipeline.baseline import BaselineResolver, StatisticsResolver
 from pipeline.config import CsvData, FileSplit, PipelineConfig, SyntheticData
-from pipeline.eval_config import build_eval_config
+from pipeline.eval_config import EVALUATOR_MODULE, build_eval_config
 from pipeline.fingerprint import code_fingerprint
 
 PREPROCESSING_FN = "models.preprocessing.preprocessing_fn"
@@ -61,8 +64,10 @@ def _example_gen(data):
 
 def create_pipeline(config: PipelineConfig, pipeline_root: str, serving_dir: str,
                     baseline_resolver: BaselineResolver,
+                    statistics_resolver: Optional[StatisticsResolver] = None,
                     metadata_connection_config=None,
                     beam_pipeline_args: Optional[list[str]] = None,
+                    evaluator_beam_args: Optional[list[str]] = None,
                     enable_cache: bool = True) -> tfx.dsl.Pipeline:
     """The pipeline, the same for every orchestrator.
 
@@ -79,16 +84,23 @@ def create_pipeline(config: PipelineConfig, pipeline_root: str, serving_dir: str
         baseline_resolver: builds the Resolver of the model the Evaluator
             compares with, from the Trainer's model channel; the runner passes
             one its orchestrator supports (``pipeline.baseline``).
+        statistics_resolver: builds the Resolver of the statistics the drift
+            check compares the run's statistics with (id
+            ``baseline_statistics_resolver``); None, or ``drift.enabled:
+            false`` in the config, leaves the drift check out.
         metadata_connection_config: ML Metadata connection; None lets the
             orchestrator supply it.
         beam_pipeline_args: arguments for every Beam-based component;
             defaults to ``config.beam_args``.
+        evaluator_beam_args: the Evaluator's own, after those (the last of
+            a repeated argument wins).
         enable_cache: reuse the results of unchanged components.
 
     Returns:
         The ``tfx.dsl.Pipeline``: ExampleGen, StatisticsGen, SchemaGen (or
-        ImportSchemaGen), ExampleValidator, AnomaliesGate, Transform, Trainer,
-        the baseline resolver (id ``baseline_model_resolver``), Evaluator and
+        ImportSchemaGen), ExampleValidator, AnomaliesGate, (with a statistics
+        resolver) its resolver and DriftCheck, Transform, Trainer, the
+        baseline resolver (id ``baseline_model_resolver``), Evaluator and
         Pusher.
     """
     # The code Transform and Trainer run (and what it imports), for their cache keys.
@@ -114,6 +126,16 @@ def create_pipeline(config: PipelineConfig, pipeline_root: str, serving_dir: str
         custom_config={**config.transform_custom_config(), **code_version},
     )
     transform.add_upstream_node(anomalies_gate)
+    drift_nodes = []
+    if statistics_resolver is not None and config.drift.enabled:
+        previous = statistics_resolver(statistics_gen.outputs["statistics"]).with_id(
+            "baseline_statistics_resolver")
+        drift_check = DriftCheck(statistics=statistics_gen.outputs["statistics"],
+                                 baseline_statistics=previous.outputs["statistics"],
+                                 thresholds=json.dumps(config.drift_thresholds(), sort_keys=True))
+        drift_check.add_upstream_node(anomalies_gate)  # data that breaks its schema is reported as that
+        transform.add_upstream_node(drift_check)
+        drift_nodes = [previous, drift_check]
     trainer = tfx.components.Trainer(
         run_fn=RUN_FN,
         examples=transform.outputs["transformed_examples"],
@@ -129,7 +151,11 @@ def create_pipeline(config: PipelineConfig, pipeline_root: str, serving_dir: str
         model=trainer.outputs["model"],
         baseline_model=baseline.outputs["model"],
         eval_config=build_eval_config(config),
+        # Per-slice groups of examples instead of one example at a time, where the metrics allow it.
+        module_path=EVALUATOR_MODULE,
     )
+    if evaluator_beam_args:
+        evaluator = evaluator.with_beam_pipeline_args(evaluator_beam_args)
     # A version appears in serving_dir whole or not at all (written beside it, then renamed).
     pusher = AtomicPusher(
         model=trainer.outputs["model"],
@@ -140,8 +166,8 @@ def create_pipeline(config: PipelineConfig, pipeline_root: str, serving_dir: str
     return tfx.dsl.Pipeline(
         pipeline_name=config.pipeline_name,
         pipeline_root=pipeline_root,
-        components=[example_gen, statistics_gen, schema_gen, example_validator, anomalies_gate, transform,
-                    trainer, baseline, evaluator, pusher],
+        components=[example_gen, statistics_gen, schema_gen, example_validator, anomalies_gate, *drift_nodes,
+                    transform, trainer, baseline, evaluator, pusher],
         enable_cache=enable_cache,
         metadata_connection_config=metadata_connection_config,
         beam_pipeline_args=beam_pipeline_args or config.beam_args,

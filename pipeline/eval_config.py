@@ -132,6 +132,10 @@ def options(evaluation: EvaluationConfig) -> tfma.Options:
     return result
 
 
+# The Evaluator's extractors: per-slice groups of examples where every metric takes them.
+EVALUATOR_MODULE = "models.slice_groups"
+
+
 def build_eval_config(config: PipelineConfig) -> tfma.EvalConfig:
     return tfma.EvalConfig(
         model_specs=[tfma.ModelSpec(

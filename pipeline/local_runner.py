@@ -30,7 +30,7 @@ if __name__ == "__main__" and not __package__:
 
 from pipeline.cli.command import command  # noqa: E402
 from pipeline.cli.console import ComponentProgress, redirect_noise  # noqa: E402
-from pipeline.beam_workers import local_beam_args  # noqa: E402
+from pipeline.beam_workers import evaluator_beam_args, local_beam_args  # noqa: E402
 from pipeline.cli.status_line import Ticker  # noqa: E402
 from pipeline.cli.flags import PROJECT_ROOT, add_config_flags, config_from_args  # noqa: E402
 from pipeline.config import ConfigError, PipelineConfig, write_config_file  # noqa: E402
@@ -74,7 +74,7 @@ def run(config: PipelineConfig, output_dir: Path, enable_cache: bool, out) -> in
     from absl import logging as absl_logging
     from tfx import v1 as tfx
 
-    from pipeline.baseline import local_baseline_resolver
+    from pipeline.baseline import local_baseline_resolver, local_statistics_resolver
     from pipeline.definition import create_pipeline
     from pipeline.report.summary import summarize
 
@@ -82,9 +82,10 @@ def run(config: PipelineConfig, output_dir: Path, enable_cache: bool, out) -> in
     metadata_path = output_dir / "metadata.sqlite"
     serving_dir = output_dir / "serving"
     beam_args = local_beam_args(config)
+    evaluator_args = evaluator_beam_args(config)
     if beam_args and not config.beam_args:
-        print(f"Large data: Beam runs {beam_args[-1].split('=')[1]} worker processes "
-              "(set beam_args to choose)", file=out)
+        print(f"Large data: Beam runs {beam_args[-1].split('=')[1]} worker processes"
+              f"{', the Evaluator in this process' if evaluator_args else ''} (set beam_args to choose)", file=out)
     pipeline = create_pipeline(
         config,
         pipeline_root=str(output_dir / "pipeline_root"),
@@ -93,7 +94,9 @@ def run(config: PipelineConfig, output_dir: Path, enable_cache: bool, out) -> in
             str(metadata_path)),
         enable_cache=enable_cache,
         beam_pipeline_args=with_project_package(beam_args, str(PROJECT_ROOT / "setup.py")),
+        evaluator_beam_args=evaluator_args,
         baseline_resolver=local_baseline_resolver,
+        statistics_resolver=local_statistics_resolver,
     )
     absl_logging.set_verbosity(absl_logging.INFO)
     progress = ComponentProgress(out)

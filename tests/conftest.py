@@ -85,15 +85,20 @@ def default_run(tmp_path_factory) -> CliRun:
     return run
 
 
-@pytest.fixture(scope="module")
-def own_default_run(default_run, tmp_path_factory) -> CliRun:
-    """The default run's output dir as its first run left it, copied for one test module.
+def copy_of_first_run(default_run: CliRun, folder: Path) -> CliRun:
+    """The default run's output dir as its first run left it, copied to ``folder``/out.
 
     For tests that read "the latest" execution or write into the output dir:
-    what other modules ran into ``default_run`` since does not reach them. The
+    what other tests ran into ``default_run`` since does not reach them. The
     artifacts ML Metadata names stay in the original dir; runs never change
     an artifact once written.
     """
-    output_dir = tmp_path_factory.mktemp("own_default_run") / "out"
+    output_dir = folder / "out"
     shutil.copytree(default_run.output_dir.parent / "first_run", output_dir)
     return dataclasses.replace(default_run, output_dir=output_dir)
+
+
+@pytest.fixture(scope="module")
+def own_default_run(default_run, tmp_path_factory) -> CliRun:
+    """The default run's first state, copied for one test module (``copy_of_first_run``)."""
+    return copy_of_first_run(default_run, tmp_path_factory.mktemp("own_default_run"))

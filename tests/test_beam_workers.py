@@ -30,3 +30,17 @@ def test_files_by_size(tmp_path):
     with open(csv, "ab") as f:
         f.truncate(MULTI_PROCESS_MIN_BYTES)
     assert local_beam_args(build_config(raw), cores=2) == MULTI
+
+
+def test_the_evaluator_stays_in_process_when_it_evaluates_per_slice_groups():
+    from pipeline.beam_workers import IN_PROCESS, evaluator_beam_args
+
+    large = {"data": {"num_examples": MULTI_PROCESS_MIN_EXAMPLES}}
+    assert evaluator_beam_args(build_config(large), cores=2) == IN_PROCESS
+    small = build_config({"data": {"num_examples": MULTI_PROCESS_MIN_EXAMPLES - 1}})
+    assert evaluator_beam_args(small, cores=2) == []  # everything in process already
+    users = build_config({**large, "beam_args": ["--direct_num_workers=2"]})
+    assert evaluator_beam_args(users, cores=2) == []  # the user's choice, for every step
+    binary = build_config({"data": {"num_examples": MULTI_PROCESS_MIN_EXAMPLES, "binary_labels": ["y2"]},
+                           "tasks": [{"name": "y1"}, {"name": "y2", "type": "binary"}]})
+    assert evaluator_beam_args(binary, cores=2) == []  # evaluated example by example: workers help

@@ -15,7 +15,9 @@ from pipeline.results.serving_check import check_serving
 
 pytestmark = pytest.mark.e2e
 COMPONENTS = {"SyntheticExampleGen", "StatisticsGen", "SchemaGen", "ExampleValidator", "AnomaliesGate",
-              "Transform", "Trainer", "baseline_model_resolver", "Evaluator", "Pusher"}
+              "baseline_statistics_resolver", "DriftCheck", "Transform", "Trainer", "baseline_model_resolver",
+              "Evaluator", "Pusher"}
+RESOLVERS = {"baseline_statistics_resolver", "baseline_model_resolver"}  # they run on every run
 
 
 
@@ -74,7 +76,8 @@ def test_unchanged_rerun_is_served_from_cache(default_run):
     rerun = run_pipeline_cli(default_run.output_dir, *SMALL_RUN)
     assert rerun.returncode == 0, rerun.stderr
     statuses = rerun.component_lines()
-    assert {name for name, status in statuses.items() if status == "ran"} <= {"baseline_model_resolver"}
+    assert {name for name, status in statuses.items() if status == "ran"} <= RESOLVERS
+    assert statuses["DriftCheck"] == "cached"  # the same data as the served model's: nothing to compare
     assert serving_versions(default_run.output_dir) == before  # nothing pushed twice
 
 

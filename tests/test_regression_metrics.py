@@ -93,8 +93,8 @@ def test_matches_tfma_native_metrics(results):
             assert values[key] == pytest.approx(values[f"native_{key}"], abs=1e-9, rel=1e-9)
 
 
-def _plot_bucket(prediction: np.ndarray, fine: int = 10_000) -> np.ndarray:
-    """TFMA's documented bucketing: a 10,000-bucket histogram over [left, right], each fine
+def _tfma_plot_bucket(prediction: np.ndarray, fine: int = 10_000) -> np.ndarray:
+    """TFMA's CalibrationPlot bucketing: a 10,000-bucket histogram over [left, right], each fine
     bucket (by its lower edge) then re-binned into the plot's buckets; -inf and +inf at the ends."""
     left, right, num = PLOT["left"], PLOT["right"], PLOT["num_buckets"]
     fine_id = np.clip(np.floor((prediction - left) / (right - left) * fine) + 1, 0, fine + 1)
@@ -104,20 +104,42 @@ def _plot_bucket(prediction: np.ndarray, fine: int = 10_000) -> np.ndarray:
     return np.searchsorted(thresholds, lower, side="right") - 1
 
 
-def test_calibration_plot_equals_tfma_and_numpy(frame, results):
+def _plot_bucket(prediction: np.ndarray) -> np.ndarray:
+    """The plot's own buckets: [left + (k-1)·w, left + k·w) is bucket k; below left 0, from right up num + 1."""
+    left, right, num = PLOT["left"], PLOT["right"], PLOT["num_buckets"]
+    return np.clip(np.floor((prediction - left) / (right - left) * num) + 1, 0, num + 1).astype(np.int64)
+
+
+def test_calibration_plot_equals_numpy_and_tfma_up_to_its_rebinning(frame, results):
     # TFMA writes every calibration plot into one field, so its own runs separately.
     native = tfma.analyze_raw_data(frame, _eval_config([tfma.MetricConfig(
         class_name="CalibrationPlot", config=json.dumps(PLOT))]))
     native_by_slice = {("Overall" if not key else key[0][1]): by_output[""][""] for key, by_output in native.plots}
+    size = PLOT["num_buckets"] + 2
+    fine_width = (PLOT["right"] - PLOT["left"]) / 10_000
+    edges = PLOT["left"] + np.arange(PLOT["num_buckets"] + 1) * (PLOT["right"] - PLOT["left"]) / PLOT["num_buckets"]
     for name, values in results.items():
-        ours = _buckets(values["plots"])
-        assert ours == _buckets(native_by_slice[name])
         rows = frame if name == "Overall" else frame[frame.segment == name]
-        index = _plot_bucket(rows.prediction.to_numpy(np.float64))
-        counts = np.bincount(index, minlength=PLOT["num_buckets"] + 2)
-        assert [b.get("numWeightedExamples", 0.0) for b in ours] == counts.tolist()
-        label_sums = np.bincount(index, weights=rows.label.to_numpy(np.float64), minlength=PLOT["num_buckets"] + 2)
-        assert [b.get("totalWeightedLabel", 0.0) for b in ours] == pytest.approx(label_sums.tolist(), abs=1e-6)
+        prediction = rows.prediction.to_numpy(np.float64)
+        ours, theirs = _buckets(values["plots"]), _buckets(native_by_slice[name])
+        index = _plot_bucket(prediction)
+        counts = np.bincount(index, minlength=size)
+        # Ours lists the buckets with examples, TFMA every bucket; the same thresholds.
+        assert [(b["lowerThresholdInclusive"], b["upperThresholdExclusive"]) for b in ours] == \
+            [(b["lowerThresholdInclusive"], b["upperThresholdExclusive"])
+             for b, count in zip(theirs, counts) if count]
+        assert [b["numWeightedExamples"] for b in ours] == counts[counts > 0].tolist()
+        label_sums = np.bincount(index, weights=rows.label.to_numpy(np.float64), minlength=size)
+        assert [b.get("totalWeightedLabel", 0.0) for b in ours] == pytest.approx(
+            label_sums[counts > 0].tolist(), abs=1e-6)
+        # TFMA's plot is our model of it; it differs from ours only for rows within one of its
+        # 10,000 fine buckets of a plot edge, which its rebinning may move to the bucket below.
+        tfma_index = _tfma_plot_bucket(prediction)
+        assert [b.get("numWeightedExamples", 0.0) for b in theirs] == \
+            np.bincount(tfma_index, minlength=size).tolist()
+        moved = prediction[index != tfma_index]
+        assert len(moved) < 0.01 * len(prediction)
+        assert all(np.min(np.abs(edges - value)) <= fine_width for value in moved)
 
 
 def test_r2_of_constant_labels_is_zero_and_empty_is_nan():
@@ -142,3 +164,21 @@ def test_vector_path_equals_scalar_path():
         assert getattr(vector, stat)() == pytest.approx(getattr(scalar, stat)(), rel=1e-12)
     weighted_mean = np.sum(weights * labels) / np.sum(weights)
     assert vector.mean_label() == pytest.approx(weighted_mean, rel=1e-12)
+
+
+def test_plot_of_a_group_counts_each_row_once_and_leaves_nan_predictions_out():
+    from tensorflow_model_analysis.metrics import metric_types
+
+    histogram, plot = regression_metrics._lean_calibration_plot_computations(num_buckets=4, left=0.0, right=4.0)
+    combiner = histogram.combiner
+    group = metric_types.StandardMetricInputs(
+        labels=np.array([1.0, 2.0, 3.0, 9.0, 5.0]), predictions=np.array([0.5, 0.7, -3.0, 4.0, np.nan]),
+        example_weights=np.array([1.0, 1.0, 1.0, 1.0, 1.0]))
+    one = metric_types.StandardMetricInputs(labels=np.array([4.0]), predictions=np.array([2.5]),
+                                            example_weights=np.array([1.0]))
+    accumulator = combiner.add_input(combiner.add_input(combiner.create_accumulator(), group), one)
+    buckets = plot.result(combiner.extract_output(accumulator))[plot.keys[0]].buckets
+    # Below 0, [0, 1) twice, [2, 3), from 4 up; the NaN prediction nowhere.
+    assert [(b.lower_threshold_inclusive, b.upper_threshold_exclusive, b.num_weighted_examples.value,
+             b.total_weighted_label.value) for b in buckets] == [
+        (-np.inf, 0.0, 1.0, 3.0), (0.0, 1.0, 2.0, 3.0), (2.0, 3.0, 1.0, 4.0), (4.0, np.inf, 1.0, 9.0)]

@@ -536,6 +536,30 @@ class TrainingConfig(_Strict):
         return self
 
 
+class DriftConfig(_Strict):
+    """When a run's data has drifted too far from the data of the model being served.
+
+    Before Transform, each column the pipeline reads (inputs, labels, slice
+    features, the example weight) is compared, split by split, with the same
+    column in the data the newest blessed model was evaluated on: a numeric
+    column by the Jensen-Shannon divergence of its histograms, a categorical
+    one by the L-infinity distance of its value shares (the largest change in
+    any one value's share). A distance above its threshold stops the run. The
+    first run, and a run on the same data, have nothing to compare and pass.
+
+    ``thresholds``: a column's own threshold (for whichever of the two
+    distances its type gets); ``skip``: columns not compared; ``enabled:
+    false`` turns the check off (run once so to accept a change of data: the
+    model it pushes makes that data the new baseline).
+    """
+
+    enabled: bool = True
+    jensen_shannon_divergence: float = Field(default=0.1, gt=0, le=1)
+    infinity_norm: float = Field(default=0.1, gt=0, le=1)
+    thresholds: dict[str, Annotated[float, Field(gt=0, le=1)]] = Field(default_factory=dict)
+    skip: list[str] = Field(default_factory=list)
+
+
 class PipelineConfig(_Strict):
     """Everything one pipeline run needs to know."""
 
@@ -547,6 +571,7 @@ class PipelineConfig(_Strict):
     model: ModelConfig = Field(default_factory=ModelConfig)
     training: TrainingConfig = Field(default_factory=TrainingConfig)
     evaluation: EvaluationConfig = Field(default_factory=EvaluationConfig)
+    drift: DriftConfig = Field(default_factory=DriftConfig)
     # Passed to every Beam-based component, e.g. ["--direct_num_workers=2"].
     beam_args: list[str] = Field(default_factory=list)
 
@@ -582,6 +607,11 @@ class PipelineConfig(_Strict):
         if weight is not None and (weight in labels or weight in feature_names):
             raise ValueError(f"data.example_weight {weight!r} is also a label or a model input; "
                              "name a column holding only the weights")
+        for key, named in (("thresholds", list(self.drift.thresholds)), ("skip", self.drift.skip)):
+            unknown = [c for c in named if c not in self.columns]
+            if unknown:
+                raise ValueError(f"drift.{key}: no column {', '.join(map(repr, unknown))} among the columns "
+                                 f"the pipeline reads ({', '.join(self.columns)})")
         for feature in self.evaluation.slice_features:
             if feature.name in labels:
                 raise ValueError(f"slice feature {feature.name!r} is a label column; slice by an input "
@@ -621,6 +651,12 @@ class PipelineConfig(_Strict):
         return list(dict.fromkeys([*(f.name for f in self.features), *(t.label for t in self.tasks),
                                    *(f.name for f in self.evaluation.slice_features),
                                    *([weight] if weight else [])]))
+
+    def drift_thresholds(self) -> dict[str, Any]:
+        """The drift check's thresholds as JSON (``components.data_drift.DriftThresholds``)."""
+        return {"jensen_shannon_divergence": self.drift.jensen_shannon_divergence,
+                "infinity_norm": self.drift.infinity_norm,
+                "columns": {c: self.drift.thresholds.get(c) for c in self.columns if c not in self.drift.skip}}
 
     def to_custom_config(self) -> dict[str, Any]:
         """A JSON-ready dict for TFX ``custom_config``."""

@@ -64,6 +64,9 @@ class TaskType:
     standardized_label: bool = False
     # serving_default clips the output to [1e-7, 1 - 1e-7], so log loss stays finite.
     clipped_probability: bool = False
+    # Every TFMA metric of the type reads a group of examples' arrays as it reads
+    # one example's, so the Evaluator may feed it per-slice groups (models.slice_groups).
+    grouped_eval: bool = False
 
     @property
     def gate_fields(self) -> tuple[str, ...]:
@@ -103,6 +106,7 @@ TASK_TYPES: dict[str, TaskType] = {
         serving_scorer="r2",
         fit_plot=PREDICTED_AGAINST_ACTUAL,
         standardized_label=True,
+        grouped_eval=True,
     ),
     "binary": TaskType(
         name="binary",

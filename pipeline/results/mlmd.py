@@ -11,6 +11,8 @@ from ml_metadata.proto import metadata_store_pb2
 from tfx.orchestration import metadata
 
 _DONE = (metadata_store_pb2.Execution.COMPLETE, metadata_store_pb2.Execution.CACHED)
+_INPUT = (metadata_store_pb2.Event.INPUT, metadata_store_pb2.Event.DECLARED_INPUT)
+_OUTPUT = (metadata_store_pb2.Event.OUTPUT, metadata_store_pb2.Event.DECLARED_OUTPUT)
 
 
 def open_store(metadata_path: str | Path) -> metadata_store.MetadataStore:
@@ -63,9 +65,9 @@ def _node_run(store: metadata_store.MetadataStore, node_id: str,
     inputs: dict[str, list] = {}
     outputs: dict[str, list] = {}
     for event in events:
-        if event.type in (metadata_store_pb2.Event.INPUT, metadata_store_pb2.Event.DECLARED_INPUT):
+        if event.type in _INPUT:
             side = inputs
-        elif event.type in (metadata_store_pb2.Event.OUTPUT, metadata_store_pb2.Event.DECLARED_OUTPUT):
+        elif event.type in _OUTPUT:
             side = outputs
         else:
             continue
@@ -108,14 +110,34 @@ def string_property(artifact: metadata_store_pb2.Artifact, name: str) -> str:
 def sibling_output(store: metadata_store.MetadataStore, artifact: metadata_store_pb2.Artifact,
                    key: str) -> Optional[metadata_store_pb2.Artifact]:
     """The ``key`` output of the execution that produced ``artifact`` (e.g. a model's model_run)."""
-    produced = [e for e in store.get_events_by_artifact_ids([artifact.id])
-                if e.type in (metadata_store_pb2.Event.OUTPUT, metadata_store_pb2.Event.DECLARED_OUTPUT)]
+    produced = [e for e in store.get_events_by_artifact_ids([artifact.id]) if e.type in _OUTPUT]
     if not produced:
         return None
     events = store.get_events_by_execution_ids([produced[0].execution_id])
-    ids = [e.artifact_id for e in events if e.path.steps and e.path.steps[0].key == key
-           and e.type in (metadata_store_pb2.Event.OUTPUT, metadata_store_pb2.Event.DECLARED_OUTPUT)]
+    ids = [e.artifact_id for e in events if e.path.steps and e.path.steps[0].key == key and e.type in _OUTPUT]
     return store.get_artifacts_by_id(ids[:1])[0] if ids else None
+
+
+def producer_inputs(store: metadata_store.MetadataStore, artifact_ids: list[int], key: str,
+                    output_key: Optional[str] = None) -> dict[int, set[int]]:
+    """Artifact id -> the ids of the ``key`` inputs of the executions that produced it.
+
+    ``output_key``: only executions that output the artifact under this key
+    count (e.g. ``statistics`` is StatisticsGen's; Transform outputs
+    statistics too, as ``pre_transform_stats``). A cached execution produces
+    the same artifacts again: the inputs of all of them count.
+    """
+    produced: dict[int, set[int]] = {}  # execution id -> the artifacts it output
+    for event in store.get_events_by_artifact_ids(list(artifact_ids)):
+        if event.type in _OUTPUT and (output_key is None or (
+                event.path.steps and event.path.steps[0].key == output_key)):
+            produced.setdefault(event.execution_id, set()).add(event.artifact_id)
+    found: dict[int, set[int]] = {artifact_id: set() for artifact_id in artifact_ids}
+    for event in store.get_events_by_execution_ids(list(produced)) if produced else []:
+        if event.type in _INPUT and event.path.steps and event.path.steps[0].key == key:
+            for artifact_id in produced[event.execution_id]:
+                found[artifact_id].add(event.artifact_id)
+    return found
 
 
 def evaluated_model_run_uri(store: metadata_store.MetadataStore, evaluator: NodeRun) -> Optional[str]:

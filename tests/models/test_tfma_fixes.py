@@ -24,3 +24,11 @@ def test_merging_a_list_counts_each_cross_entropy_accumulator_once():
         part.total_cross_entropy, part.total_example_weights = float(i + 1), 1.0
     merged = combiner.merge_accumulators(parts)
     assert (merged.total_cross_entropy, merged.total_example_weights) == (6.0, 3.0)
+
+
+def test_a_failed_keyword_call_formats_a_batch_of_records_as_a_summary():
+    import tensorflow as tf
+
+    batch = tf.constant([b"x" * 600] * 1000)
+    message = repr(batch)
+    assert "..." in message and len(message) < 10_000  # not 600 KB of records

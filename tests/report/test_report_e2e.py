@@ -121,8 +121,8 @@ def test_no_random_segment_is_named_the_weakest(tables):
         assert table.weakest is None or not table.weakest.slice.startswith("segment:")
 
 
-def test_training_curves_are_the_trainers_own_logs(default_run):
-    model_run = _latest(default_run.output_dir, "Trainer").output("model_run").uri
+def test_training_curves_are_the_trainers_own_logs(own_default_run):
+    model_run = _latest(own_default_run.output_dir, "Trainer").output("model_run").uri
     curves = read_training_curves(model_run, {task: "r2" for task in TASKS})
     steps = int(SMALL_RUN[SMALL_RUN.index("--train-steps") + 1])
     for task in TASKS:
