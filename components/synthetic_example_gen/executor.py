@@ -53,11 +53,22 @@ def examples_bytes(ids: np.ndarray, inputs: np.ndarray, labels: Dict[str, np.nda
 
 def to_example_bytes(example_id: int, inputs, labels: Dict[str, float],
                      segment: str = "", x_norm: Optional[float] = None) -> bytes:
-    """One example's ``examples_bytes``."""
-    return examples_bytes(np.array([example_id]), np.asarray(inputs)[None, :],
-                          {name: np.array([value]) for name, value in labels.items()},
-                          np.array([segment]) if segment else None,
-                          np.array([x_norm]) if x_norm is not None else None)[0]
+    """One example, serialized by protobuf itself: what ``examples_bytes`` gives for it.
+
+    For one record at a time (about 20 µs); ``examples_bytes`` serializes a
+    shard at 1 to 2 µs a record.
+    """
+    example = tf.train.Example()
+    feature = example.features.feature
+    feature[ID_FEATURE].int64_list.value.append(int(example_id))
+    feature["x"].float_list.value.extend(np.asarray(inputs, dtype=np.float32).tolist())
+    for name, value in labels.items():
+        feature[name].float_list.value.append(float(value))
+    if segment:
+        feature["segment"].bytes_list.value.append(str(segment).encode())
+    if x_norm is not None:
+        feature["x_norm"].float_list.value.append(float(x_norm))
+    return example.SerializeToString(deterministic=True)
 
 
 def shard_records(shard: synthetic_data.Shard, weights: synthetic_data.TaskWeights, seed: int,

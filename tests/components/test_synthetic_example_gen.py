@@ -11,7 +11,7 @@ from tfx.utils import proto_utils
 
 from components import synthetic_data
 from components.synthetic_example_gen.component import SyntheticExampleGen
-from components.synthetic_example_gen.executor import Executor, to_example_bytes
+from components.synthetic_example_gen.executor import Executor, examples_bytes, to_example_bytes
 from pipeline.config import build_config
 
 
@@ -134,3 +134,9 @@ def test_serialization_is_deterministic():
     assert encoded == [to_example_bytes(data.ids[i], data.inputs[i], {"y2": data.y2[i], "y1": data.y1[i]})
                        for i in range(3)]
     assert len(set(encoded)) == 3
+    # The one-record form (protobuf) and the shard form (numpy) give the same bytes.
+    data = synthetic_data.generate(50, example_dim=4, seed=1, num_tasks=3)
+    labels = {name: data.label(name) for name in ("y1", "y2", "y3")}
+    assert examples_bytes(data.ids, data.inputs, labels, data.segment, data.x_norm) == [
+        to_example_bytes(data.ids[i], data.inputs[i], {k: v[i] for k, v in labels.items()}, data.segment[i],
+                         data.x_norm[i]) for i in range(50)]
