@@ -2,8 +2,8 @@
 
     python bench/example_gen.py [--num-examples 100000] [--repeats 3] [--beam-args '...']
 
-Ceiling: the same arrays from the pure-numpy generator, each example
-serialized as the executor does, written with ``tf.io.TFRecordWriter``
+Ceiling: the same arrays from the pure-numpy generator, serialized as the
+executor serializes them (``executor.shard_records``), written with ``tf.io.TFRecordWriter``
 (gzipped, as ExampleGen writes) in one loop. Measured: the component's own
 executor (Beam, in this process unless ``--beam-args`` says otherwise),
 splits and all, on the same examples.
@@ -25,16 +25,17 @@ def write_ceiling(data, path: Path) -> int:
     import tensorflow as tf
 
     from components import synthetic_data
-    from components.synthetic_example_gen.executor import to_example_bytes
+    from components.synthetic_example_gen import executor
 
-    weights = synthetic_data.draw_task_weights(data.seed, data.example_dim, data.c, data.correlation, data.m)
+    weights = synthetic_data.draw_task_weights(data.seed, data.example_dim, data.c, data.correlation, data.m,
+                                               data.num_tasks)
     count = 0
     with tf.io.TFRecordWriter(str(path), options="GZIP") as writer:
         for shard in synthetic_data.plan_shards(data.num_examples, data.num_shards):
-            d = synthetic_data.generate_shard(shard, weights, data.seed, data.example_dim)
-            for i in range(len(d.ids)):
-                writer.write(to_example_bytes(d.ids[i], d.inputs[i], d.y1[i], d.y2[i], d.segment[i], d.x_norm[i]))
-                count += 1
+            _, records = executor.shard_records(shard, weights, data.seed, data.example_dim, data.binary_labels)
+            for record in records:
+                writer.write(record)
+            count += len(records)
     return count
 
 

@@ -5,7 +5,8 @@
 Measured: the Trainer's datasets (``models.trainer.datasets``: the transformed
 TFRecords read as run_fn reads them) and its callbacks, fitting the model
 run_fn builds and compiles. Ceiling: the same model and compile (same
-metrics, batch size and step count) fitted with plain ``tf_keras`` on the same
+metrics, batch size, step count and steps a call, ``STEPS_PER_EXECUTION``)
+fitted with plain ``tf_keras`` on the same
 transformed examples held in memory as numpy arrays. The two alternate in
 one process; the first ``--skip`` steps of each fit (tracing, warm-up) are
 not counted.
@@ -23,30 +24,40 @@ from bench import common  # noqa: E402
 
 
 class StepClock:
-    """Times of batch ends; the steady state is the span after the first ``skip`` steps."""
+    """Times of the training function's calls and the steps run by each; the steady state is the
+    span after the first ``skip`` steps (with several steps a call, from the first call past them)."""
 
     def __init__(self, skip: int):
-        import tf_keras
+        from models.fit_steps import StepCallback
 
         clock = self
 
-        class Callback(tf_keras.callbacks.Callback):
-            def on_train_batch_end(self, batch, logs=None):
+        class Callback(StepCallback):
+            def on_steps(self, previous, step, logs):
+                clock.steps.append(step)
                 clock.times.append(time.perf_counter())
                 clock.cpu_times.append(time.process_time())
 
         self.skip = skip
+        self.steps: list[int] = []
         self.times: list[float] = []
         self.cpu_times: list[float] = []  # this process, all threads (input pipeline included)
         self.callback = Callback()
 
+    def truncate(self, steps: int) -> None:
+        """Only the calls within the first ``steps`` steps."""
+        keep = sum(1 for s in self.steps if s <= steps)
+        self.steps, self.times, self.cpu_times = self.steps[:keep], self.times[:keep], self.cpu_times[:keep]
+
+    def _rate(self, times: list[float]) -> float:
+        first = next(i for i, s in enumerate(self.steps) if s > self.skip)
+        return (self.steps[-1] - self.steps[first]) / (times[-1] - times[first])
+
     def steps_per_s(self) -> float:
-        steady = self.times[self.skip:]
-        return (len(steady) - 1) / (steady[-1] - steady[0])
+        return self._rate(self.times)
 
     def steps_per_cpu_s(self) -> float:
-        steady = self.cpu_times[self.skip:]
-        return (len(steady) - 1) / (steady[-1] - steady[0])
+        return self._rate(self.cpu_times)
 
 
 def fn_args_for(base: Path, work: Path, config, steps: int):
@@ -117,14 +128,15 @@ def main(argv=None) -> dict:
     def new_model():
         tf_keras.utils.set_random_seed(config.training.seed)
         model_inputs = features.model_inputs(config, tf_transform_output.vocabulary_size_by_name)
-        return compile_model(build_model(config, model_inputs), config)
+        return compile_model(build_model(config, model_inputs), config,
+                             steps_per_execution=trainer.STEPS_PER_EXECUTION)
 
     def fit_in_memory() -> StepClock:
         clock = StepClock(args.skip)
         epochs = -(-(args.steps + 1) * batch // n)
         new_model().fit(inputs, labels, batch_size=batch, epochs=epochs, shuffle=True, verbose=0,
                         callbacks=[clock.callback])
-        clock.times, clock.cpu_times = clock.times[:args.steps], clock.cpu_times[:args.steps]
+        clock.truncate(args.steps)
         return clock
 
     def fit_trainer() -> StepClock:

@@ -94,14 +94,17 @@ def build_model(config: PipelineConfig, model_inputs: dict[str, ModelInput | int
 
 
 def compile_model(model: tf_keras.Model, config: PipelineConfig,
-                  project_metrics: bool = True) -> tf_keras.Model:
+                  project_metrics: bool = True, steps_per_execution: int = 1) -> tf_keras.Model:
     """Per-task loss and metrics (from the task-type registry), loss weights; Adam.
 
     With ``training.task_weighting: uncertainty`` each loss is weighted by a
     learned log variance too (``models.task_weighting``). ``project_metrics=False``
     is the compile a model is saved with: plain losses and none of this
     project's metric classes, so it loads where ``models`` was never imported
-    (a Beam worker).
+    (a Beam worker). ``steps_per_execution``: training steps a call of the
+    compiled training function (the Trainer's fit runs several,
+    ``models.trainer.STEPS_PER_EXECUTION``); with more than one, Keras needs
+    data of known size, and ``train_on_batch`` does not work.
     """
     losses = {t.name: t.task_type.keras_loss for t in config.tasks}
     if project_metrics and config.training.task_weighting == "uncertainty":
@@ -113,5 +116,6 @@ def compile_model(model: tf_keras.Model, config: PipelineConfig,
         # Weighted by the per-task sample weights: rows without a task's label do not count.
         weighted_metrics={t.name: keras_metrics(t.task_type.keras_metrics, project_metrics)
                           for t in config.tasks},
+        steps_per_execution=steps_per_execution,
     )
     return model

@@ -18,6 +18,7 @@ import json
 import tensorflow as tf
 import tf_keras
 
+from models.fit_steps import StepCallback, crossed
 from pipeline.config import PipelineConfig, Task
 from pipeline.results.task_weights import TASK_WEIGHTS_FILE
 
@@ -77,18 +78,20 @@ def learned_weights(model: tf_keras.Model, config: PipelineConfig) -> dict[str, 
             for i, task in enumerate(config.tasks)}
 
 
-class LogTaskWeights(tf_keras.callbacks.Callback):
-    """Writes each task's learned weight and log variance to TensorBoard every ``every`` steps."""
+class LogTaskWeights(StepCallback):
+    """Writes each task's learned weight and log variance to TensorBoard every ``every`` steps
+    (after the first step, then at the first call of the training function that reaches a
+    multiple of ``every``), at the training step."""
 
     def __init__(self, config: PipelineConfig, log_dir: str, every: int = 50):
         super().__init__()
         self.config, self.every = config, every
         self.writer = tf.summary.create_file_writer(f"{log_dir}/task_weights")
 
-    def on_train_batch_end(self, batch, logs=None):
-        if batch % self.every:
+    def on_steps(self, previous, step, logs):
+        if previous and not crossed(previous, step, self.every):
             return
-        with self.writer.as_default(step=batch):
+        with self.writer.as_default(step=step):
             for task, values in learned_weights(self.model, self.config).items():
                 tf.summary.scalar(f"task_weight/{task}", values["weight"])
                 tf.summary.scalar(f"log_variance/{task}", values["log_variance"])

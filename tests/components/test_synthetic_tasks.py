@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from components import synthetic_data as sd
-from components.synthetic_example_gen.executor import _shard_records
+from components.synthetic_example_gen.executor import shard_records
 
 
 def _digest(data):
@@ -31,7 +31,9 @@ def test_two_tasks_give_the_same_examples_as_before(kwargs, digest):
 def test_two_task_records_are_byte_identical_to_before():
     weights = sd.draw_task_weights(7, 100, 0.3, 0.5, 5)
     h = hashlib.sha256()
-    for _, record in _shard_records(sd.Shard(1, 100, 300), weights, 7, 100, ["y2"]):
+    ids, records = shard_records(sd.Shard(1, 100, 300), weights, 7, 100, ["y2"])
+    assert ids.tolist() == list(range(100, 300))
+    for record in records:
         h.update(record)
     assert h.hexdigest()[:16] == "58d094a4f9bea958"
 
@@ -60,7 +62,7 @@ def test_first_two_tasks_do_not_depend_on_the_task_count():
 
 def test_records_carry_every_label():
     weights = sd.draw_task_weights(7, 10, 0.3, 0.5, 5, num_tasks=3)
-    (_, record), *_ = _shard_records(sd.Shard(0, 0, 5), weights, 7, 10, ["y3"])
+    _, (record, *_) = shard_records(sd.Shard(0, 0, 5), weights, 7, 10, ["y3"])
     import tensorflow as tf
     feature = tf.train.Example.FromString(record).features.feature
     assert {"y1", "y2", "y3"} <= set(feature)

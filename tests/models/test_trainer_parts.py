@@ -27,18 +27,22 @@ class _Losses(tf_keras.callbacks.Callback):
         self.best.on_epoch_end(epoch, logs)
 
 
-def _fit(losses, patience):
+def _fit(losses, patience, steps_per_execution=1):
     model = tf_keras.Sequential([tf_keras.Input(shape=(1,)), tf_keras.layers.Dense(1)])
-    model.compile("sgd", "mse")
+    model.compile("sgd", "mse", steps_per_execution=steps_per_execution)
     best = BestWeights(patience)
     best.set_model(model)
-    model.fit(np.zeros((4, 1)), np.zeros((4, 1)), epochs=len(losses), verbose=0, callbacks=[_Losses(losses, best)])
+    # 4 steps a check: with 3 steps a call, calls of 3 and 1 steps; the check still comes after 4.
+    model.fit(np.zeros((4, 1)), np.zeros((4, 1)), batch_size=1, epochs=len(losses), verbose=0,
+              callbacks=[_Losses(losses, best)])
     best.on_train_end()
     return best, float(model.layers[-1].get_weights()[0][0, 0])
 
 
-def test_stops_after_patience_checks_without_improvement_and_restores_the_best():
-    best, weight = _fit([5.0, 3.0, 4.0, float("nan"), 3.5, 1.0], patience=3)
+@pytest.mark.parametrize("steps_per_execution", [1, 3])
+def test_stops_after_patience_checks_without_improvement_and_restores_the_best(steps_per_execution):
+    best, weight = _fit([5.0, 3.0, 4.0, float("nan"), 3.5, 1.0], patience=3,
+                        steps_per_execution=steps_per_execution)
     assert best.checks_run == 5 and best.best_check == 2 and weight == 2.0
 
 

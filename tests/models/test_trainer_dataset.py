@@ -1,0 +1,91 @@
+"""The Trainer's input pipeline on real gzipped TFRecords: the examples, in the seeded shuffle's order."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import tensorflow as tf
+import tf_keras
+
+from models import features
+from models.trainer import SHUFFLE_BUFFER, _dataset
+from pipeline.config import build_config
+
+CONFIG = build_config({"data": {"example_dim": 6}})
+ROWS, BATCH = 300, 16
+FILES = (range(0, 170), range(170, ROWS))
+# The order the examples are read in: the files interleaved, a record from each in turn.
+READ_ORDER = [i for pair in zip(*FILES) for i in pair] + list(FILES[0][len(FILES[1]):])
+
+
+@pytest.fixture(scope="module")
+def transformed(tmp_path_factory):
+    """Two gzipped files of transformed examples (and a column the model does not read); the columns."""
+    rng = np.random.default_rng(5)
+    columns = {"x_xf": rng.normal(size=(ROWS, 6)).astype(np.float32),
+               "x_norm_bucket": rng.integers(0, 4, size=(ROWS, 1))}
+    for task, label in features.training_labels(CONFIG).items():
+        columns[label] = rng.normal(size=(ROWS, 1)).astype(np.float32)
+    for task, weight in features.label_weights(CONFIG).items():
+        columns[weight] = (rng.random(size=(ROWS, 1)) > 0.2).astype(np.float32)
+    folder = tmp_path_factory.mktemp("transformed")
+    for part, rows in enumerate(FILES):
+        with tf.io.TFRecordWriter(str(folder / f"part-{part}.gz"), options="GZIP") as writer:
+            for i in rows:
+                example = tf.train.Example()
+                for name, values in columns.items():
+                    feature = example.features.feature[name]
+                    if values.dtype == np.float32:
+                        feature.float_list.value.extend(values[i].tolist())
+                    else:
+                        feature.int64_list.value.extend(values[i].tolist())
+                writer.write(example.SerializeToString())
+    spec = {name: tf.io.FixedLenFeature([values.shape[1]], tf.float32 if values.dtype == np.float32 else tf.int64)
+            for name, values in columns.items()}
+    return str(folder / "part-*.gz"), spec, columns
+
+
+def _as_fit_input(batch):
+    inputs = {"x_xf": batch["x_xf"]}
+    labels = {task: batch[label] for task, label in features.training_labels(CONFIG).items()}
+    weights = {task: batch[weight] for task, weight in features.label_weights(CONFIG).items()}
+    return inputs, labels, weights
+
+
+def _take(dataset, n):
+    return [tf.nest.map_structure(lambda t: t.numpy(), batch) for batch in dataset.take(n)]
+
+
+def _assert_same(got, expected):
+    tf.nest.assert_same_structure(got, expected)
+    for a, b in zip(tf.nest.flatten(got), tf.nest.flatten(expected)):
+        assert a.dtype == b.dtype and a.shape == b.shape
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("in_memory", [True, False])
+def test_training_batches_are_the_examples_in_the_seeded_shuffle_order(transformed, in_memory):
+    pattern, spec, columns = transformed
+    n = 3 * ROWS // BATCH  # three passes: each reshuffled
+    tf_keras.utils.set_random_seed(11)
+    got = _take(_dataset(pattern, spec, CONFIG, BATCH, in_memory=in_memory), n)
+    # The reference: the examples themselves, as read, shuffled by the same seeded shuffle.
+    tf_keras.utils.set_random_seed(11)
+    model_columns = {name: values[READ_ORDER] for name, values in columns.items() if name != "x_norm_bucket"}
+    reference = (tf.data.Dataset.from_tensor_slices(model_columns).shuffle(SHUFFLE_BUFFER).repeat()
+                 .batch(BATCH).map(_as_fit_input))
+    _assert_same(got, _take(reference, n))
+    first_pass = np.concatenate([batch[0]["x_xf"] for batch in got])[:ROWS]
+    assert sorted(map(tuple, first_pass)) == sorted(map(tuple, columns["x_xf"]))  # every example once a pass
+
+
+@pytest.mark.parametrize("in_memory", [True, False])
+def test_one_pass_is_every_example_once_in_the_order_read(transformed, in_memory):
+    pattern, spec, columns = transformed
+    got = _take(_dataset(pattern, spec, CONFIG, BATCH, one_pass=True, in_memory=in_memory), 1000)
+    assert len(got) == -(-ROWS // BATCH)
+    inputs, labels, weights = (np.concatenate(part) for part in zip(*[
+        (b[0]["x_xf"], b[1]["y1"], b[2]["y2"]) for b in got]))
+    np.testing.assert_array_equal(inputs, columns["x_xf"][READ_ORDER])
+    np.testing.assert_array_equal(labels, columns[features.training_labels(CONFIG)["y1"]][READ_ORDER])
+    np.testing.assert_array_equal(weights, columns[features.label_weights(CONFIG)["y2"]][READ_ORDER])
