@@ -24,14 +24,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Callable, Dict, Iterable, Optional
+from typing import Callable, Dict, Optional
 
 import apache_beam as beam
 import numpy as np
 from tensorflow_model_analysis.metrics import calibration_plot, metric_types, metric_util
 from tensorflow_model_analysis.proto import config_pb2, metrics_for_slice_pb2
 
-from models import tfma_fixes  # noqa: F401  (TFMA loads this module in its workers: fix its combiners there)
+from models import tfma_fixes  # TFMA loads this module in its workers: fix its combiners there
 
 MODULE = __name__
 _SUMS_NAME = "_regression_sums"  # private: TFMA leaves names starting with "_" out of its results
@@ -139,12 +139,7 @@ class _RegressionSumsCombiner(beam.CombineFn):
             sums.add(labels, predictions, weights)
         return sums
 
-    def merge_accumulators(self, accumulators: Iterable[RegressionSums]) -> RegressionSums:
-        accumulators = iter(accumulators)
-        result = next(accumulators)
-        for sums in accumulators:
-            result.merge(sums)
-        return result
+    merge_accumulators = tfma_fixes.merge_each_once
 
     def extract_output(self, sums: RegressionSums) -> Dict[metric_types.MetricKey, RegressionSums]:
         return {self._key: sums}
@@ -297,12 +292,7 @@ class _DenseHistogramCombiner(beam.CombineFn):
         histogram.add(index, labels, predictions, weights)
         return histogram
 
-    def merge_accumulators(self, histograms: Iterable[DenseHistogram]) -> DenseHistogram:
-        histograms = iter(histograms)
-        result = next(histograms)
-        for histogram in histograms:
-            result.merge(histogram)
-        return result
+    merge_accumulators = tfma_fixes.merge_each_once
 
     def extract_output(self, histogram: DenseHistogram) -> Dict[metric_types.PlotKey, DenseHistogram]:
         # The arrays themselves: Beam encodes this output for every jackknife sample.

@@ -31,7 +31,8 @@ from tensorflow_model_analysis.metrics import cross_entropy_metrics, mean_regres
 FIXED = (mean_regression_error._MeanRegressionErrorCombiner, cross_entropy_metrics._CrossEntropyCombiner)
 
 
-def _merge_each_once(self, accumulators):
+def merge_each_once(self, accumulators):
+    """A combiner's ``merge_accumulators``: every accumulator (with a ``merge`` method) added once into the first."""
     accumulators = iter(accumulators)
     result = next(accumulators)
     for accumulator in accumulators:
@@ -45,7 +46,7 @@ PRINT_THRESHOLD = 100
 
 def apply() -> None:
     for combiner in FIXED:
-        combiner.merge_accumulators = _merge_each_once
+        combiner.merge_accumulators = merge_each_once
     np.set_printoptions(threshold=PRINT_THRESHOLD)
 
 
