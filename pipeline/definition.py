@@ -122,6 +122,9 @@ def create_pipeline(config: PipelineConfig, pipeline_root: str, serving_dir: str
         examples=example_gen.outputs["examples"],
         schema=schema_gen.outputs["schema"],
         preprocessing_fn=PREPROCESSING_FN,
+        # StatisticsGen's statistics are the pipeline's; Transform's own pre- and
+        # post-transform statistics were two more passes over the data that nothing read.
+        disable_statistics=True,
         # Only what preprocessing reads, so a training change does not rerun it.
         custom_config={**config.transform_custom_config(), **code_version},
     )

@@ -54,3 +54,18 @@ def test_a_budget_that_ends_first_still_keeps_the_best_weights():
 def test_without_early_stopping_the_last_weights_stay():
     best, weight = _fit([5.0, 1.0, 2.0], patience=None)
     assert best.checks_run == 3 and best.best_check is None and weight == 3.0
+
+
+def test_planned_passes_counts_only_as_far_as_the_in_memory_choice_needs(tmp_path):
+    import tensorflow as tf
+
+    from models.trainer import MIN_PASSES_IN_MEMORY, planned_passes
+
+    path = str(tmp_path / "train.gz")
+    with tf.io.TFRecordWriter(path, options="GZIP") as writer:
+        for i in range(10):
+            writer.write(str(i).encode())
+    assert planned_passes([path], counted=10, limit=None, planned_examples=30) == 3.0  # exact count
+    assert planned_passes([path], counted=4, limit=4, planned_examples=30) == 3.0  # counted on: all 10
+    # 15 planned: counting stops at 8 (= 15 // 2 + 1), enough to know it is under 2 passes.
+    assert planned_passes([path], counted=4, limit=4, planned_examples=15) == 15 / 8 < MIN_PASSES_IN_MEMORY
