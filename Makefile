@@ -45,7 +45,8 @@ test: setup chromium
 
 # The slow tests: faults caused for real (kills, concurrent runs, damaged state, a full disk)
 # and the longest end-to-end runs (the Kubeflow spec executed step by step, Beam's portable
-# job service and multi-process runner, every architecture through the pipeline). CI runs them after `make test`.
+# job service and multi-process runner, every architecture through the pipeline, the change gate's
+# second run, the own-data runs with binary tasks). CI runs them after `make test`.
 test-slow: setup chromium
 	$(PY) -m pytest -m "faults or slow" --durations=15 $(TEST_ARGS)
 

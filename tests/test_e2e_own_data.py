@@ -27,6 +27,7 @@ def _summary_line(stdout: str, task: str) -> str:
     return next(line for line in stdout.splitlines() if line.strip().startswith(f"{task} ("))
 
 
+@pytest.mark.slow  # the longest run of `make test`; the penguins test covers mixed task types there
 def test_sample_csv_three_mixed_tasks(tmp_path):
     run = run_pipeline_cli(tmp_path / "out", "--config", str(REPO / "data" / "sample.yaml"))
     assert run.returncode == 0, f"pipeline failed:\n{run.stdout}\n{run.stderr}"
@@ -51,6 +52,7 @@ def test_sample_csv_three_mixed_tasks(tmp_path):
     assert outputs["spend"][0, 0] > outputs["spend"][1, 0]
 
 
+@pytest.mark.slow
 def test_synthetic_with_a_binary_label(tmp_path):
     run = run_pipeline_cli(tmp_path / "out", "--config", str(REPO / "data" / "synthetic_binary.yaml"),
                            "--train-steps", "2000")
