@@ -58,7 +58,7 @@ BENCH_1M ?=
 bench: setup
 	$(PY) bench/example_gen.py --num-examples 100000
 	$(PY) bench/trainer.py
-	$(PY) bench/evaluator.py --eval-examples $(BENCH_EVAL_EXAMPLES) --repeats 1
+	$(PY) bench/evaluator.py --eval-examples $(BENCH_EVAL_EXAMPLES) --repeats 3
 	$(PY) bench/serving.py
 	$(PY) bench/scaling.py $(if $(BENCH_1M),--with-1m,)
 
