@@ -117,3 +117,16 @@ def test_grouped_evaluator_equals_tfma_per_example(default_run, tmp_path):
 
     blessed = {name: sorted(path.name for path in results[name][1]) for name in results}
     assert blessed["grouped"] == blessed["per_example"]
+
+
+def test_row_codes_are_equal_exactly_where_every_column_is():
+    segment = np.array([[b"a"], [b"b"], [b"a"], [b"a"]])
+    bucket = np.array([1, 1, 1, 2])
+    codes = slice_groups.row_codes([segment, bucket], batch_size=4).tolist()
+    pairs = list(zip(segment.ravel().tolist(), bucket.tolist()))
+    for i in range(4):
+        for j in range(4):
+            assert (codes[i] == codes[j]) == (pairs[i] == pairs[j]), (i, j)
+    # Not one plain value per row (a list, or two values a row): the caller compares rows instead.
+    assert slice_groups.row_codes([[b"a"], [b"b"]], batch_size=2) is None
+    assert slice_groups.row_codes([np.zeros((2, 2))], batch_size=2) is None
