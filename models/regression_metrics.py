@@ -101,11 +101,18 @@ def _labels_predictions_weights(element: metric_types.StandardMetricInputs, key:
     """One output's labels, predictions and weights as flat float64 arrays of one length.
 
     One example gives arrays of one value; a group of examples
-    (``models.slice_groups``) one value per example.
+    (``models.slice_groups``) one value per example. With a class id in the
+    key's ``sub_key`` (a class output, one class against the rest, as TFMA's
+    ``binarize``): the label is 1 where it is that class, the prediction that
+    class's probability.
     """
     labels = np.asarray(_select(element.label, key.model_name, key.output_name), dtype=np.float64).ravel()
-    predictions = np.asarray(_select(element.prediction, key.model_name, key.output_name),
-                             dtype=np.float64).ravel()
+    predictions = np.asarray(_select(element.prediction, key.model_name, key.output_name), dtype=np.float64)
+    class_id = key.sub_key.class_id if key.sub_key is not None else None
+    if class_id is not None:
+        predictions = predictions.reshape(labels.size, -1)[:, class_id]
+        labels = (labels == class_id).astype(np.float64)
+    predictions = predictions.ravel()
     if labels.shape != predictions.shape:
         raise ValueError(f"{key.output_name or 'output'}: {labels.size} labels but "
                          f"{predictions.size} predictions")
@@ -319,21 +326,32 @@ def _lean_calibration_plot_computations(
             class_weights=class_weights, example_weighted=example_weighted)
     plot_key = metric_types.PlotKey(name=name, model_name=model_name, output_name=output_name,
                                     example_weighted=example_weighted)
-    histogram_key = metric_types.PlotKey(name=f"_dense_histogram_{num_buckets}_{left}_{right}",
-                                         model_name=model_name, output_name=output_name,
-                                         example_weighted=example_weighted)
+    histogram = dense_histogram_computation(num_buckets, left, right, model_name, output_name, None,
+                                            example_weighted)
+    histogram_key = histogram.keys[0]
     thresholds = [-math.inf] + [left + i * (right - left) / num_buckets for i in range(num_buckets + 1)]
 
     def result(metrics: Dict[metric_types.MetricKey, DenseHistogram]) -> Dict[metric_types.PlotKey, object]:
         return {plot_key: metrics[histogram_key].plot_proto(thresholds)}
 
     result.__name__ = f"_lean_calibration_plot_{num_buckets}_{left}_{right}"
-    return [
-        metric_types.MetricComputation(
-            keys=[histogram_key], preprocessors=None,
-            combiner=_DenseHistogramCombiner(histogram_key, example_weighted, num_buckets, left, right)),
-        metric_types.DerivedMetricComputation(keys=[plot_key], result=result),
-    ]
+    return [histogram, metric_types.DerivedMetricComputation(keys=[plot_key], result=result)]
+
+
+def dense_histogram_computation(num_buckets: int, left: float, right: float, model_name: str, output_name: str,
+                                sub_key: Optional[metric_types.SubKey],
+                                example_weighted: bool) -> metric_types.MetricComputation:
+    """The per-bucket sums of one output (one class of it, with a ``sub_key``).
+
+    Named by its buckets, so that every metric reading the same buckets (the
+    calibration plot, the AUC of ``models.classification_metrics``) shares
+    one combiner: TFMA runs each computation key once.
+    """
+    key = metric_types.PlotKey(name=f"_dense_histogram_{num_buckets}_{left}_{right}", model_name=model_name,
+                               output_name=output_name, sub_key=sub_key, example_weighted=example_weighted)
+    return metric_types.MetricComputation(
+        keys=[key], preprocessors=None,
+        combiner=_DenseHistogramCombiner(key, example_weighted, num_buckets, left, right))
 
 
 class LeanCalibrationPlot(metric_types.Metric):

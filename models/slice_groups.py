@@ -9,15 +9,15 @@ of rows that fall in the same slices: the rows' labels, predictions and
 example weights as arrays, and the slice keys TFMA's own slicer gives for
 the group's first row. The metrics see the same values, a group at a time.
 
-Only when every metric of the EvalConfig reads a group as it reads one
-example (those of the task types marked ``grouped_eval``: the regression
-sums and the calibration plot); otherwise TFMA's default extractors run. The
-confidence intervals then resample groups (rows of one slice from one batch
-of about 1,000 examples) instead of single examples.
+Every metric of the EvalConfig must read a group as it reads one example:
+those of ``models.regression_metrics`` and ``models.classification_metrics``
+(and TFMA's ``ExampleCount``). The confidence intervals then resample groups
+(rows of one slice from one batch of up to about 1,000 examples) instead of
+single examples.
 
 The Evaluator loads this module by its ``module_path`` and calls
-``custom_extractors``. Either way one of its steps runs in every Beam worker
-of the Evaluator, which so imports ``models.tfma_fixes`` there.
+``custom_extractors``; its step runs in every Beam worker of the Evaluator,
+which so imports ``models.tfma_fixes`` there.
 """
 
 from __future__ import annotations
@@ -172,24 +172,15 @@ def slice_groups_extractor(eval_config: tfma.EvalConfig) -> tfma.extractors.Extr
 
 # TFMA metric classes that read a group of examples' arrays as one example's.
 GROUPED_METRICS = frozenset(
-    name for kind in TASK_TYPES.values() if kind.grouped_eval for name in kind.tfma_metrics) | {"LeanCalibrationPlot"}
+    name for kind in TASK_TYPES.values() if kind.grouped_eval
+    for name in (*kind.tfma_metrics, *kind.tfma_per_class_metrics, *kind.tfma_macro_metrics)
+) | {"LeanCalibrationPlot"}
 
 
-def takes_groups(eval_config: tfma.EvalConfig) -> bool:
-    """Whether every metric of ``eval_config`` takes per-slice groups (no per-class metrics either)."""
-    return all(not spec.HasField("binarize") and not spec.HasField("aggregate")
-               and all(metric.class_name in GROUPED_METRICS for metric in spec.metrics)
-               for spec in eval_config.metrics_specs)
-
-
-def _batch_unchanged(batch: dict) -> dict:
-    return batch
-
-
-def _fixes_loaded_extractor() -> tfma.extractors.Extractor:
-    """A step that changes nothing, once per batch: its workers import this module and the fixes."""
-    return tfma.extractors.Extractor(stage_name="LoadProjectFixes",
-                                     ptransform=beam.Map(_batch_unchanged))
+def metrics_not_grouped(eval_config: tfma.EvalConfig) -> list[str]:
+    """The metrics of ``eval_config`` that would read a group of rows as one example (none for the pipeline's)."""
+    return sorted({metric.class_name for spec in eval_config.metrics_specs for metric in spec.metrics
+                   if metric.class_name not in GROUPED_METRICS})
 
 
 _REPLACED = (unbatch_extractor.UNBATCH_EXTRACTOR_STAGE_NAME, slice_key_extractor.SLICE_KEY_EXTRACTOR_STAGE_NAME)
@@ -197,15 +188,16 @@ _REPLACED = (unbatch_extractor.UNBATCH_EXTRACTOR_STAGE_NAME, slice_key_extractor
 
 def custom_extractors(eval_shared_model, eval_config: tfma.EvalConfig,
                       tensor_adapter_config: Optional[Any] = None) -> list[tfma.extractors.Extractor]:
-    """TFMA's default extractors, unbatching and per-example slicing replaced by slice groups
-    where every metric takes them.
+    """TFMA's default extractors, unbatching and per-example slicing replaced by slice groups.
 
     The TFX Evaluator calls this (by this module's name as its ``module_path``).
     """
+    other = metrics_not_grouped(eval_config)
+    if other:
+        raise ValueError(f"the Evaluator's slice groups need metrics that read a group of rows; {other} "
+                         f"do not (those that do: {sorted(GROUPED_METRICS)})")
     extractors = tfma.default_extractors(eval_shared_model=eval_shared_model, eval_config=eval_config,
                                          tensor_adapter_config=tensor_adapter_config)
-    if not takes_groups(eval_config):
-        return [_fixes_loaded_extractor(), *extractors]
     names = [extractor.stage_name for extractor in extractors]
     missing = [name for name in _REPLACED if name not in names]
     if missing:

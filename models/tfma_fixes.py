@@ -1,15 +1,11 @@
-"""Two fixes for TFMA 0.47 on this stack, applied on import.
+"""Two things TFMA 0.47 needs on this stack.
 
-1. Merging mean errors.
-
-``merge_accumulators`` of TFMA's mean regression errors (MSE, MAE, ...) and
-cross entropies takes its first accumulator with ``next(iter(accumulators))``
-and then loops over ``accumulators`` again from the start, so when Beam or
-TFMA passes a list the first accumulator is merged into itself: it counts
-twice. Ratios of one accumulator are unaffected, but as soon as several are
-merged (Beam bundles, or the jackknife merging its partitions at every step)
-the mean is weighted wrongly and the confidence intervals with it. Merging
-each accumulator once, as here, gives the plain mean.
+1. Merging accumulators. ``merge_each_once`` is the ``merge_accumulators``
+of the project's metric combiners (``models.regression_metrics``,
+``models.classification_metrics``): every accumulator added once into the
+first. (TFMA's own mean-error and cross-entropy combiners take the first
+accumulator with ``next(iter(accumulators))`` and then loop over the list
+again from the start, counting it twice; the pipeline uses none of them.)
 
 2. Formatting batches that are then thrown away. TFMA calls the model's
 signatures with a positional batch of serialized examples. TensorFlow first
@@ -19,16 +15,14 @@ a fifth of the Evaluator's time. Numpy's summary threshold keeps that
 message, and any other printed array, to a few elements.
 
 Imported by ``models.slice_groups`` (the Evaluator's extractors),
-``models.regression_metrics`` and ``models.metrics`` (which TFMA loads
-wherever the project's metrics are evaluated) and by ``pipeline.eval_config``.
+``models.regression_metrics``, ``models.classification_metrics`` and
+``models.metrics`` (which TFMA loads wherever the project's metrics are
+evaluated).
 """
 
 from __future__ import annotations
 
 import numpy as np
-from tensorflow_model_analysis.metrics import cross_entropy_metrics, mean_regression_error
-
-FIXED = (mean_regression_error._MeanRegressionErrorCombiner, cross_entropy_metrics._CrossEntropyCombiner)
 
 
 def merge_each_once(self, accumulators):
@@ -45,8 +39,6 @@ PRINT_THRESHOLD = 100
 
 
 def apply() -> None:
-    for combiner in FIXED:
-        combiner.merge_accumulators = merge_each_once
     np.set_printoptions(threshold=PRINT_THRESHOLD)
 
 

@@ -19,8 +19,7 @@ import json
 import tensorflow_model_analysis as tfma
 from google.protobuf import wrappers_pb2
 
-from models import regression_metrics
-from models import tfma_fixes  # noqa: F401  (merges each accumulator once)
+from models import classification_metrics, regression_metrics
 from models.features import label_weights, transformed_labels
 from pipeline.config import ConfigError, EvaluationConfig, PipelineConfig, Task
 from pipeline.config.task_types import PREDICTED_AGAINST_ACTUAL
@@ -49,20 +48,27 @@ def _on_overall_slice_only(metric: tfma.MetricConfig) -> tfma.MetricConfig:
     return metric
 
 
-def _regression_plot(evaluation: EvaluationConfig) -> tfma.MetricConfig:
-    """Predicted against actual: mean label per narrow prediction bucket."""
-    low, high = evaluation.regression_plot_range
+def _fit_plot(task: Task, evaluation: EvaluationConfig) -> tfma.MetricConfig:
+    """Mean label per narrow prediction bucket: predicted against actual, or calibration over [0, 1]."""
+    if task.task_type.fit_plot == PREDICTED_AGAINST_ACTUAL:
+        low, high, buckets = *evaluation.regression_plot_range, 1000
+    else:  # the buckets the AUC is computed from (the same histogram)
+        low, high, buckets = (classification_metrics.AUC_LEFT, classification_metrics.AUC_RIGHT,
+                              classification_metrics.AUC_BUCKETS)
     # TFMA's CalibrationPlot, reading each example's values directly (models.regression_metrics).
     return tfma.MetricConfig(class_name="LeanCalibrationPlot", module=regression_metrics.MODULE,
-                             config=json.dumps({"num_buckets": 1000, "left": low, "right": high}))
+                             config=json.dumps({"num_buckets": buckets, "left": low, "right": high}))
+
+
+def _metric_config(kind, class_name: str) -> tfma.MetricConfig:
+    return tfma.MetricConfig(class_name=class_name, module=kind.tfma_metric_modules.get(class_name, ""))
 
 
 def task_metrics(task: Task, evaluation: EvaluationConfig | None = None) -> list[tfma.MetricConfig]:
     """The task's metrics with its gates attached (to the overall slice)."""
     evaluation = evaluation or EvaluationConfig()
     gate, kind = task.gate, task.task_type
-    configs = {name: tfma.MetricConfig(class_name=name, module=kind.tfma_metric_modules.get(name, ""))
-               for name in kind.tfma_metrics}
+    configs = {name: _metric_config(kind, name) for name in kind.tfma_metrics}
     key_bound = getattr(gate, kind.key_gate)
     configs[kind.key_metric_class].threshold.CopyFrom(_no_worse_than_baseline(
         _lower_bound(key_bound) if key_bound is not None else tfma.MetricThreshold(), gate.max_drop,
@@ -70,8 +76,8 @@ def task_metrics(task: Task, evaluation: EvaluationConfig | None = None) -> list
     for field, class_name in kind.upper_gates.items():
         if getattr(gate, field) is not None:
             configs[class_name].threshold.CopyFrom(_upper_bound(getattr(gate, field)))
-    if kind.fit_plot == PREDICTED_AGAINST_ACTUAL:
-        configs["CalibrationPlot"] = _regression_plot(evaluation)
+    if "CalibrationPlot" in configs:
+        configs["CalibrationPlot"] = _fit_plot(task, evaluation)
     return [_on_overall_slice_only(metric) for metric in configs.values()]
 
 
@@ -91,8 +97,8 @@ def class_metrics_specs(task: Task) -> list[tfma.MetricsSpec]:
     class_ids = list(range(len(task.classes)))
     per_class = tfma.MetricsSpec(output_names=[task.name],
                                  binarize=tfma.BinarizationOptions(class_ids={"values": class_ids}),
-                                 metrics=[tfma.MetricConfig(class_name=c) for c in kind.tfma_per_class_metrics])
-    macro = [tfma.MetricConfig(class_name=c) for c in kind.tfma_macro_metrics]
+                                 metrics=[_metric_config(kind, c) for c in kind.tfma_per_class_metrics])
+    macro = [_metric_config(kind, c) for c in kind.tfma_macro_metrics]
     for field, class_name in kind.macro_gates.items():
         bound = getattr(task.gate, field)
         if bound is not None:

@@ -17,7 +17,8 @@ def test_entry_is_complete(name):
     assert set(kind.keras_metrics) <= set(KERAS_METRICS)
     assert kind.key_metric_class in kind.tfma_metrics
     assert set(kind.upper_gates.values()) <= set(kind.tfma_metrics)
-    assert set(kind.tfma_metric_modules) <= set(kind.tfma_metrics)
+    assert set(kind.tfma_metric_modules) <= {*kind.tfma_metrics, *kind.tfma_per_class_metrics,
+                                             *kind.tfma_macro_metrics}
     assert set(kind.gate_fields) <= set(GATE_FIELDS) <= set(PipelineConfig().tasks[0].gate.model_fields)
     assert set(kind.default_gate) <= set(kind.gate_fields)
     assert kind.output_activation in kind.output_activations

@@ -44,11 +44,16 @@ def test_slicing_columns_and_specs_follow_the_eval_config():
     assert len(slice_groups.slice_specs(eval_config)) == len(eval_config.slicing_specs)
 
 
-def test_grouped_only_when_every_metric_takes_groups():
-    assert slice_groups.takes_groups(build_eval_config(build_config({})))
+def test_every_task_type_takes_groups_and_other_metrics_are_refused():
+    assert slice_groups.metrics_not_grouped(build_eval_config(build_config({}))) == []
     mixed = build_config({"data": {"binary_labels": ["y2"]},
                           "tasks": [{"name": "y1"}, {"name": "y2", "type": "binary"}]})
-    assert not slice_groups.takes_groups(build_eval_config(mixed))
+    assert slice_groups.metrics_not_grouped(build_eval_config(mixed)) == []
+    eval_config = build_eval_config(mixed)
+    eval_config.metrics_specs[0].metrics.add(class_name="MeanSquaredError")
+    assert slice_groups.metrics_not_grouped(eval_config) == ["MeanSquaredError"]
+    with pytest.raises(ValueError, match="MeanSquaredError"):
+        slice_groups.custom_extractors(None, eval_config)
 
 
 def _artifact(output_dir: Path, component: str, key: str) -> Path:

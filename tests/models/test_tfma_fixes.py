@@ -1,29 +1,21 @@
-"""TFMA's mean-error combiners merge each accumulator once (see models.tfma_fixes)."""
+"""The project's combiners merge each accumulator once (``models.tfma_fixes.merge_each_once``)."""
 
-from tensorflow_model_analysis.metrics import cross_entropy_metrics, mean_regression_error
-
-from models import tfma_fixes  # noqa: F401
-
-
-def test_merging_a_list_counts_each_mean_squared_error_accumulator_once():
-    combiner = mean_regression_error._MeanSquaredErrorCombiner.__new__(mean_regression_error._MeanSquaredErrorCombiner)
-    parts = []
-    for weight, error in ((1.0, 1.0), (3.0, 9.0)):
-        part = mean_regression_error._MeanRegressionErrorAccumulator()
-        part.total_example_weights, part.total_regression_error = weight, error
-        parts.append(part)
-    merged = combiner.merge_accumulators(parts)
-    assert (merged.total_example_weights, merged.total_regression_error) == (4.0, 10.0)
+from models import tfma_fixes
+from models.classification_metrics import BinaryCounts
+from models.regression_metrics import RegressionSums
 
 
-def test_merging_a_list_counts_each_cross_entropy_accumulator_once():
-    combiner = cross_entropy_metrics._BinaryCrossEntropyCombiner.__new__(
-        cross_entropy_metrics._BinaryCrossEntropyCombiner)
-    parts = [cross_entropy_metrics._CrossEntropyAccumulator() for _ in range(3)]
-    for i, part in enumerate(parts):
-        part.total_cross_entropy, part.total_example_weights = float(i + 1), 1.0
-    merged = combiner.merge_accumulators(parts)
-    assert (merged.total_cross_entropy, merged.total_example_weights) == (6.0, 3.0)
+def test_merging_a_list_counts_each_accumulator_once():
+    parts = [RegressionSums(weight=1.0, sse=1.0), RegressionSums(weight=3.0, sse=9.0)]
+    merged = tfma_fixes.merge_each_once(None, parts)
+    assert (merged.weight, merged.sse) == (4.0, 10.0)
+    counts = []
+    for i in range(3):
+        part = BinaryCounts()
+        part.loss, part.weight = float(i + 1), 1.0
+        counts.append(part)
+    merged = tfma_fixes.merge_each_once(None, iter(counts))
+    assert (merged.loss, merged.weight) == (6.0, 3.0)
 
 
 def test_a_failed_keyword_call_formats_a_batch_of_records_as_a_summary():
