@@ -33,7 +33,7 @@ from tensorflow_model_analysis.slicer import slicer_lib as slicer
 from tensorflow_model_analysis.utils import util
 
 from models import tfma_fixes  # noqa: F401  (every Evaluator worker loads this module: fix TFMA there)
-from pipeline.config.task_types import TASK_TYPES
+from models.tasks import TASK_TYPES
 
 # The stage TFMA's evaluators run after: this extractor takes the SliceKeyExtractor's place.
 STAGE_NAME = slice_key_extractor.SLICE_KEY_EXTRACTOR_STAGE_NAME
@@ -170,15 +170,17 @@ def slice_groups_extractor(eval_config: tfma.EvalConfig) -> tfma.extractors.Extr
         ptransform=_ExtractSliceGroups(slice_specs(eval_config), slicing_columns(eval_config)))
 
 
-# TFMA metric classes that read a group of examples' arrays as one example's.
-GROUPED_METRICS = frozenset(
-    name for kind in TASK_TYPES.values() if kind.grouped_eval for name in kind.tfma_metrics) | {"LeanCalibrationPlot"}
+def grouped_metrics() -> frozenset[str]:
+    """TFMA metric classes that read a group of examples' arrays as one example's."""
+    return frozenset(name for kind in TASK_TYPES.values() if kind.grouped_eval
+                     for name in kind.tfma_metrics) | {"LeanCalibrationPlot"}
 
 
 def takes_groups(eval_config: tfma.EvalConfig) -> bool:
     """Whether every metric of ``eval_config`` takes per-slice groups (no per-class metrics either)."""
+    grouped = grouped_metrics()
     return all(not spec.HasField("binarize") and not spec.HasField("aggregate")
-               and all(metric.class_name in GROUPED_METRICS for metric in spec.metrics)
+               and all(metric.class_name in grouped for metric in spec.metrics)
                for spec in eval_config.metrics_specs)
 
 
