@@ -15,7 +15,6 @@ import tf_keras
 from models import mmoe, ple
 from models.blocks import GateGroup
 from models.features import ModelInput
-from models.metrics import keras_metrics
 from models.mmoe import build_mmoe
 from models.omoe import build_omoe
 from models.ple import build_ple
@@ -114,7 +113,7 @@ def compile_model(model: tf_keras.Model, config: PipelineConfig,
         loss=losses,
         loss_weights={t.name: t.loss_weight for t in config.tasks},
         # Weighted by the per-task sample weights: rows without a task's label do not count.
-        weighted_metrics={t.name: keras_metrics(t.task_type.keras_metrics, project_metrics)
+        weighted_metrics={t.name: t.task_type.keras_metrics(project_metrics)
                           for t in config.tasks},
         steps_per_execution=steps_per_execution,
     )

@@ -45,10 +45,11 @@ from tensorflow_model_analysis.proto import config_pb2, metrics_for_slice_pb2
 from models import tfma_fixes
 from models.regression_metrics import (DenseHistogram, _labels_predictions_weights, _select,
                                        dense_histogram_computation)
+from models.tasks.binary import PROBABILITY_BUCKETS
 
 MODULE = __name__
-# The AUC reads the binary calibration plot's histogram (pipeline.eval_config): the same buckets.
-AUC_BUCKETS, AUC_LEFT, AUC_RIGHT = 1000, 0.0, 1.0
+# The AUC reads the binary calibration plot's histogram (models.tasks.binary): the same buckets.
+AUC_BUCKETS, AUC_LEFT, AUC_RIGHT = PROBABILITY_BUCKETS, 0.0, 1.0
 # Predicted positive above this probability (TFMA's default for precision and recall).
 THRESHOLD = 0.5
 # Keras clips class probabilities so before taking logs (tf_keras.backend.epsilon()).

@@ -1,12 +1,8 @@
-"""The Keras metrics by name, and R², a scale-free metric for regression tasks.
+"""R², the regression tasks' scale-free metric, as a tf_keras metric shown while training.
 
-``KERAS_METRICS`` turns the metric names of the task-type registry
-(``pipeline.config.task_types``) into fresh tf_keras metric objects.
-
-R2 is shown while training; its state is four scalars (count, Σy, Σy²,
-Σ(y−ŷ)²). The Evaluator computes the same R² with a numpy combiner
-(``models.regression_metrics``), which is much cheaper per slice than a TF
-combiner.
+Its state is four scalars (count, Σy, Σy², Σ(y−ŷ)²). The Evaluator computes the
+same R² from numpy sums (``models.tasks.regression.RegressionSums``), much
+cheaper per slice than a TF combiner. A task type's ``keras_metrics`` creates it.
 """
 
 from __future__ import annotations
@@ -18,7 +14,7 @@ from models import tfma_fixes  # noqa: F401  (TFMA loads this module in its work
 
 
 @tf_keras.utils.register_keras_serializable(package="mtl")
-class R2(tf_keras.metrics.Metric):
+class R2Score(tf_keras.metrics.Metric):
     """Coefficient of determination: 1 - SSE / SST (1 is perfect, 0 is the mean)."""
 
     def __init__(self, name: str = "r2", **kwargs):
@@ -47,22 +43,3 @@ class R2(tf_keras.metrics.Metric):
     def reset_state(self):
         for weight in self.variables:
             weight.assign(0.0)
-
-
-# This project's own classes: unknown where models.metrics was never imported.
-PROJECT_METRICS = frozenset({"r2"})
-# Name (as in the task-type registry) -> a new metric object with that name.
-KERAS_METRICS = {
-    "mse": lambda: tf_keras.metrics.MeanSquaredError(name="mse"),
-    "mae": lambda: tf_keras.metrics.MeanAbsoluteError(name="mae"),
-    "r2": lambda: R2(name="r2"),
-    "auc": lambda: tf_keras.metrics.AUC(name="auc"),
-    "log_loss": lambda: tf_keras.metrics.BinaryCrossentropy(name="log_loss"),
-    "accuracy": lambda: tf_keras.metrics.SparseCategoricalAccuracy(name="accuracy"),
-}
-
-
-def keras_metrics(names, project_metrics: bool = True) -> list:
-    """New metric objects for ``names``; without this project's own classes if ``project_metrics`` is False."""
-    return [KERAS_METRICS[name]() for name in names
-            if project_metrics or name not in PROJECT_METRICS]

@@ -36,7 +36,7 @@ import tensorflow_transform as tft
 
 from models import features
 from pipeline.config import Feature, SliceFeature
-from pipeline.config.task_types import LABEL_CLASS_INDEX, LABEL_ZERO_ONE, task_type
+from models.tasks import task_type
 
 
 def _present_values(x, missing_values: list[str]) -> tf.SparseTensor:
@@ -118,30 +118,15 @@ def bucketize_numeric(x, feature: SliceFeature, missing_values: list[str]) -> tf
     return tf.sparse.to_dense(buckets, default_value=-1)
 
 
-def _as_text(values: tf.Tensor) -> tf.Tensor:
-    return values if values.dtype == tf.string else tf.strings.as_string(values)
-
-
 def encode_label(x, label_type: str, positive: list[str], classes: list[str] = (),
                  missing_values: list[str] = ()) -> tf.SparseTensor:
-    """A label's present values as floats, by its task type's label encoding.
-
-    0/1 (1 for a declared positive value), the number itself, or the index of
-    the value among ``classes``; a value outside the classes counts as missing.
+    """A label's present values as floats, as its task type encodes them (``models.tasks``):
+    e.g. 0/1 (1 for a declared positive value), the number itself, or the index of the value
+    among ``classes`` (a value outside them counts as missing).
     Returns a [batch, 1] SparseTensor: missing labels have no entry.
     """
     present = _present_values(x, list(missing_values))
-    values = present.values
-    encoding = task_type(label_type).label_encoding
-    if encoding == LABEL_CLASS_INDEX:
-        matches = tf.equal(_as_text(values)[:, None], tf.constant(list(classes))[None, :])
-        present = tf.sparse.retain(present, tf.reduce_any(matches, axis=1))
-        values = tf.argmax(tf.boolean_mask(matches, tf.reduce_any(matches, axis=1)), axis=1)
-    elif encoding == LABEL_ZERO_ONE and positive:
-        values = tf.reduce_any(tf.equal(_as_text(values)[:, None], tf.constant(positive)[None, :]), axis=1)
-    elif values.dtype == tf.string:
-        values = tf.strings.to_number(values, tf.float32)
-    return tf.SparseTensor(present.indices, tf.cast(values, tf.float32), present.dense_shape)
+    return task_type(label_type).encode_label_tensor(present, list(positive or ()), list(classes))
 
 
 def _column(x: tf.SparseTensor, default: float = 0.0) -> tf.Tensor:

@@ -9,7 +9,8 @@ sums in float64: count, Σy, Σŷ, Σy², Σ(y−ŷ)², Σ|y−ŷ|. TFMA runs th
 combiner once however many of these metrics are configured (its
 computations are de-duplicated by key), and drops its private result.
 
-Named in the EvalConfig by ``class_name`` and ``module`` (``MODULE``); the
+Named in the EvalConfig by ``class_name`` and ``module`` (``MODULE``, the regression task type's
+``REGRESSION_METRICS_MODULE``); the
 metric names (``r2``, ``mean_squared_error``, ...) and values are those of the
 metrics they replace. TFMA ignores ``module`` for a class name it registers
 itself (``MeanSquaredError``, ``MeanLabel``, ...), hence the ``FromSums`` names.
@@ -32,59 +33,10 @@ from tensorflow_model_analysis.metrics import calibration_plot, metric_types, me
 from tensorflow_model_analysis.proto import config_pb2, metrics_for_slice_pb2
 
 from models import tfma_fixes  # TFMA loads this module in its workers: fix its combiners there
+from models.tasks.regression import RegressionSums
 
 MODULE = __name__
 _SUMS_NAME = "_regression_sums"  # private: TFMA leaves names starting with "_" out of its results
-
-
-class RegressionSums:
-    """Weighted sums over examples; merged by adding."""
-
-    __slots__ = ("weight", "sum_y", "sum_p", "sum_y2", "sse", "sae")
-
-    def __init__(self, weight=0.0, sum_y=0.0, sum_p=0.0, sum_y2=0.0, sse=0.0, sae=0.0):
-        self.weight, self.sum_y, self.sum_p = weight, sum_y, sum_p
-        self.sum_y2, self.sse, self.sae = sum_y2, sse, sae
-
-    def add(self, labels: np.ndarray, predictions: np.ndarray, weights: np.ndarray) -> None:
-        errors = labels - predictions
-        self.weight += float(np.sum(weights))
-        self.sum_y += float(np.dot(weights, labels))
-        self.sum_p += float(np.dot(weights, predictions))
-        self.sum_y2 += float(np.dot(weights, labels * labels))
-        self.sse += float(np.dot(weights, errors * errors))
-        self.sae += float(np.dot(weights, np.abs(errors)))
-
-    def merge(self, other: "RegressionSums") -> None:
-        self.weight += other.weight
-        self.sum_y += other.sum_y
-        self.sum_p += other.sum_p
-        self.sum_y2 += other.sum_y2
-        self.sse += other.sse
-        self.sae += other.sae
-
-    # What each metric is, given the sums (NaN without examples, as TFMA's own metrics).
-    def mean_squared_error(self) -> float:
-        return self.sse / self.weight if self.weight else math.nan
-
-    def root_mean_squared_error(self) -> float:
-        return math.sqrt(self.sse / self.weight) if self.weight else math.nan
-
-    def mean_absolute_error(self) -> float:
-        return self.sae / self.weight if self.weight else math.nan
-
-    def mean_label(self) -> float:
-        return self.sum_y / self.weight if self.weight else math.nan
-
-    def mean_prediction(self) -> float:
-        return self.sum_p / self.weight if self.weight else math.nan
-
-    def r2(self) -> float:
-        """1 − SSE/SST; 0 when the labels are constant (no variance to explain)."""
-        if not self.weight:
-            return math.nan
-        sst = self.sum_y2 - self.sum_y * self.sum_y / self.weight
-        return 1.0 - self.sse / sst if sst > 0 else 0.0
 
 
 def _select(value, model_name: str, output_name: str):
@@ -189,7 +141,7 @@ class _RegressionMetric(metric_types.Metric):
                          name=name or self.default_name)
 
 
-class R2(_RegressionMetric):
+class R2FromSums(_RegressionMetric):
     """Coefficient of determination, 1 − SSE/SST (the project's scale-free gate)."""
     statistic, default_name = RegressionSums.r2, "r2"
 

@@ -33,7 +33,7 @@ from tensorflow_model_analysis.slicer import slicer_lib as slicer
 from tensorflow_model_analysis.utils import util
 
 from models import tfma_fixes  # noqa: F401  (every Evaluator worker loads this module: fix TFMA there)
-from pipeline.config.task_types import TASK_TYPES
+from models.tasks import TASK_TYPES
 
 # The stage TFMA's evaluators run after: this extractor takes the SliceKeyExtractor's place.
 STAGE_NAME = slice_key_extractor.SLICE_KEY_EXTRACTOR_STAGE_NAME
@@ -170,17 +170,18 @@ def slice_groups_extractor(eval_config: tfma.EvalConfig) -> tfma.extractors.Extr
         ptransform=_ExtractSliceGroups(slice_specs(eval_config), slicing_columns(eval_config)))
 
 
-# TFMA metric classes that read a group of examples' arrays as one example's.
-GROUPED_METRICS = frozenset(
-    name for kind in TASK_TYPES.values() if kind.grouped_eval
-    for name in (*kind.tfma_metrics, *kind.tfma_per_class_metrics, *kind.tfma_macro_metrics)
-) | {"LeanCalibrationPlot"}
+def grouped_metrics() -> frozenset[str]:
+    """TFMA metric classes that read a group of examples' arrays as one example's."""
+    return frozenset(name for kind in TASK_TYPES.values() if kind.grouped_eval
+                     for name in (*kind.tfma_metrics, *getattr(kind, "tfma_per_class_metrics", ()),
+                                  *getattr(kind, "tfma_macro_metrics", ()))) | {"LeanCalibrationPlot"}
 
 
 def metrics_not_grouped(eval_config: tfma.EvalConfig) -> list[str]:
     """The metrics of ``eval_config`` that would read a group of rows as one example (none for the pipeline's)."""
+    grouped = grouped_metrics()
     return sorted({metric.class_name for spec in eval_config.metrics_specs for metric in spec.metrics
-                   if metric.class_name not in GROUPED_METRICS})
+                   if metric.class_name not in grouped})
 
 
 _REPLACED = (unbatch_extractor.UNBATCH_EXTRACTOR_STAGE_NAME, slice_key_extractor.SLICE_KEY_EXTRACTOR_STAGE_NAME)
@@ -195,7 +196,7 @@ def custom_extractors(eval_shared_model, eval_config: tfma.EvalConfig,
     other = metrics_not_grouped(eval_config)
     if other:
         raise ValueError(f"the Evaluator's slice groups need metrics that read a group of rows; {other} "
-                         f"do not (those that do: {sorted(GROUPED_METRICS)})")
+                         f"do not (those that do: {sorted(grouped_metrics())})")
     extractors = tfma.default_extractors(eval_shared_model=eval_shared_model, eval_config=eval_config,
                                          tensor_adapter_config=tensor_adapter_config)
     names = [extractor.stage_name for extractor in extractors]

@@ -38,13 +38,9 @@ class TaskLogVariances(tf_keras.layers.Layer):
         return {**super().get_config(), "num_tasks": self.num_tasks}
 
 
-# The factor in front of exp(-s) * loss: 1/2 where the loss is a Gaussian
-# negative log likelihood (MSE), 1 for a classification loss.
-_LIKELIHOOD_SCALE = {"mse": 0.5, "mean_squared_error": 0.5}
-
-
 def _scale(task: Task) -> float:
-    return _LIKELIHOOD_SCALE.get(task.task_type.keras_loss, 1.0)
+    """The factor in front of exp(-s) * loss, by the task's type (``likelihood_scale``)."""
+    return task.task_type.likelihood_scale
 
 
 def _base_loss(task: Task):

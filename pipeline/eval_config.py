@@ -14,15 +14,12 @@ computes, which TFMA gets from the model's ``transform_features`` signature.
 
 from __future__ import annotations
 
-import json
-
 import tensorflow_model_analysis as tfma
 from google.protobuf import wrappers_pb2
 
-from models import classification_metrics, regression_metrics
+from models import tfma_fixes  # noqa: F401  (merges each accumulator once)
 from models.features import label_weights, transformed_labels
 from pipeline.config import ConfigError, EvaluationConfig, PipelineConfig, Task
-from pipeline.config.task_types import PREDICTED_AGAINST_ACTUAL
 
 
 def _lower_bound(value: float) -> tfma.MetricThreshold:
@@ -48,27 +45,11 @@ def _on_overall_slice_only(metric: tfma.MetricConfig) -> tfma.MetricConfig:
     return metric
 
 
-def _fit_plot(task: Task, evaluation: EvaluationConfig) -> tfma.MetricConfig:
-    """Mean label per narrow prediction bucket: predicted against actual, or calibration over [0, 1]."""
-    if task.task_type.fit_plot == PREDICTED_AGAINST_ACTUAL:
-        low, high, buckets = *evaluation.regression_plot_range, 1000
-    else:  # the buckets the AUC is computed from (the same histogram)
-        low, high, buckets = (classification_metrics.AUC_LEFT, classification_metrics.AUC_RIGHT,
-                              classification_metrics.AUC_BUCKETS)
-    # TFMA's CalibrationPlot, reading each example's values directly (models.regression_metrics).
-    return tfma.MetricConfig(class_name="LeanCalibrationPlot", module=regression_metrics.MODULE,
-                             config=json.dumps({"num_buckets": buckets, "left": low, "right": high}))
-
-
-def _metric_config(kind, class_name: str) -> tfma.MetricConfig:
-    return tfma.MetricConfig(class_name=class_name, module=kind.tfma_metric_modules.get(class_name, ""))
-
-
 def task_metrics(task: Task, evaluation: EvaluationConfig | None = None) -> list[tfma.MetricConfig]:
     """The task's metrics with its gates attached (to the overall slice)."""
     evaluation = evaluation or EvaluationConfig()
     gate, kind = task.gate, task.task_type
-    configs = {name: _metric_config(kind, name) for name in kind.tfma_metrics}
+    configs = kind.tfma_metric_configs(task, evaluation)
     key_bound = getattr(gate, kind.key_gate)
     configs[kind.key_metric_class].threshold.CopyFrom(_no_worse_than_baseline(
         _lower_bound(key_bound) if key_bound is not None else tfma.MetricThreshold(), gate.max_drop,
@@ -76,39 +57,27 @@ def task_metrics(task: Task, evaluation: EvaluationConfig | None = None) -> list
     for field, class_name in kind.upper_gates.items():
         if getattr(gate, field) is not None:
             configs[class_name].threshold.CopyFrom(_upper_bound(getattr(gate, field)))
-    if "CalibrationPlot" in configs:
-        configs["CalibrationPlot"] = _fit_plot(task, evaluation)
     return [_on_overall_slice_only(metric) for metric in configs.values()]
 
 
 def class_metrics_specs(task: Task) -> list[tfma.MetricsSpec]:
-    """A task with class outputs: metrics per class (one-vs-rest) and averaged over classes.
-
-    TFMA computes them from the class probabilities: ``binarize`` gives one
-    value per class id, ``aggregate`` the macro average (which needs the
-    class ids up front, hence the task's ``classes``).
-    """
+    """The task type's further metrics specs (a multiclass task's per-class and macro-averaged
+    metrics), with the type's macro gates on the averaged ones (overall slice only)."""
     kind = task.task_type
-    if not kind.class_outputs:
-        return []
-    if not task.classes:
+    if kind.class_outputs and not task.classes:
         raise ConfigError(f"task {task.name!r}: the Evaluator needs the classes of a {task.type} task; "
                           "list them in the task's classes (a CSV input fills them in from the data)")
-    class_ids = list(range(len(task.classes)))
-    per_class = tfma.MetricsSpec(output_names=[task.name],
-                                 binarize=tfma.BinarizationOptions(class_ids={"values": class_ids}),
-                                 metrics=[_metric_config(kind, c) for c in kind.tfma_per_class_metrics])
-    macro = [_metric_config(kind, c) for c in kind.tfma_macro_metrics]
-    for field, class_name in kind.macro_gates.items():
-        bound = getattr(task.gate, field)
-        if bound is not None:
-            metric = next(m for m in macro if m.class_name == class_name)
-            metric.threshold.CopyFrom(_lower_bound(bound))
-    averaged = tfma.MetricsSpec(output_names=[task.name],
-                                aggregate=tfma.AggregationOptions(
-                                    macro_average=True, class_weights={i: 1.0 for i in class_ids}),
-                                metrics=[_on_overall_slice_only(m) for m in macro])
-    return [per_class, averaged]
+    specs = kind.extra_metrics_specs(task)
+    for spec in specs:
+        if not spec.HasField("aggregate"):
+            continue
+        for field, class_name in kind.macro_gates.items():
+            bound = getattr(task.gate, field)
+            if bound is not None:
+                metric = next(m for m in spec.metrics if m.class_name == class_name)
+                metric.threshold.CopyFrom(_lower_bound(bound))
+                _on_overall_slice_only(metric)
+    return specs
 
 
 def slicing_specs(evaluation: EvaluationConfig) -> list[tfma.SlicingSpec]:

@@ -18,7 +18,8 @@ import yaml
 
 from conftest import run_pipeline_cli, serving_versions
 from pipeline.results import eval_results, mlmd
-from pipeline.results.serving_check import auc_score, r2_score
+from models.tasks.binary import auc_score
+from models.tasks.regression import r2_score
 
 pytestmark = pytest.mark.e2e
 

@@ -17,7 +17,7 @@ import tensorflow_model_analysis as tfma
 from models import regression_metrics
 from models.regression_metrics import RegressionSums
 
-OURS = {"R2": "r2", "MeanSquaredErrorFromSums": "mean_squared_error",
+OURS = {"R2FromSums": "r2", "MeanSquaredErrorFromSums": "mean_squared_error",
         "MeanAbsoluteErrorFromSums": "mean_absolute_error", "RootMeanSquaredError": "root_mean_squared_error",
         "MeanLabelFromSums": "mean_label", "MeanPredictionFromSums": "mean_prediction"}
 # TFMA's own metric of the same name, computed in the same run under another name.

@@ -18,11 +18,11 @@ import pydantic
 from pydantic import (BaseModel, ConfigDict, Field, ValidationInfo, field_validator,
                       model_validator)
 
-from pipeline.config import names, task_types
+from models import tasks as task_types
+from pipeline.config import names
 from pipeline.errors import UsageError
 from pipeline.preflight.deploy_args import check_beam_args
 
-TASK_TYPES = tuple(task_types.TASK_TYPES)
 ACTIVATIONS = Literal["relu", "elu", "selu", "gelu", "swish", "tanh", "sigmoid", "linear"]
 INITIALIZERS = Literal[
     "glorot_uniform", "glorot_normal", "he_uniform", "he_normal",
@@ -90,7 +90,7 @@ class Task(_Strict):
     # Binary tasks: the label value(s) meaning 1 when the column is not 0/1 (e.g. ">50K").
     positive: list[str] = Field(default_factory=list)
     loss_weight: float = Field(default=1.0, gt=0)
-    output_activation: Optional[Literal["linear", "sigmoid", "softmax"]] = None
+    output_activation: Optional[str] = None  # one of the task type's output_activations
     gate: GateConfig = Field(default_factory=GateConfig)
 
     @field_validator("positive", mode="before")
@@ -106,8 +106,8 @@ class Task(_Strict):
     @field_validator("type")
     @classmethod
     def _known_type(cls, v):
-        if v not in TASK_TYPES:
-            raise ValueError(f"task type must be {' or '.join(map(repr, TASK_TYPES))}, got {v!r}")
+        if v not in task_types.TASK_TYPES:
+            raise ValueError(f"task type must be {' or '.join(map(repr, task_types.TASK_TYPES))}, got {v!r}")
         return v
 
     @model_validator(mode="after")
@@ -623,17 +623,16 @@ class PipelineConfig(_Strict):
                 raise ValueError(f"synthetic data has labels {sorted(known)}; "
                                  f"no label named {', '.join(map(repr, unknown))}")
             # A 0/1 task's synthetic label is written as 0/1 unless listed otherwise.
-            zero_one = task_types.LABEL_ZERO_ONE
+            # The generator writes a label as 0/1 (for a binary task) or as a number.
             if not self.data.binary_labels:
-                self.data.binary_labels = sorted(t.label for t in self.tasks
-                                                 if t.task_type.label_encoding == zero_one)
+                self.data.binary_labels = sorted(t.label for t in self.tasks if t.type == "binary")
             for task in self.tasks:
-                emitted = zero_one if task.label in self.data.binary_labels else task_types.LABEL_NUMBER
-                if emitted != task.task_type.label_encoding:
+                emitted = task_types.task_type("binary" if task.label in self.data.binary_labels else "regression")
+                if emitted.label_values != task.task_type.label_values:
                     raise ValueError(
                         f"task {task.name!r}: synthetic label {task.label!r} is "
-                        f"{'0/1' if emitted == zero_one else 'continuous'}, so the task type must be "
-                        f"{task_types.with_label_encoding(emitted).name} (or change data.binary_labels)")
+                        f"{'0/1' if emitted.name == 'binary' else 'continuous'}, so the task type must be "
+                        f"{emitted.name} (or change data.binary_labels)")
         return self
 
     @property

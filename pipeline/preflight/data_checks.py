@@ -17,11 +17,10 @@ from typing import Iterator
 
 from pipeline.config import ConfigError, CsvData, PipelineConfig, SyntheticData, Task
 from components.csv_example_gen.header import parse_header, read_rows
+from models.tasks.base import is_number
 from pipeline.config.names import colliding_columns, describe_collision
-from pipeline.config.task_types import LABEL_CLASS_INDEX, LABEL_NUMBER
 
 SAMPLE_ROWS = 1000  # rows per file read to check values
-BINARY_VALUES = {"0", "1", "0.0", "1.0"}
 
 
 def check_data(config: PipelineConfig) -> None:
@@ -110,18 +109,10 @@ def _check_csv_file(path: str, config: PipelineConfig, data: CsvData) -> None:
         _check_weights(path, data.example_weight, rows, missing)
 
 
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-        return True
-    except ValueError:
-        return False
-
-
 def _check_numeric(path: str, column: str, rows, missing: set[str], transform: str = "auto") -> None:
     for line, row in rows:
         value = (row[column] or "").strip()
-        if value and value not in missing and not _is_number(value):
+        if value and value not in missing and not is_number(value):
             what = f"numeric column {column!r}" if transform in ("auto", "z_score") else \
                 f"column {column!r} (transform: {transform}, which needs numbers)"
             raise ConfigError(f"{path} line {line}: {what} holds {value!r}; declare it "
@@ -138,38 +129,9 @@ def _check_label(path: str, task: Task, rows, missing: set[str]) -> None:
     if not values:
         raise ConfigError(f"{path}: label column {column!r} of task {task.name!r} is empty in its first "
                           f"{len(rows)} rows; fill in the labels or remove the task")
-    encoding = task.task_type.label_encoding
-    if encoding == LABEL_CLASS_INDEX:
-        _check_classes(path, task, values)
-    elif encoding == LABEL_NUMBER:
-        bad = sorted(v for v in values if not _is_number(v))
-        if bad:
-            raise ConfigError(f"{path}: label column {column!r} of {task.type} task {task.name!r} holds "
-                              f"non-numbers ({', '.join(map(repr, bad[:3]))}); use a numeric column "
-                              "or make the task binary with its positive value(s)")
-    elif task.positive:
-        if not values & set(task.positive):
-            raise ConfigError(f"{path}: label column {column!r} of task {task.name!r} never holds the "
-                              f"declared positive value(s) {task.positive} in its first rows "
-                              f"(it holds {', '.join(map(repr, sorted(values)[:5]))}); fix 'positive'")
-    elif not values <= BINARY_VALUES:
-        others = sorted(values - BINARY_VALUES)
-        raise ConfigError(f"{path}: label column {column!r} of {task.type} task {task.name!r} holds values "
-                          f"other than 0/1 ({', '.join(map(repr, others[:5]))}); declare the value(s) "
-                          f"meaning 1, e.g. positive: {others[0]!r}")
-
-
-def _check_classes(path: str, task: Task, values: set[str]) -> None:
-    if task.classes:
-        unknown = sorted(values - set(task.classes))
-        if unknown:
-            raise ConfigError(f"{path}: label column {task.label!r} of {task.type} task {task.name!r} holds "
-                              f"{', '.join(map(repr, unknown[:5]))}, not among its classes {task.classes}; "
-                              "add them to the task's classes (or remove classes to take them from the data)")
-    elif len(values) < 2:
-        raise ConfigError(f"{path}: label column {task.label!r} of {task.type} task {task.name!r} holds one "
-                          f"class only ({next(iter(values))!r}); a {task.type} task needs at least two "
-                          "classes: use a column with several, or drop the task")
+    problem = task.task_type.label_problem(values, task.positive, task.classes)
+    if problem:
+        raise ConfigError(f"{path}: label column {column!r} of {task.type} task {task.name!r} {problem}")
 
 
 def _check_weights(path: str, column: str, rows, missing: set[str]) -> None:
@@ -177,7 +139,7 @@ def _check_weights(path: str, column: str, rows, missing: set[str]) -> None:
         value = (row[column] or "").strip()
         if not value or value in missing:
             continue  # a missing weight counts as 1
-        if not _is_number(value) or float(value) < 0 or math.isnan(float(value)):
+        if not is_number(value) or float(value) < 0 or math.isnan(float(value)):
             raise ConfigError(f"{path} line {line}: example weight column {column!r} holds {value!r}; "
                               "weights must be numbers >= 0 (0 leaves the row out): fix the file or "
                               "remove data.example_weight")

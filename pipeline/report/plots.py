@@ -11,7 +11,7 @@ matplotlib.use("Agg")  # no display; must precede pyplot
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from pipeline.config.task_types import CALIBRATION, PREDICTED_AGAINST_ACTUAL  # noqa: E402
+from models.tasks import CALIBRATION, PREDICTED_AGAINST_ACTUAL  # noqa: E402
 from pipeline.results.eval_results import CalibrationBins  # noqa: E402
 from pipeline.results.gate_weights import GateGroupWeights  # noqa: E402
 from pipeline.report.tables import TaskTable, metric_label  # noqa: E402
@@ -96,7 +96,7 @@ def calibration(bins: CalibrationBins) -> str:
     return _png_base64(figure)
 
 
-# The task type's fit figure (pipeline.config.task_types) -> how to draw it, its title.
+# The task type's fit figure (models.tasks) -> how to draw it, its title.
 FIT_PLOTS = {
     PREDICTED_AGAINST_ACTUAL: (predicted_against_actual, "Predicted against actual"),
     CALIBRATION: (calibration, "Calibration"),

@@ -12,7 +12,7 @@ import tensorflow_data_validation as tfdv
 from models.budget import TRAINING_RECORD
 from pipeline.results import eval_results, gate_weights, mlmd, task_weights
 from pipeline.config import PipelineConfig
-from pipeline.config.task_types import task_type
+from models.tasks import task_type
 
 
 @dataclass

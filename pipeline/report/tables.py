@@ -19,15 +19,13 @@ import re
 from dataclasses import dataclass, field
 from typing import Optional
 
-from pipeline.config.task_types import TASK_TYPES
+from models.tasks import TASK_TYPES, TaskType
 from pipeline.results.eval_results import OVERALL, EvaluatedGate, GateFailure, MetricRecord
 
 EXAMPLE_COUNT = "example_count"
 # A slice this small is too noisy to call the weakest, whatever its interval
 # (an AUC on 3 examples, a jackknife with most buckets empty); it still has its row.
 MIN_WEAKEST_SLICE_EXAMPLES = 20
-# The task types' key metrics (higher is better); the first one a task has is its key metric.
-KEY_METRICS = tuple(t.key_metric for t in TASK_TYPES.values())
 METRIC_LABELS = {
     "r2": "R²", "auc": "AUC", "mean_squared_error": "MSE", "root_mean_squared_error": "RMSE",
     "mean_absolute_error": "MAE", "binary_crossentropy": "log loss", "calibration": "calibration",
@@ -86,6 +84,7 @@ class GateRow:
 @dataclass
 class TaskTable:
     task: str
+    task_type: Optional[TaskType]  # None where the run's configuration could not be read
     key_metric: Optional[str]
     metrics: list[str]  # column order
     rows: list[SliceRow]
@@ -164,8 +163,15 @@ def _gate_rows(task: str, gates: list[EvaluatedGate], failures: list[GateFailure
 
 def build_task_tables(records: list[MetricRecord], gates: list[EvaluatedGate], failures: list[GateFailure],
                       baseline_records: list[MetricRecord] = (),
-                      task_order: Optional[list[str]] = None) -> list[TaskTable]:
-    """Candidate records (with their diffs) and the baseline's, into one table per task."""
+                      task_order: Optional[list[str]] = None,
+                      task_types: Optional[dict[str, str]] = None) -> list[TaskTable]:
+    """Candidate records (with their diffs) and the baseline's, into one table per task.
+
+    ``task_types``: task name -> type name, from the run's configuration; a task's key
+    metric is its type's. Without it (records alone), a task has a type only if exactly one
+    type's key metric is among its metrics.
+    """
+    task_types = task_types or {}
     tasks = list(task_order or sorted({r.task for r in records}))
     tables = []
     for task in tasks:
@@ -186,10 +192,18 @@ def build_task_tables(records: list[MetricRecord], gates: list[EvaluatedGate], f
         ordered = sorted(rows.values(), key=lambda row: slice_sort_key(row.slice))
         # Every metric the Evaluator computed (the EvalConfig asks for its own metrics only).
         metrics = sorted({m for row in ordered for m in row.values}, key=_metric_order)
-        key_metric = next((m for m in KEY_METRICS if m in metrics), None)
-        tables.append(TaskTable(task, key_metric, metrics, ordered,
+        kind = _task_type(task_types.get(task), metrics)
+        key_metric = kind.key_metric if kind is not None and kind.key_metric in metrics else None
+        tables.append(TaskTable(task, kind, key_metric, metrics, ordered,
                                 _gate_rows(task, gates, failures, rows), weakest_slice(ordered, key_metric)))
     return tables
+
+
+def _task_type(name: Optional[str], metrics: list[str]) -> Optional[TaskType]:
+    if name in TASK_TYPES:
+        return TASK_TYPES[name]
+    candidates = [kind for kind in TASK_TYPES.values() if kind.key_metric in metrics]
+    return candidates[0] if len(candidates) == 1 else None
 
 
 # TFMA's intervals are 95% Student-t intervals over its 20 jackknife buckets or

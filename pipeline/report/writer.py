@@ -38,6 +38,7 @@ class EvaluatorRun:
     metadata_path: Optional[Path] = None  # the run's ML Metadata store, for curves and history
     model_id: Optional[int] = None  # the evaluated Model artifact
     model_run_uri: Optional[str] = None  # the evaluated model's Trainer run (gate weights)
+    task_types: dict[str, str] = field(default_factory=dict)  # task -> type, from the Trainer's configuration
 
 
 def find_latest_evaluator_run(output_dir: Path, pipeline_name: Optional[str] = None) -> EvaluatorRun:
@@ -69,7 +70,8 @@ def find_latest_evaluator_run(output_dir: Path, pipeline_name: Optional[str] = N
     run_name = re.sub(r"[^A-Za-z0-9._-]", "-", mlmd.run_name(store, run.execution))  # a portable folder name
     model = run.inputs.get("model")
     return EvaluatorRun(pipeline_name, run_name, run.execution.id, run.output("evaluation").uri,
-                        metadata_path, model[0].id if model else None, mlmd.evaluated_model_run_uri(store, run))
+                        metadata_path, model[0].id if model else None, mlmd.evaluated_model_run_uri(store, run),
+                        mlmd.evaluated_task_types(store, run))
 
 
 @dataclass
@@ -115,7 +117,6 @@ def _curves_and_history(run: EvaluatorRun, key_metrics: dict[str, str], history:
 
 def load_report_data(run: EvaluatorRun, history: int = DEFAULT_HISTORY) -> ReportData:
     """Reads the evaluation with TFMA's loaders, the training logs and the history, and draws the figures."""
-    from pipeline.config.task_types import by_key_metric
     from pipeline.report import plots as report_plots
     from pipeline.report.tables import build_task_tables
     from pipeline.results import eval_results, gate_weights
@@ -134,14 +135,14 @@ def load_report_data(run: EvaluatorRun, history: int = DEFAULT_HISTORY) -> Repor
         raise ReportError(f"cannot read the evaluation at {uri}: {first_line}") from None
     if not records:
         raise ReportError(f"the evaluation at {uri} holds no metrics")
-    tables = build_task_tables(records, gates, failures, baseline)
+    tables = build_task_tables(records, gates, failures, baseline, task_types=run.task_types)
     figures, fit_titles = {}, {}
     for table in tables:
         # One slice is a number in the table, not a chart.
         figures[table.task] = {"by_slice": report_plots.metric_by_slice(table)} if table.sliced else {}
         task_bins = bins.get(table.task)
-        if task_bins is not None:
-            draw, title = report_plots.FIT_PLOTS[by_key_metric(table.key_metric).fit_plot]
+        if task_bins is not None and table.task_type is not None:
+            draw, title = report_plots.FIT_PLOTS[table.task_type.fit_plot]
             figures[table.task]["fit"] = draw(task_bins)
             fit_titles[table.task] = title
     gate_record = gate_weights.load(run.model_run_uri) if run.model_run_uri else None

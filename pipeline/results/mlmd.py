@@ -145,3 +145,20 @@ def evaluated_model_run_uri(store: metadata_store.MetadataStore, evaluator: Node
     models = evaluator.inputs.get("model")
     run = sibling_output(store, models[0], "model_run") if models else None
     return run.uri if run is not None else None
+
+
+def evaluated_task_types(store: metadata_store.MetadataStore, evaluator: NodeRun) -> dict[str, str]:
+    """Task name -> task type of the Evaluator's candidate model, from the configuration its
+    Trainer ran with (the Trainer's ``custom_config``); {} when it cannot be found."""
+    import json
+
+    models = evaluator.inputs.get("model")
+    produced = [e for e in store.get_events_by_artifact_ids([models[0].id]) if e.type in _OUTPUT] if models else []
+    if not produced:
+        return {}
+    (trainer,) = store.get_executions_by_id([produced[0].execution_id])
+    if "custom_config" not in trainer.custom_properties:
+        return {}
+    custom_config = json.loads(trainer.custom_properties["custom_config"].string_value or "{}")
+    tasks = (custom_config.get("pipeline_config") or {}).get("tasks", [])
+    return {task["name"]: task["type"] for task in tasks}

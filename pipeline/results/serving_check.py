@@ -4,7 +4,7 @@
 
 Feeds the eval split the Evaluator used (found through ML Metadata), with the
 label features removed, to the pushed model's ``serving_default`` signature and
-prints each task's score (its task type's serving scorer: R², AUC) against the
+prints each task's score (its task type's ``score``: R², AUC, accuracy) against the
 held-back labels.
 """
 
@@ -17,49 +17,21 @@ import numpy as np
 
 from pipeline.cli.command import command
 from pipeline.config import PipelineConfig, build_config, load_config_file
-from pipeline.config.task_types import LABEL_CLASS_INDEX, LABEL_ZERO_ONE
 from pipeline.errors import RunStateError
 
 
-def r2_score(y: np.ndarray, predicted: np.ndarray) -> float:
-    return float(1 - np.sum((y - predicted) ** 2) / np.sum((y - y.mean()) ** 2))
-
-
-def auc_score(y: np.ndarray, predicted: np.ndarray) -> float:
-    """Probability that a random positive scores above a random negative (ties count half)."""
-    positives, negatives = predicted[y > 0.5], predicted[y <= 0.5]
-    if not len(positives) or not len(negatives):
-        return float("nan")
-    greater = (positives[:, None] > negatives[None, :]).mean()
-    ties = (positives[:, None] == negatives[None, :]).mean()
-    return float(greater + 0.5 * ties)
-
-
-def accuracy_score(y: np.ndarray, probabilities: np.ndarray) -> float:
-    """Share of examples whose most probable class is the label's (y: class indices)."""
-    return float(np.mean(np.argmax(probabilities, axis=1) == y))
-
-
-# A task type's serving scorer (pipeline.config.task_types) -> the function computing it.
-SCORERS = {"r2": r2_score, "auc": auc_score, "accuracy": accuracy_score}
-
-
 def label_value(feature, task, classes=(), missing_values=()) -> float:
-    """A raw label as the model learns it: float, 0/1 by the task's positive values, or its
-    index among ``classes``; NaN when missing (absent, or a ``missing_values`` token) or not a class."""
+    """A raw label feature as the model learns it, encoded by the task's type (``models.tasks``);
+    NaN when missing (absent, or a ``missing_values`` token) or not a label of the task."""
     kind = feature.WhichOneof("kind")
     values = getattr(feature, kind).value if kind else []
     if not values:
         return float("nan")  # a missing label
     value = values[0].decode() if isinstance(values[0], bytes) else values[0]
-    if str(value).strip() in missing_values or str(value).strip() == "":
+    text = str(value).strip()
+    if text in missing_values or text == "":
         return float("nan")
-    if task.task_type.label_encoding == LABEL_CLASS_INDEX:
-        text = str(value).strip()
-        return float(classes.index(text)) if text in classes else float("nan")
-    if task.task_type.label_encoding == LABEL_ZERO_ONE and task.positive:
-        return float(str(value).strip() in task.positive)
-    return float(value)
+    return task.task_type.encode_label(text, task.positive, classes)
 
 
 def check_serving(output_dir: Path, config: PipelineConfig) -> dict[str, float]:
@@ -109,8 +81,7 @@ def score_served_model(model_dir: Path, examples_uri: str, config: PipelineConfi
         if predicted.shape[1] == 1:
             predicted = predicted[:, 0]
         known = ~np.isnan(labels[task.name])
-        score = SCORERS[task.task_type.serving_scorer]
-        scores[task.name] = score(labels[task.name][known], predicted[known])
+        scores[task.name] = task.task_type.score(labels[task.name][known], predicted[known])
     return scores
 
 
@@ -124,6 +95,6 @@ def main(argv: list[str] | None = None) -> int:
     config = build_config(load_config_file(args.config) if args.config else {})
     scores = check_serving(args.output_dir, config)
     for task in config.tasks:
-        metric = task.task_type.metric_label(task.task_type.serving_scorer)
+        metric = task.task_type.metric_label(task.task_type.serving_metric)
         print(f"{task.name}: served {metric} on the eval split {scores[task.name]:.4f}")
     return 0

@@ -6,7 +6,10 @@ import pytest
 import tensorflow as tf
 
 from pipeline.config import build_config
-from pipeline.results.serving_check import accuracy_score, auc_score, label_value, r2_score
+from models.tasks.binary import auc_score
+from models.tasks.multiclass import accuracy_score
+from models.tasks.regression import r2_score
+from pipeline.results.serving_check import label_value
 
 
 def test_r2():

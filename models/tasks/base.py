@@ -1,0 +1,141 @@
+"""What a task type is: the base class every type implements, and the registry of types.
+
+A task type owns everything that differs between kinds of prediction: its
+Keras loss and metrics, how a raw label becomes the number the model learns
+(in TensorFlow for Transform, in Python for CSV cells and served examples),
+its TFMA metrics and gates, how the served model is scored, and how the
+report shows it. The rest of the pipeline asks a task's type
+(``Task.task_type``) instead of branching on its name.
+
+Importable without TensorFlow (the configuration validates with it):
+TensorFlow, tf_keras and TFMA are imported inside the methods that need them.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar, Iterable, Optional, Sequence
+
+import numpy as np
+
+# The absolute gate fields of GateConfig, in its order; each type allows some.
+GATE_FIELDS = ("min_r2", "max_mse", "min_auc", "max_log_loss", "min_accuracy")
+
+# The report's fit figure, and the Evaluator plot it is drawn from.
+PREDICTED_AGAINST_ACTUAL = "predicted_against_actual"  # CalibrationPlot over the prediction range
+CALIBRATION = "calibration"  # CalibrationPlot over probabilities
+
+
+def is_number(text: str) -> bool:
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
+
+
+class TaskType:
+    """One kind of prediction. Subclasses set the class attributes and implement the methods
+    that raise NotImplementedError; ``register`` adds an instance to ``TASK_TYPES``."""
+
+    name: ClassVar[str]
+    # Training.
+    keras_loss: ClassVar[str]  # a tf_keras loss name
+    # Uncertainty weighting's factor in front of exp(-s) * loss (models.task_weighting):
+    # 1/2 where the loss is a Gaussian negative log likelihood, 1 for a classification loss.
+    likelihood_scale: ClassVar[float] = 1.0
+    output_activation: ClassVar[str]  # the default
+    output_activations: ClassVar[tuple[str, ...]]  # the allowed ones
+    class_outputs: ClassVar[bool] = False  # one output per class (softmax); the label is a class index
+    standardized_label: ClassVar[bool] = False  # Transform writes a standardized copy the Trainer fits
+    clipped_probability: ClassVar[bool] = False  # serving_default clips to [1e-7, 1 - 1e-7]
+    # Labels.
+    label_values: ClassVar[str]  # what the model learns, in words: "numbers", "0/1", "class indices"
+    accepts_positive: ClassVar[bool] = False  # whether ``positive`` label values may be declared
+    # Evaluation.
+    key_metric: ClassVar[str]  # its name in TFMA's results; higher is better
+    key_metric_class: ClassVar[str]  # its MetricConfig class_name (in tfma_metrics)
+    key_gate: ClassVar[str]  # GateConfig field bounding the key metric from below; carries the change gate
+    upper_gates: ClassVar[dict[str, str]] = {}  # GateConfig field -> TFMA class it bounds from above
+    macro_gates: ClassVar[dict[str, str]] = {}  # GateConfig field -> macro-averaged TFMA class, from below
+    default_gate: ClassVar[dict[str, float]]  # set when none of the type's absolute gates is
+    key_direction: ClassVar[str] = "higher_is_better"
+    tfma_metrics: ClassVar[tuple[str, ...]]  # TFMA MetricConfig class names, in EvalConfig order
+    tfma_metric_modules: ClassVar[dict[str, str]] = {}  # class -> module, for the project's own metrics
+    # Every TFMA metric of the type reads a group of examples' arrays as it reads one
+    # example's, so the Evaluator may feed it per-slice groups (models.slice_groups).
+    grouped_eval: ClassVar[bool] = False
+    # Reporting.
+    report_columns: ClassVar[tuple[tuple[str, str], ...]]  # (shown name, metric key) in the console summary
+    serving_metric: ClassVar[str]  # the metric key ``score`` computes, shown by the served-model check
+    fit_plot: ClassVar[str]  # PREDICTED_AGAINST_ACTUAL or CALIBRATION
+
+    @property
+    def gate_fields(self) -> tuple[str, ...]:
+        """The absolute gate fields this type allows."""
+        return (self.key_gate, *self.upper_gates, *self.macro_gates)
+
+    def metric_label(self, metric: str) -> str:
+        """The shown name of one of the report columns, e.g. 'r2' -> 'R²'."""
+        return dict((key, label) for label, key in self.report_columns).get(metric, metric)
+
+    # --- labels -------------------------------------------------------------------------------
+    def encode_label(self, text: str, positive: Sequence[str] = (), classes: Sequence[str] = ()) -> float:
+        """A present raw label (as text) as the number the model learns; NaN if it is not a label
+        of this task (a value outside its classes). ValueError if it cannot be one."""
+        raise NotImplementedError
+
+    def encode_label_tensor(self, present, positive: Sequence[str] = (), classes: Sequence[str] = ()):
+        """``encode_label`` in TensorFlow: a SparseTensor of present raw labels -> a SparseTensor of
+        float32 labels (entries that are not labels of the task dropped)."""
+        raise NotImplementedError
+
+    def label_problem(self, values: set[str], positive: Sequence[str] = (),
+                      classes: Sequence[str] = ()) -> Optional[str]:
+        """What is wrong with a column's present label values for this type, or None.
+
+        The sentence names the values and the fix; the caller adds the file, column and task."""
+        raise NotImplementedError
+
+    # --- training -----------------------------------------------------------------------------
+    def keras_metrics(self, project_metrics: bool = True) -> list:
+        """New tf_keras metric objects shown while training; without the project's own metric
+        classes if ``project_metrics`` is False (the compile a model is saved with, so it loads
+        where this project was never imported)."""
+        raise NotImplementedError
+
+    # --- evaluation ---------------------------------------------------------------------------
+    def tfma_metric_configs(self, task, evaluation) -> dict:
+        """class_name -> ``tfma.MetricConfig`` (no thresholds) of one task's metrics."""
+        import tensorflow_model_analysis as tfma
+
+        return {name: tfma.MetricConfig(class_name=name, module=self.tfma_metric_modules.get(name, ""))
+                for name in self.tfma_metrics}
+
+    def extra_metrics_specs(self, task) -> list:
+        """More ``tfma.MetricsSpec`` for the task beyond its plain one (e.g. per-class metrics)."""
+        return []
+
+    def score(self, labels: np.ndarray, predictions: np.ndarray) -> float:
+        """``serving_metric`` of served predictions against known labels (no missing ones)."""
+        raise NotImplementedError
+
+
+TASK_TYPES: dict[str, TaskType] = {}
+
+
+def register(cls: type[TaskType]) -> type[TaskType]:
+    """Class decorator: add one instance of a task type to ``TASK_TYPES`` under its name."""
+    if getattr(cls, "name", None) in TASK_TYPES and type(TASK_TYPES[cls.name]) is not cls:
+        raise ValueError(f"task type {cls.name!r} is registered twice")
+    TASK_TYPES[cls.name] = cls()
+    return cls
+
+
+def task_type(name: str) -> TaskType:
+    """The registered type of that name; KeyError for an unknown one (the config rejects those)."""
+    return TASK_TYPES[name]
+
+
+def text_values(values: Iterable[str]) -> str:
+    """Up to five values, quoted, for a message."""
+    return ", ".join(map(repr, sorted(values)[:5]))
