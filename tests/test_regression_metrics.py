@@ -142,12 +142,12 @@ def test_calibration_plot_equals_numpy_and_tfma_up_to_its_rebinning(frame, resul
         assert all(np.min(np.abs(edges - value)) <= fine_width for value in moved)
 
 
-def test_r2_of_constant_labels_is_zero_and_empty_is_nan():
+def test_r2_of_constant_labels_and_of_no_rows_is_undefined():
     constant = RegressionSums()
     for p in (0.5, 1.5):
         constant.merge(RegressionSums(weight=1.0, sum_y=2.0, sum_p=p, sum_y2=4.0, sse=(2.0 - p) ** 2,
                                       sae=abs(2.0 - p)))
-    assert constant.r2() == 0.0
+    assert np.isnan(constant.r2())  # nothing to explain: undefined, not 0
     assert constant.mean_squared_error() == pytest.approx(1.25)
     assert np.isnan(RegressionSums().r2()) and np.isnan(RegressionSums().mean_label())
 

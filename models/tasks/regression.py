@@ -64,11 +64,12 @@ class RegressionSums:
         return self.sum_p / self.weight if self.weight else math.nan
 
     def r2(self) -> float:
-        """1 − SSE/SST; 0 when the labels are constant (no variance to explain)."""
+        """1 − SSE/SST; NaN (undefined) when the labels are constant: no variance to explain."""
         if not self.weight:
             return math.nan
         sst = self.sum_y2 - self.sum_y * self.sum_y / self.weight
-        return 1.0 - self.sse / sst if sst > 0 else 0.0
+        # Constant labels leave float noise of Σy²'s size in SST, not 0.
+        return 1.0 - self.sse / sst if sst > 1e-12 * max(self.sum_y2, 1e-300) else math.nan
 
 
 def r2_score(labels: np.ndarray, predictions: np.ndarray) -> float:

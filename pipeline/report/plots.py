@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import math
 
 import matplotlib
 
@@ -46,7 +47,8 @@ def metric_by_slice(table: TaskTable) -> str:
     The overall value is a dashed line, the weakest slice (if any is
     significantly worse) in red.
     """
-    rows = [r for r in table.rows if table.key_metric in r.values]
+    # An undefined value (NaN: e.g. the AUC of a slice with one class) is no bar.
+    rows = [r for r in table.rows if table.key_metric in r.values and not math.isnan(r.values[table.key_metric])]
     figure, axes = plt.subplots(figsize=(5.5, 0.28 * len(rows) + 1.0))
     values = [r.values[table.key_metric] for r in rows]
     colors = ["#555555" if r.slice == "Overall" else

@@ -35,20 +35,49 @@ METRIC_LABELS = {
 }
 _METRIC_ORDER = list(METRIC_LABELS)
 NAN = "NaN"
-NAN_NOTE = ("NaN: the Evaluator could not compute this value (log loss: a predicted probability of "
-            "exactly 0 or 1 on the wrong label; AUC: a slice holding one class only); "
-            "a gate on a NaN metric fails")
+UNDEFINED = "undefined"
+# Why a metric has no value on a slice (the Evaluator gives NaN); the report shows the reason
+# and leaves the slice out of charts and of the weakest-slice test.
+UNDEFINED_REASONS = {
+    "auc": "the slice holds one class only", "macro_auc": "some class is absent from the slice or is all of it",
+    "r2": "the labels are constant on the slice", "calibration": "the slice has no positive labels",
+    "precision": "no prediction above 0.5", "recall": "no positive labels",
+    "binary_crossentropy": "a predicted probability of exactly 0 or 1 on the wrong label",
+}
+
+
+# The values each metric can take. TFMA's intervals are value ± t·s and can reach past them
+# (an AUC interval up to 1.2, an MSE one from -0.03); the metric's true value cannot, so the
+# report cuts each interval at its metric's range, which removes only impossible values.
+METRIC_RANGES = {
+    "auc": (0.0, 1.0), "r2": (-math.inf, 1.0), "mean_squared_error": (0.0, math.inf),
+    "root_mean_squared_error": (0.0, math.inf), "mean_absolute_error": (0.0, math.inf),
+    "binary_crossentropy": (0.0, math.inf), "sparse_categorical_crossentropy": (0.0, math.inf),
+    "calibration": (0.0, math.inf), "sparse_categorical_accuracy": (0.0, 1.0), "binary_accuracy": (0.0, 1.0),
+    "precision": (0.0, 1.0), "recall": (0.0, 1.0),
+}
+
+
+def metric_range(metric: str) -> tuple[float, float]:
+    """The values a metric (``auc``, ``auc_class_2``, ``macro_auc``, ...) can take."""
+    return METRIC_RANGES.get(re.sub(r"_class_\d+$", "", metric.removeprefix("macro_")), (-math.inf, math.inf))
 
 
 def is_nan(value) -> bool:
     return isinstance(value, float) and math.isnan(value)
 
 
+def undefined_reason(metric: str) -> str:
+    """Why ``metric`` (e.g. ``auc``, ``auc_class_2``) can be undefined on a slice."""
+    base = re.sub(r"_class_\d+$", "", metric)
+    return UNDEFINED_REASONS.get(base, "the Evaluator could not compute it on this slice")
+
+
 def format_value(value: Optional[float]) -> str:
-    """4 decimals; NaN as 'NaN', a missing value as a dash."""
+    """4 decimals; NaN as 'undefined', a missing value as a dash."""
     if value is None:
         return "–"
-    return NAN if is_nan(value) else f"{value:.4f}"
+    return UNDEFINED if is_nan(value) else f"{value:.4f}"
 
 
 def metric_label(metric: str) -> str:
@@ -65,10 +94,19 @@ class SliceRow:
     lower: dict[str, float] = field(default_factory=dict)  # 95% interval of each value
     upper: dict[str, float] = field(default_factory=dict)
 
-    def interval(self, metric: str) -> Optional[tuple[float, float]]:
+    def raw_interval(self, metric: str) -> Optional[tuple[float, float]]:
+        """TFMA's interval as computed (value-centred ± t·s), for the significance test."""
         if metric in self.lower and metric in self.upper:
             return self.lower[metric], self.upper[metric]
         return None
+
+    def interval(self, metric: str) -> Optional[tuple[float, float]]:
+        """The interval as shown: cut at the metric's range."""
+        raw = self.raw_interval(metric)
+        if raw is None:
+            return None
+        low, high = metric_range(metric)
+        return min(max(raw[0], low), high), max(min(raw[1], high), low)
 
 
 @dataclass
@@ -123,6 +161,17 @@ class TaskTable:
     def nan_metrics(self) -> list[str]:
         """Metrics that are NaN on some slice: the report says so instead of hiding them."""
         return [m for m in self.metrics if any(is_nan(row.values.get(m)) for row in self.rows)]
+
+    @property
+    def undefined_notes(self) -> list[str]:
+        """One sentence per metric undefined on some slice: where and why."""
+        notes = []
+        for metric in self.nan_metrics:
+            slices = [row.slice for row in self.rows if is_nan(row.values.get(metric))]
+            shown = ", ".join(slices[:5]) + (f" and {len(slices) - 5} more" if len(slices) > 5 else "")
+            notes.append(f"{metric_label(metric)} is undefined on {shown}: {undefined_reason(metric)} "
+                         "(left out of the chart and of the weakest-slice test; a gate on it fails)")
+        return notes
 
 
 def slice_sort_key(name: str):
@@ -220,7 +269,7 @@ def significantly_below(row: SliceRow, metric: str, overall: float, comparisons:
     stays at 5%; among 19 random slices, one 95% interval misses by chance
     more often than not.
     """
-    interval = row.interval(metric)
+    interval = row.raw_interval(metric)
     if interval is None or (row.count or 0) < MIN_WEAKEST_SLICE_EXAMPLES:
         return False
     from scipy.stats import t  # local: only the report needs it
@@ -255,12 +304,13 @@ def metric_rows(tables: list[TaskTable]) -> list[dict]:
                     value = row.values[metric]
                     record = {"task": table.task, "slice": row.slice, "metric": metric,
                               "value": NAN if is_nan(value) else value,
-                              "lower": _json_number(row.lower.get(metric)),
-                              "upper": _json_number(row.upper.get(metric)), "example_count": row.count,
+                              "lower": _json_number((row.interval(metric) or (None, None))[0]),
+                              "upper": _json_number((row.interval(metric) or (None, None))[1]),
+                              "example_count": row.count,
                               "baseline": _json_number(row.baseline.get(metric)),
                               "delta": _json_number(row.deltas.get(metric))}
                     if is_nan(value):
-                        record["note"] = NAN_NOTE
+                        record["note"] = f"undefined: {undefined_reason(metric)}"
                     result.append(record)
     return result
 

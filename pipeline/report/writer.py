@@ -172,7 +172,7 @@ def render(data: ReportData) -> dict[str, str]:
     """File name -> contents of the three report files."""
     import jinja2
 
-    from pipeline.report.tables import NAN_NOTE, format_value, metric_label, metric_rows
+    from pipeline.report.tables import format_value, metric_label, metric_rows
 
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)),
                              autoescape=jinja2.select_autoescape(["html.j2"]),
@@ -181,7 +181,7 @@ def render(data: ReportData) -> dict[str, str]:
     env.filters["num"] = format_value
     env.filters["delta"] = lambda v: "" if v is None else f"{v:+.4f}"
     env.filters["ci"] = interval_text
-    context = {"data": data, "run": data.run, "tables": data.tables, "nan_note": NAN_NOTE}
+    context = {"data": data, "run": data.run, "tables": data.tables}
     metrics = {"pipeline": data.run.pipeline_name, "run": data.run.run_name,
                "evaluator_execution_id": data.run.execution_id, "evaluation_uri": data.run.evaluation_uri,
                "blessed": data.blessed, "has_baseline": data.has_baseline,

@@ -81,8 +81,8 @@ def test_without_intervals_no_slice_is_named_the_weakest():
     assert y1.weakest is None and not y1.has_intervals and y1.sliced
 
 
-def test_a_nan_metric_keeps_its_column_shows_as_nan_with_a_note():
-    from pipeline.report.tables import NAN_NOTE, format_value
+def test_a_nan_metric_keeps_its_column_shows_as_undefined_with_its_reason():
+    from pipeline.report.tables import format_value
 
     nan = float("nan")
     records = [MetricRecord("clicked", "Overall", "example_count", 100, False),
@@ -96,10 +96,13 @@ def test_a_nan_metric_keeps_its_column_shows_as_nan_with_a_note():
 
     assert table.metrics == ["auc", "binary_crossentropy"] and table.nan_metrics == ["auc", "binary_crossentropy"]
     assert table.weakest is None  # a NaN AUC is not the weakest slice
-    assert [format_value(v) for v in (nan, 0.25, None)] == ["NaN", "0.2500", "–"]
+    assert [format_value(v) for v in (nan, 0.25, None)] == ["undefined", "0.2500", "–"]
+    assert table.undefined_notes[0] == ("AUC is undefined on segment:a: the slice holds one class only (left out "
+                                        "of the chart and of the weakest-slice test; a gate on it fails)")
     rows = {(r["slice"], r["metric"]): r for r in metric_rows([table])}
     assert rows[("Overall", "binary_crossentropy")]["value"] == "NaN"
-    assert rows[("Overall", "binary_crossentropy")]["note"] == NAN_NOTE
+    assert rows[("segment:a", "auc")]["note"] == "undefined: the slice holds one class only"
+    assert rows[("Overall", "binary_crossentropy")]["note"].startswith("undefined: a predicted probability")
     assert rows[("segment:a", "binary_crossentropy")]["value"] == 0.4 and "note" not in rows[("segment:a", "binary_crossentropy")]
 
 
@@ -114,3 +117,19 @@ def test_a_nan_gate_value_fails_with_a_message_that_says_so():
     failure.metric_threshold.value_threshold.upper_bound.value = 0.5
     assert _describe_failure(failure).startswith(
         "binary_crossentropy is NaN, which fails its gate: the Evaluator could not compute it (log loss:")
+
+
+def test_an_interval_is_shown_cut_at_its_metrics_range_and_tested_as_computed():
+    from pipeline.report.tables import SliceRow
+
+    row = SliceRow("Overall", 100, {"auc": 0.98, "mean_squared_error": 0.01, "r2": 0.97, "mean_label": -2.0},
+                   lower={"auc": 0.9, "mean_squared_error": -0.03, "r2": 0.9, "mean_label": -2.5},
+                   upper={"auc": 1.06, "mean_squared_error": 0.05, "r2": 1.04, "mean_label": -1.5})
+    assert row.interval("auc") == (0.9, 1.0) and row.interval("mean_squared_error") == (0.0, 0.05)
+    assert row.interval("r2") == (0.9, 1.0) and row.interval("mean_label") == (-2.5, -1.5)
+    assert row.raw_interval("auc") == (0.9, 1.06)
+    (table,) = build_task_tables([MetricRecord("y", "Overall", "auc", 0.98, False, 0.9, 1.06),
+                                  MetricRecord("y", "Overall", "macro_auc", 0.5, False, -0.1, 1.1)], [], [])
+    rows = {r["metric"]: r for r in metric_rows([table])}
+    assert (rows["auc"]["lower"], rows["auc"]["upper"]) == (0.9, 1.0)
+    assert (rows["macro_auc"]["lower"], rows["macro_auc"]["upper"]) == (0.0, 1.0)
