@@ -59,6 +59,9 @@ bench: setup
 	$(PY) bench/example_gen.py --num-examples 100000
 	$(PY) bench/trainer.py
 	$(PY) bench/evaluator.py --eval-examples $(BENCH_EVAL_EXAMPLES) --repeats 3
+	@echo "== classification =="
+	$(PY) bench/evaluator.py --config data/synthetic_binary.yaml --eval-examples $(BENCH_EVAL_EXAMPLES) --repeats 3
+	$(PY) bench/eval_own_data.py --repeats 3
 	$(PY) bench/serving.py
 	$(PY) bench/scaling.py $(if $(BENCH_1M),--with-1m,)
 

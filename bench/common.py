@@ -18,7 +18,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Optional
 
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -128,10 +128,11 @@ def latest_artifact(output_dir: Path, component: str, key: str) -> Path:
     return Path(max(found, key=lambda p: int(Path(p).name)))
 
 
-def base_run(work_dir: Path, num_examples: int = 10_000) -> Path:
-    """A finished default pipeline run (trained model, transform graph), made once and reused."""
-    output_dir = work_dir / f"base-{num_examples}"
+def base_run(work_dir: Path, num_examples: int = 10_000, config: Optional[Path] = None) -> Path:
+    """A finished pipeline run (trained model, transform graph) of the default or of ``config``, made once."""
+    output_dir = work_dir / (f"base-{num_examples}" if config is None else f"base-{config.stem}-{num_examples}")
     if not list((output_dir / "pipeline_root" / "Trainer" / "model").glob("*/Format-Serving")):
         print(f"training a base model: pipeline run at {num_examples:,} examples into {output_dir}")
-        run_pipeline(output_dir, "--num-examples", str(num_examples), "--seed", "7")
+        run_pipeline(output_dir, *(["--config", str(config)] if config else []),
+                     "--num-examples", str(num_examples), "--seed", "7")
     return output_dir

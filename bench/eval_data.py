@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Optional
 
 import numpy as np
 import tensorflow as tf
@@ -12,36 +13,42 @@ from components.synthetic_example_gen.executor import to_example_bytes
 from pipeline.config import SyntheticData
 
 
-def serialized_examples(num_examples: int, first_shard: int = 1000, shard_size: int = 50_000) -> list[bytes]:
-    """``num_examples`` raw tf.Examples of the default synthetic data (the base run's tasks).
+def serialized_examples(num_examples: int, first_shard: int = 1000, shard_size: int = 50_000,
+                        data: Optional[SyntheticData] = None) -> list[bytes]:
+    """``num_examples`` raw tf.Examples of the synthetic data (the default's, or ``data``'s: the base run's tasks).
 
     Drawn from shards numbered from ``first_shard`` (their own random streams),
-    so none is one of the base run's examples.
+    so none is one of the base run's examples. Labels listed in ``binary_labels``
+    are written as 0/1, as the ExampleGen writes them.
     """
-    data = SyntheticData()
+    data = data or SyntheticData()
     weights = synthetic_data.draw_task_weights(data.seed, data.example_dim, data.c, data.correlation, data.m,
                                                data.num_tasks)
+    names = synthetic_data.label_names(data.num_tasks)
+    expected = dict(zip(names, synthetic_data.expected_labels(weights)))
     records = []
     for index, start in enumerate(range(0, num_examples, shard_size)):
         shard = synthetic_data.Shard(first_shard + index, 10_000_000 + start,
                                      10_000_000 + min(num_examples, start + shard_size))
         part = synthetic_data.generate_shard(shard, weights, data.seed, data.example_dim)
-        labels = synthetic_data.label_names(data.num_tasks)
-        records += [to_example_bytes(part.ids[i], part.inputs[i], dict(zip(labels, part.labels[i].tolist())),
+        labels = {name: synthetic_data.binarize(part.label(name), expected[name])
+                  if name in data.binary_labels else part.label(name) for name in names}
+        records += [to_example_bytes(part.ids[i], part.inputs[i], {name: float(labels[name][i]) for name in names},
                                      part.segment[i], part.x_norm[i])
                     for i in range(len(part.ids))]
     return records
 
 
-def examples_dir(work_dir: Path, num_examples: int) -> Path:
+def examples_dir(work_dir: Path, num_examples: int, data: Optional[SyntheticData] = None) -> Path:
     """An Examples artifact folder with an ``eval`` split of ``num_examples`` records."""
-    uri = work_dir / f"eval-examples-v2-{num_examples}"
+    binary = "-binary-" + "-".join(data.binary_labels) if data is not None and data.binary_labels else ""
+    uri = work_dir / f"eval-examples-v2{binary}-{num_examples}"
     split = uri / "Split-eval"
     if not (split / "data_tfrecord-00000-of-00001.gz").exists():
         split.mkdir(parents=True, exist_ok=True)
         tmp = split / "data_tfrecord-00000-of-00001.gz.tmp"
         with tf.io.TFRecordWriter(str(tmp), options="GZIP") as writer:
-            for record in serialized_examples(num_examples):
+            for record in serialized_examples(num_examples, data=data):
                 writer.write(record)
         tmp.rename(split / "data_tfrecord-00000-of-00001.gz")
     return uri

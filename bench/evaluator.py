@@ -1,6 +1,6 @@
 """Evaluator: eval examples/s of TFX's Evaluator against calling the model's own signatures.
 
-    python bench/evaluator.py [--eval-examples 200000] [--repeats 1] [--baseline]
+    python bench/evaluator.py [--eval-examples 200000] [--repeats 1] [--baseline] [--config data/synthetic_binary.yaml]
 
 Ceiling: the trained model's ``transform_features`` then ``serving_default``
 signatures on the same serialized examples, in batches of 1,000, in this
@@ -77,29 +77,33 @@ def main(argv=None) -> dict:
     parser.add_argument("--baseline", action="store_true",
                         help="also evaluate a baseline model, as every run after the first does")
     parser.add_argument("--beam-args", default="", help="Beam arguments for the Evaluator")
+    parser.add_argument("--config", type=Path,
+                        help="a synthetic-data config whose tasks to evaluate, e.g. data/synthetic_binary.yaml "
+                             "(one regression, one binary task) [the default: two regression tasks]")
     parser.add_argument("--per-example", action="store_true",
                         help="TFMA's default extractors (one example at a time) instead of the pipeline's slice groups")
     args = parser.parse_args(argv)
 
     from bench import eval_data
-    from pipeline.config import build_config
+    from pipeline.config import build_config, load_config_file
     from pipeline.eval_config import EVALUATOR_MODULE
 
     work = args.work_dir
-    base = common.base_run(work)
+    config = build_config(load_config_file(args.config) if args.config else {})
+    base = common.base_run(work, config=args.config)
     model_uri = common.latest_artifact(base, "Trainer", "model")
-    examples_uri = eval_data.examples_dir(work, args.eval_examples)
+    examples_uri = eval_data.examples_dir(work, args.eval_examples, config.data if args.config else None)
     records = eval_data.read_records(examples_uri)
     n = len(records)
 
     ceiling = signature_ceiling(model_uri / "Format-Serving", records, max(3, args.repeats))
-    config = build_config({})
     module_path = None if args.per_example else EVALUATOR_MODULE
     evaluator = common.Timing()
     for i in range(args.repeats):
         evaluator.add(lambda: run_evaluator(model_uri, examples_uri, work / f"evaluator-run-{i}", config,
                                             args.baseline, args.beam_args.split(), module_path))
     rows, result = [], {"eval_examples": n, "baseline": args.baseline, "repeats": args.repeats,
+                        "tasks": {task.name: task.type for task in config.tasks},
                         "extractors": module_path or "tfma default",
                         "signatures": ceiling.as_dict(), "evaluator": evaluator.as_dict(),
                         "target_examples_per_s": 10_000}
@@ -115,7 +119,7 @@ def main(argv=None) -> dict:
     common.print_table(
         f"Evaluator, {n:,} eval examples (medians of {args.repeats} runs; ceiling: signatures, batches of 1,000; "
         "cpu = this process's CPU seconds)", ["what", "seconds", "examples/s", "vs ceiling"], rows)
-    common.write_json(work, f"evaluator-{n}", result)
+    common.write_json(work, f"evaluator-{args.config.stem + '-' if args.config else ''}{n}", result)
     return result
 
 
