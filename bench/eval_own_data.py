@@ -86,6 +86,8 @@ def main(argv=None) -> dict:
             if repeat:
                 timings[name].wall.append(time.perf_counter() - start)
                 timings[name].cpu.append(time.process_time() - cpu)
+                print(f"  {name} run {repeat}: {timings[name].wall[-1]:.1f} s wall, "
+                      f"{timings[name].cpu[-1]:.1f} s CPU", flush=True)
     ceiling = timings["synthetic default"]
     rows, result = [], {"repeats": args.repeats, "target_ratio": TARGET_RATIO, "tables": {}}
     for name, timing in timings.items():
