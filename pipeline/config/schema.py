@@ -20,7 +20,7 @@ from pydantic import (BaseModel, ConfigDict, Field, ValidationInfo, field_valida
 
 from pipeline.config import names, task_types
 from pipeline.errors import UsageError
-from pipeline.preflight.deploy_args import check_beam_args
+from pipeline.config.beam_args import check_beam_args
 
 TASK_TYPES = tuple(task_types.TASK_TYPES)
 ACTIVATIONS = Literal["relu", "elu", "selu", "gelu", "swish", "tanh", "sigmoid", "linear"]
