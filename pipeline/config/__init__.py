@@ -5,14 +5,14 @@ names from here. Pure Python (pydantic only): importable without TFX.
 """
 
 from pipeline.config.schema import (ARCHITECTURES, BUCKET_SUFFIX, SYNTHETIC_EVALUATION,
-                                    TASK_TYPES, ConfigError, CsvData, DriftConfig, EvaluationConfig, Feature,
+                                    TASK_TYPE_NAMES, ConfigError, CsvData, DriftConfig, EvaluationConfig, Feature,
                                     FileSplit, GateConfig, HashSplit, ModelConfig, PipelineConfig, SliceFeature,
                                     SyntheticData, Task, TfrecordData, TrainingConfig, build_config,
                                     default_num_shards, duplicates, load_config_file,
                                     write_config_file)
 
 __all__ = [
-    "ARCHITECTURES", "BUCKET_SUFFIX", "SYNTHETIC_EVALUATION", "TASK_TYPES",
+    "ARCHITECTURES", "BUCKET_SUFFIX", "SYNTHETIC_EVALUATION", "TASK_TYPE_NAMES",
     "ConfigError", "CsvData", "DriftConfig", "EvaluationConfig", "Feature", "FileSplit", "GateConfig",
     "HashSplit", "ModelConfig", "PipelineConfig", "SliceFeature", "SyntheticData", "Task", "TfrecordData",
     "TrainingConfig", "build_config", "default_num_shards", "duplicates", "load_config_file",

@@ -19,10 +19,10 @@ from pydantic import (BaseModel, ConfigDict, Field, ValidationInfo, field_valida
                       model_validator)
 
 from pipeline.config import names, task_types
-from pipeline.errors import UsageError
 from pipeline.config.beam_args import check_beam_args
+from pipeline.errors import UsageError
 
-TASK_TYPES = tuple(task_types.TASK_TYPES)
+TASK_TYPE_NAMES = tuple(task_types.TASK_TYPES)  # the names a task's ``type`` may take
 ACTIVATIONS = Literal["relu", "elu", "selu", "gelu", "swish", "tanh", "sigmoid", "linear"]
 INITIALIZERS = Literal[
     "glorot_uniform", "glorot_normal", "he_uniform", "he_normal",
@@ -106,8 +106,8 @@ class Task(_Strict):
     @field_validator("type")
     @classmethod
     def _known_type(cls, v):
-        if v not in TASK_TYPES:
-            raise ValueError(f"task type must be {' or '.join(map(repr, TASK_TYPES))}, got {v!r}")
+        if v not in TASK_TYPE_NAMES:
+            raise ValueError(f"task type must be {' or '.join(map(repr, TASK_TYPE_NAMES))}, got {v!r}")
         return v
 
     @model_validator(mode="after")
@@ -154,9 +154,6 @@ class Task(_Strict):
     def key_metric(self) -> str:
         """The metric the change gate compares with the baseline."""
         return self.task_type.key_metric
-
-
-NUMERIC_TRANSFORMS = ("auto", "z_score", "log", "quantile", "none")
 
 
 class Feature(_Strict):
@@ -430,11 +427,6 @@ class ModelConfig(_Strict):
                              f"num_shared_experts >= 1 (got {self.num_task_experts} + "
                              f"{self.num_shared_experts})")
         return self
-
-    @property
-    def gated(self) -> bool:
-        """Whether the shared part is mixed by softmax gates (experts)."""
-        return self.architecture != "shared_bottom"
 
 
 class SliceFeature(_Strict):
