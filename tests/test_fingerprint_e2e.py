@@ -17,7 +17,7 @@ import pytest
 
 from conftest import REPO, TINY_CONFIG, CliRun
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]  # three runs of the pipeline: minutes
 
 COPIED = ("pipeline", "models", "components", "setup.py", "pyproject.toml")
 
