@@ -17,7 +17,9 @@ of about 1,000 examples) instead of single examples.
 
 The Evaluator loads this module by its ``module_path`` and calls
 ``custom_extractors``. Either way one of its steps runs in every Beam worker
-of the Evaluator, which so imports ``models.tfma_fixes`` there.
+of the Evaluator: it imports ``models.tfma_fixes`` there, and its ``setup``
+limits how numpy prints arrays (``tfma_fixes.limit_array_printing``) before
+the worker calls the model.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from tensorflow_model_analysis.extractors import slice_key_extractor, unbatch_ex
 from tensorflow_model_analysis.slicer import slicer_lib as slicer
 from tensorflow_model_analysis.utils import util
 
-from models import tfma_fixes  # noqa: F401  (every Evaluator worker loads this module: fix TFMA there)
+from models import tfma_fixes  # every Evaluator worker loads this module: fix TFMA there
 from models.tasks import TASK_TYPES
 
 # The stage TFMA's evaluators run after: this extractor takes the SliceKeyExtractor's place.
@@ -115,6 +117,10 @@ class _SliceGroupsFn(beam.DoFn):
         self._specs = specs
         self._columns = columns
 
+    def setup(self):
+        # Runs before the worker's bundles, the model calls of the same fused stage included.
+        tfma_fixes.limit_array_printing()
+
     def _slicing_sections(self, batch: dict) -> dict:
         """Only the features and transformed features slices are defined on."""
         sections = {}
@@ -184,14 +190,19 @@ def takes_groups(eval_config: tfma.EvalConfig) -> bool:
                for spec in eval_config.metrics_specs)
 
 
-def _batch_unchanged(batch: dict) -> dict:
-    return batch
+class _FixesFn(beam.DoFn):
+    """Passes batches on unchanged; its workers import this module (and the merge fix) and run ``setup``."""
+
+    def setup(self):
+        tfma_fixes.limit_array_printing()
+
+    def process(self, batch: dict) -> Iterator[dict]:
+        yield batch
 
 
 def _fixes_loaded_extractor() -> tfma.extractors.Extractor:
-    """A step that changes nothing, once per batch: its workers import this module and the fixes."""
-    return tfma.extractors.Extractor(stage_name="LoadProjectFixes",
-                                     ptransform=beam.Map(_batch_unchanged))
+    """A step that changes nothing, once per batch, so that every Evaluator worker applies the fixes."""
+    return tfma.extractors.Extractor(stage_name="LoadProjectFixes", ptransform=beam.ParDo(_FixesFn()))
 
 
 _REPLACED = (unbatch_extractor.UNBATCH_EXTRACTOR_STAGE_NAME, slice_key_extractor.SLICE_KEY_EXTRACTOR_STAGE_NAME)

@@ -1,6 +1,6 @@
-"""Two fixes for TFMA 0.47 on this stack, applied on import.
+"""Two fixes for TFMA 0.47 on this stack.
 
-1. Merging mean errors.
+1. Merging mean errors (applied when this module is imported).
 
 ``merge_accumulators`` of TFMA's mean regression errors (MSE, MAE, ...) and
 cross entropies takes its first accumulator with ``next(iter(accumulators))``
@@ -11,14 +11,17 @@ merged (Beam bundles, or the jackknife merging its partitions at every step)
 the mean is weighted wrongly and the confidence intervals with it. Merging
 each accumulator once, as here, gives the plain mean.
 
-2. Formatting batches that are then thrown away. TFMA calls the model's
-signatures with a positional batch of serialized examples. TensorFlow first
-tries the signature's keyword form, and the TypeError it raises and catches
-formats the whole batch (about 1,000 records) into its message, which took
-a fifth of the Evaluator's time. Numpy's summary threshold keeps that
-message, and any other printed array, to a few elements.
+2. Formatting batches that are then thrown away (``limit_array_printing``,
+called by the Evaluator's steps in its workers: ``models.slice_groups``).
+TFMA calls the model's signatures with a positional batch of serialized
+examples. TensorFlow first tries the signature's keyword form, and the
+TypeError it raises and catches formats the whole batch (about 1,000
+records) into its message, which took a fifth of the Evaluator's time.
+Numpy's summary threshold keeps that message, and any other printed array,
+to a few elements. (A signature that takes serialized examples is always
+called positionally by TFMA, so the call itself cannot avoid it.)
 
-Imported by ``models.slice_groups`` (the Evaluator's extractors),
+The merge fix is imported by ``models.slice_groups`` (the Evaluator's extractors),
 ``models.regression_metrics`` and ``models.metrics`` (which TFMA loads
 wherever the project's metrics are evaluated) and by ``pipeline.eval_config``.
 """
@@ -44,10 +47,14 @@ def merge_each_once(self, accumulators):
 PRINT_THRESHOLD = 100
 
 
+def limit_array_printing() -> None:
+    """Arrays above ``PRINT_THRESHOLD`` elements print as a summary, in this process."""
+    np.set_printoptions(threshold=PRINT_THRESHOLD)
+
+
 def apply() -> None:
     for combiner in FIXED:
         combiner.merge_accumulators = merge_each_once
-    np.set_printoptions(threshold=PRINT_THRESHOLD)
 
 
 apply()
