@@ -74,7 +74,7 @@ kubeflow: setup
 	$(VENV)/bin/mtl-kubeflow --output $(KFP_OUTPUT) --image $(IMAGE) $(KFP_ARGS)
 
 # Compiles the pipeline with a local root and executes the spec twice, step by
-# step, each step in its own process (see README, "Dry run before deploying").
+# step, each step in its own process (see docs/kubeflow.md, "Dry run before deploying").
 kubeflow-dry-run: setup
 	rm -rf $(DRY_RUN_ROOT)
 	$(VENV)/bin/mtl-kubeflow-dry-run --root $(DRY_RUN_ROOT) $(DRY_RUN_ARGS)

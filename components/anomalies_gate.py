@@ -11,7 +11,7 @@ from typing import Dict, List
 
 from tensorflow_data_validation.utils import anomalies_util
 from tensorflow_metadata.proto.v0 import anomalies_pb2
-from tfx.dsl.component.experimental.annotations import InputArtifact
+from tfx.dsl.component.experimental.annotations import InputArtifact, Parameter
 from tfx.dsl.component.experimental.decorators import component
 from tfx.types import artifact_utils, standard_artifacts
 
@@ -45,7 +45,9 @@ def anomalies_by_split(uri: str, split_names: List[str]) -> Dict[str, List[str]]
 
 
 @component
-def AnomaliesGate(anomalies: InputArtifact[standard_artifacts.ExampleAnomalies]) -> None:  # noqa: N802
+def AnomaliesGate(anomalies: InputArtifact[standard_artifacts.ExampleAnomalies],  # noqa: N802
+                  code_version: Parameter[str]) -> None:
+    del code_version  # only the cache key: the fingerprint of this module (pipeline.definition)
     found = anomalies_by_split(anomalies.uri, artifact_utils.decode_split_names(anomalies.split_names))
     if found:
         listed = " | ".join(f"{split} split: {line}" for split, lines in found.items() for line in lines)

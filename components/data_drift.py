@@ -20,11 +20,10 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Optional
 
 import tensorflow_data_validation as tfdv
-from tensorflow_metadata.proto.v0 import anomalies_pb2, schema_pb2, statistics_pb2
+from tensorflow_metadata.proto.v0 import anomalies_pb2, statistics_pb2
 
 JENSEN_SHANNON = "jensen_shannon_divergence"
 INFINITY_NORM = "infinity_norm"
-COMPARATORS = (JENSEN_SHANNON, INFINITY_NORM)
 _MEASUREMENT = {anomalies_pb2.DriftSkewInfo.Measurement.JENSEN_SHANNON_DIVERGENCE: JENSEN_SHANNON,
                 anomalies_pb2.DriftSkewInfo.Measurement.L_INFTY: INFINITY_NORM}
 _WORDS = {JENSEN_SHANNON: "Jensen-Shannon divergence", INFINITY_NORM: "L-infinity distance"}

@@ -39,8 +39,10 @@ def measure_artifacts(current: standard_artifacts.ExampleStatistics,
 @component
 def DriftCheck(statistics: InputArtifact[standard_artifacts.ExampleStatistics],  # noqa: N802
                thresholds: Parameter[str],
+               code_version: Parameter[str],
                baseline_statistics: InputArtifact[standard_artifacts.ExampleStatistics] = None
                ) -> None:  # an input with a default of None is optional (it may resolve to nothing)
+    del code_version  # only the cache key: the fingerprint of this module (pipeline.definition)
     if baseline_statistics is None:
         logging.info("DriftCheck: no earlier statistics to compare with; passing")
         return

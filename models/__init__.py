@@ -1,3 +1,5 @@
-"""Features, preprocessing, model builders and the Trainer entry point."""
+"""Features, preprocessing, model builders and the Trainer entry point.
 
-import pipeline  # noqa: F401  (sets the Keras environment before TensorFlow is imported)
+The Keras code here is ``tf_keras`` (Keras 2), imported as such: it does not
+depend on how ``tf.keras`` is routed in the process that loads it.
+"""

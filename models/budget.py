@@ -24,7 +24,8 @@ import math
 from dataclasses import dataclass
 from typing import Optional
 
-TRAINING_RECORD = "training.json"  # the Trainer's account of its run, in its model run dir
+from models.trainer_outputs import TRAINING_RECORD  # noqa: F401  (models.trainer writes it as budget.TRAINING_RECORD)
+
 MIN_STEPS_PER_CHECK = 100
 MAX_STEPS_PER_CHECK = 1000
 

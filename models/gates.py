@@ -8,7 +8,7 @@ import tf_keras
 
 from models.builder import gate_groups
 from pipeline.config import PipelineConfig
-from pipeline.results.gate_weights import GateGroupWeights, GateWeights
+from models.trainer_outputs import GateGroupWeights, GateWeights
 
 
 def mean_gate_weights(model: tf_keras.Model, config: PipelineConfig,

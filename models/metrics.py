@@ -10,7 +10,6 @@ from __future__ import annotations
 import tensorflow as tf
 import tf_keras
 
-from models import tfma_fixes  # noqa: F401  (TFMA loads this module in its workers: fix its combiners there)
 
 
 @tf_keras.utils.register_keras_serializable(package="mtl")

@@ -32,7 +32,7 @@ import numpy as np
 from tensorflow_model_analysis.metrics import calibration_plot, metric_types, metric_util
 from tensorflow_model_analysis.proto import config_pb2, metrics_for_slice_pb2
 
-from models import tfma_fixes  # TFMA loads this module in its workers: fix its combiners there
+from models import tfma_fixes
 from models.tasks.regression import RegressionSums
 
 MODULE = __name__

@@ -16,8 +16,10 @@ those of ``models.regression_metrics`` and ``models.classification_metrics``
 single examples.
 
 The Evaluator loads this module by its ``module_path`` and calls
-``custom_extractors``; its step runs in every Beam worker of the Evaluator,
-which so imports ``models.tfma_fixes`` there.
+``custom_extractors``; its step runs in every Beam worker of the Evaluator:
+it imports ``models.tfma_fixes`` there, and its ``setup`` limits how numpy
+prints arrays (``tfma_fixes.limit_array_printing``) before the worker calls
+the model.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from tensorflow_model_analysis.extractors import slice_key_extractor, unbatch_ex
 from tensorflow_model_analysis.slicer import slicer_lib as slicer
 from tensorflow_model_analysis.utils import util
 
-from models import tfma_fixes  # noqa: F401  (every Evaluator worker loads this module: fix TFMA there)
+from models import tfma_fixes  # every Evaluator worker loads this module: fix TFMA there
 from models.tasks import TASK_TYPES
 
 # The stage TFMA's evaluators run after: this extractor takes the SliceKeyExtractor's place.
@@ -114,6 +116,10 @@ class _SliceGroupsFn(beam.DoFn):
     def __init__(self, specs: list[slicer.SingleSliceSpec], columns: set[str]):
         self._specs = specs
         self._columns = columns
+
+    def setup(self):
+        # Runs before the worker's bundles, the model calls of the same fused stage included.
+        tfma_fixes.limit_array_printing()
 
     def _slicing_sections(self, batch: dict) -> dict:
         """Only the features and transformed features slices are defined on."""

@@ -19,8 +19,8 @@ import tensorflow as tf
 import tf_keras
 
 from models.fit_steps import StepCallback, crossed
+from models.trainer_outputs import TASK_WEIGHTS_FILE
 from pipeline.config import PipelineConfig, Task
-from pipeline.results.task_weights import TASK_WEIGHTS_FILE
 
 
 class TaskLogVariances(tf_keras.layers.Layer):

@@ -7,17 +7,19 @@ first. (TFMA's own mean-error and cross-entropy combiners take the first
 accumulator with ``next(iter(accumulators))`` and then loop over the list
 again from the start, counting it twice; the pipeline uses none of them.)
 
-2. Formatting batches that are then thrown away. TFMA calls the model's
-signatures with a positional batch of serialized examples. TensorFlow first
-tries the signature's keyword form, and the TypeError it raises and catches
-formats the whole batch (about 1,000 records) into its message, which took
-a fifth of the Evaluator's time. Numpy's summary threshold keeps that
-message, and any other printed array, to a few elements.
+2. Formatting batches that are then thrown away (``limit_array_printing``,
+called by the Evaluator's steps in its workers: ``models.slice_groups``).
+TFMA calls the model's signatures with a positional batch of serialized
+examples. TensorFlow first tries the signature's keyword form, and the
+TypeError it raises and catches formats the whole batch (about 1,000
+records) into its message, which took a fifth of the Evaluator's time.
+Numpy's summary threshold keeps that message, and any other printed array,
+to a few elements. (A signature that takes serialized examples is always
+called positionally by TFMA, so the call itself cannot avoid it.)
 
 Imported by ``models.slice_groups`` (the Evaluator's extractors),
 ``models.regression_metrics``, ``models.classification_metrics`` and
-``models.metrics`` (which TFMA loads wherever the project's metrics are
-evaluated).
+``models.metrics``.
 """
 
 from __future__ import annotations
@@ -38,8 +40,6 @@ def merge_each_once(self, accumulators):
 PRINT_THRESHOLD = 100
 
 
-def apply() -> None:
+def limit_array_printing() -> None:
+    """Arrays above ``PRINT_THRESHOLD`` elements print as a summary, in this process."""
     np.set_printoptions(threshold=PRINT_THRESHOLD)
-
-
-apply()

@@ -43,9 +43,8 @@ from models.fit_steps import StepCallback, crossed
 from models.gates import mean_gate_weights
 from models.request_checks import reject_non_finite
 from models.task_weighting import LogTaskWeights, save_learned_weights
-from pipeline.cli.status_line import TRAINER_PROGRESS
+from models.trainer_outputs import GATE_WEIGHTS_FILE, TRAINER_PROGRESS
 from pipeline.config import PipelineConfig
-from pipeline.results.gate_weights import GATE_WEIGHTS_FILE
 
 PROBABILITY_EPSILON = 1e-7  # as Keras clips probabilities in its log loss
 

@@ -31,6 +31,18 @@ from pipeline.fingerprint import code_fingerprint
 
 PREPROCESSING_FN = "models.preprocessing.preprocessing_fn"
 RUN_FN = "models.trainer.run_fn"
+# Component -> the module whose code (with what it imports) is that component's cache key.
+CODE_MODULES = {
+    "AnomaliesGate": AnomaliesGate.__module__,
+    "DriftCheck": DriftCheck.__module__,
+    "Transform": PREPROCESSING_FN.rpartition(".")[0],
+    "Trainer": RUN_FN.rpartition(".")[0],
+}
+
+
+def module_code_versions() -> dict[str, str]:
+    """Component -> the fingerprint of the code it runs (``pipeline.fingerprint``), one per component."""
+    return {component: code_fingerprint(module) for component, module in CODE_MODULES.items()}
 
 
 def _file_input(data: CsvData) -> tuple[str, tfx.proto.Input, Optional[tfx.proto.Output]]:
@@ -75,8 +87,9 @@ def create_pipeline(config: PipelineConfig, pipeline_root: str, serving_dir: str
         config: the validated configuration; Transform gets
             ``config.transform_custom_config()`` and the Trainer
             ``config.to_custom_config()`` as ``custom_config``, each with a
-            ``code_version`` key (the code fingerprint) so editing module code
-            reruns them.
+            ``code_version`` key: the fingerprint of the code that component
+            runs (``module_code_versions``), so editing it reruns that
+            component and what depends on its outputs, and nothing else.
         pipeline_root: where the components write their artifacts (a local
             path or a URI the orchestrator's pods can reach).
         serving_dir: where the Pusher writes blessed models, one numbered
@@ -103,9 +116,7 @@ def create_pipeline(config: PipelineConfig, pipeline_root: str, serving_dir: str
         baseline resolver (id ``baseline_model_resolver``), Evaluator and
         Pusher.
     """
-    # The code Transform and Trainer run (and what it imports), for their cache keys.
-    code_version = {"code_version": code_fingerprint(
-        PREPROCESSING_FN.rpartition(".")[0], RUN_FN.rpartition(".")[0], AnomaliesGate.__module__)}
+    code_versions = module_code_versions()
 
     example_gen = _example_gen(config.data)
     statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"])
@@ -117,7 +128,8 @@ def create_pipeline(config: PipelineConfig, pipeline_root: str, serving_dir: str
                                               infer_feature_shape=True)
     example_validator = tfx.components.ExampleValidator(
         statistics=statistics_gen.outputs["statistics"], schema=schema_gen.outputs["schema"])
-    anomalies_gate = AnomaliesGate(anomalies=example_validator.outputs["anomalies"])
+    anomalies_gate = AnomaliesGate(anomalies=example_validator.outputs["anomalies"],
+                                   code_version=code_versions["AnomaliesGate"])
     transform = tfx.components.Transform(
         examples=example_gen.outputs["examples"],
         schema=schema_gen.outputs["schema"],
@@ -126,7 +138,7 @@ def create_pipeline(config: PipelineConfig, pipeline_root: str, serving_dir: str
         # post-transform statistics were two more passes over the data that nothing read.
         disable_statistics=True,
         # Only what preprocessing reads, so a training change does not rerun it.
-        custom_config={**config.transform_custom_config(), **code_version},
+        custom_config={**config.transform_custom_config(), "code_version": code_versions["Transform"]},
     )
     transform.add_upstream_node(anomalies_gate)
     drift_nodes = []
@@ -135,7 +147,8 @@ def create_pipeline(config: PipelineConfig, pipeline_root: str, serving_dir: str
             "baseline_statistics_resolver")
         drift_check = DriftCheck(statistics=statistics_gen.outputs["statistics"],
                                  baseline_statistics=previous.outputs["statistics"],
-                                 thresholds=json.dumps(config.drift_thresholds(), sort_keys=True))
+                                 thresholds=json.dumps(config.drift_thresholds(), sort_keys=True),
+                                 code_version=code_versions["DriftCheck"])
         drift_check.add_upstream_node(anomalies_gate)  # data that breaks its schema is reported as that
         transform.add_upstream_node(drift_check)
         drift_nodes = [previous, drift_check]
@@ -146,7 +159,7 @@ def create_pipeline(config: PipelineConfig, pipeline_root: str, serving_dir: str
         schema=schema_gen.outputs["schema"],
         train_args=tfx.proto.TrainArgs(num_steps=config.training.train_steps),
         eval_args=tfx.proto.EvalArgs(num_steps=config.training.eval_steps),
-        custom_config={**config.to_custom_config(), **code_version},
+        custom_config={**config.to_custom_config(), "code_version": code_versions["Trainer"]},
     )
     baseline = baseline_resolver(trainer.outputs["model"]).with_id("baseline_model_resolver")
     evaluator = tfx.components.Evaluator(

@@ -17,7 +17,6 @@ from __future__ import annotations
 import tensorflow_model_analysis as tfma
 from google.protobuf import wrappers_pb2
 
-from models import tfma_fixes  # noqa: F401  (merges each accumulator once)
 from models.features import label_weights, transformed_labels
 from pipeline.config import ConfigError, EvaluationConfig, PipelineConfig, Task
 

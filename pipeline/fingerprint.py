@@ -1,13 +1,18 @@
 """A fingerprint of the code a component runs, for TFX's cache.
 
 TFX caches a component by its inputs and parameters; code named by a dotted
-path (``preprocessing_fn=``, ``run_fn=``) is neither, so its fingerprint is
-added to the component's ``custom_config``: editing that code reruns it.
+path (``preprocessing_fn=``, ``run_fn=``) or a Python function component is
+neither, so its fingerprint is added to the component's parameters: editing
+that code reruns it. Each component gets the fingerprint of its own entry
+module (``pipeline.definition``): editing the Trainer's code does not rerun
+Transform.
 
 The files are found from the modules themselves: the named modules, and every
 module of this project they import (at any depth, including imports inside
-functions), with the ``__init__.py`` of each package on the way. Nothing here
-imports those modules (only their parent packages, to locate them).
+functions, absolute or relative), with the ``__init__.py`` of each package on
+the way. So code split over more modules is followed as long as it is
+imported by name (not through ``importlib`` with a computed name). Nothing
+here imports those modules (only their parent packages, to locate them).
 """
 
 from __future__ import annotations
@@ -33,17 +38,29 @@ def _source(module: str) -> Optional[Path]:
     return Path(spec.origin)
 
 
-def _imported_names(path: Path) -> set[str]:
-    """Every absolute module name an import in the file refers to (``from package import module`` too)."""
+def _absolute(node: ast.ImportFrom, importer: str, is_package: bool) -> str:
+    """The absolute module a ``from ... import`` names (``from .x import y`` in ``models.a`` -> ``models.x``)."""
+    if not node.level:
+        return node.module or ""
+    package = importer.split(".") if is_package else importer.split(".")[:-1]
+    base = package[:len(package) - (node.level - 1)]
+    return ".".join(base + ([node.module] if node.module else []))
+
+
+def _imported_names(path: Path, importer: str) -> set[str]:
+    """Every absolute module name an import in ``importer``'s file refers to (``from package import module`` too)."""
     names = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            names.add(node.module)
-            source = _source(node.module)
+        elif isinstance(node, ast.ImportFrom):
+            module = _absolute(node, importer, path.name == "__init__.py")
+            if not module:
+                continue
+            names.add(module)
+            source = _source(module)
             if source is not None and source.name == "__init__.py":  # names in a package may be modules
-                names.update(f"{node.module}.{alias.name}" for alias in node.names)
+                names.update(f"{module}.{alias.name}" for alias in node.names)
     return names
 
 
@@ -61,7 +78,7 @@ def module_files(modules: Iterable[str]) -> dict[str, Path]:
         found[name] = path
         parts = name.split(".")
         pending.extend(".".join(parts[:i]) for i in range(1, len(parts)))  # the packages' __init__.py
-        pending.extend(_imported_names(path))
+        pending.extend(_imported_names(path, name))
     return found
 
 

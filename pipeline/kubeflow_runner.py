@@ -19,16 +19,22 @@ named by dotted paths into that package, never by a path on this machine.
 from __future__ import annotations
 
 import argparse
+import sys
 import json
 import os
 import time
 from pathlib import Path
 
-from pipeline.atomic_write import write_atomically
-from pipeline.cli.command import command
-from pipeline.cli.flags import add_config_flags, config_from_args
-from pipeline.config import PipelineConfig
-from pipeline.preflight.deploy_args import (DeployArgError, check_cloud_uri, check_image,
+if __name__ == "__main__" and not __package__:
+    # Run as a script (`python pipeline/kubeflow_runner.py`): start from the project root, not this
+    # folder, whose modules would shadow top-level ones (see pipeline/local_runner.py).
+    sys.path[0] = str(Path(__file__).resolve().parents[1])
+
+from pipeline.atomic_write import write_atomically  # noqa: E402
+from pipeline.cli.command import command  # noqa: E402
+from pipeline.cli.flags import add_config_flags, config_from_args  # noqa: E402
+from pipeline.config import PipelineConfig  # noqa: E402
+from pipeline.preflight.deploy_args import (DeployArgError, check_cloud_uri, check_image,  # noqa: E402
                                             with_project_package)
 
 DEFAULT_IMAGE = "mtl-pipeline:latest"  # what `make image` builds
@@ -121,3 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Wrote {target.output} ({tasks} tasks, image {target.image}, "
           f"pipeline root {target.pipeline_root}) in {time.monotonic() - started:.1f} s.")
     return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

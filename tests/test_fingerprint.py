@@ -1,9 +1,12 @@
-"""The code fingerprint follows the imports of the code Transform and Trainer run."""
+"""The code fingerprint follows the imports of the code each component runs."""
 
+import ast
 import shutil
 
+import pytest
+
 from pipeline import fingerprint
-from pipeline.definition import PREPROCESSING_FN, RUN_FN
+from pipeline.definition import CODE_MODULES, PREPROCESSING_FN, RUN_FN, module_code_versions
 
 ENTRY_MODULES = [PREPROCESSING_FN.rpartition(".")[0], RUN_FN.rpartition(".")[0]]
 
@@ -30,3 +33,47 @@ def test_editing_an_imported_module_changes_the_fingerprint(tmp_path, monkeypatc
     with open(copy / "models" / "shared_bottom.py", "a") as f:
         f.write("\n# edited\n")
     assert fingerprint.code_fingerprint(*ENTRY_MODULES) != before
+
+
+# Code of the commands and the report: no component runs it, so it is in no component's key.
+NOT_RUN_BY_COMPONENTS = ("pipeline.cli", "pipeline.preflight", "pipeline.report", "pipeline.results",
+                         "pipeline.definition", "pipeline.fingerprint", "pipeline.local_runner")
+
+
+def test_each_component_has_the_key_of_its_own_code():
+    files = {component: set(fingerprint.module_files([module])) for component, module in CODE_MODULES.items()}
+    assert "models.preprocessing" in files["Transform"] and "models.trainer" not in files["Transform"]
+    assert {"models.trainer", "models.builder", "models.trainer_outputs"} <= files["Trainer"]
+    assert "models.preprocessing" not in files["Trainer"]
+    assert files["AnomaliesGate"] == {"components", "components.anomalies_gate"}
+    assert files["DriftCheck"] == {"components", "components.drift_check", "components.data_drift"}
+    for component, names in files.items():
+        assert not [n for n in names if n.startswith(NOT_RUN_BY_COMPONENTS)], component
+    versions = module_code_versions()
+    assert len(set(versions.values())) == len(versions) == len(CODE_MODULES)
+    assert versions["Trainer"] == fingerprint.code_fingerprint("models.trainer")
+
+
+@pytest.mark.parametrize("importer, is_package, source, expected", [
+    ("models.trainer", False, "from .builder import build_model", "models.builder"),
+    ("models.trainer", False, "from . import budget", "models"),
+    ("models", True, "from .trainer import run_fn", "models.trainer"),
+    ("pipeline.config.schema", False, "from ..errors import UsageError", "pipeline.errors"),
+    ("models.trainer", False, "from models.builder import build_model", "models.builder"),
+])
+def test_relative_imports_name_the_module_they_import(importer, is_package, source, expected):
+    (node,) = ast.parse(source).body
+    assert fingerprint._absolute(node, importer, is_package) == expected
+
+
+def test_a_module_split_with_relative_imports_is_followed(tmp_path, monkeypatch):
+    package = tmp_path / "splitmodels"  # a trainer split over modules that import each other relatively
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "trainer.py").write_text("from .trainer_input import dataset\nfrom . import callbacks\n")
+    (package / "trainer_input.py").write_text("dataset = None\n")
+    (package / "callbacks.py").write_text("")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(fingerprint, "PROJECT_PACKAGES", ("splitmodels",))
+    assert set(fingerprint.module_files(["splitmodels.trainer"])) == {
+        "splitmodels", "splitmodels.trainer", "splitmodels.trainer_input", "splitmodels.callbacks"}

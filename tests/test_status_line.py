@@ -6,8 +6,9 @@ import io
 import logging
 import re
 
+from models.trainer_outputs import TRAINER_PROGRESS
 from pipeline.cli.console import ComponentProgress
-from pipeline.cli.status_line import TRAINER_PROGRESS, StatusLine, format_seconds
+from pipeline.cli.status_line import StatusLine, format_seconds
 
 CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")  # anything but newline
 

@@ -12,7 +12,8 @@ import sys
 import time
 from pathlib import Path
 
-from pipeline.cli.status_line import TRAINER_PROGRESS, StatusLine
+from models.trainer_outputs import TRAINER_PROGRESS
+from pipeline.cli.status_line import StatusLine
 
 
 class ComponentProgress(logging.Handler):

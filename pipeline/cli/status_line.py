@@ -17,9 +17,6 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Optional, TextIO
 
-# The Trainer logs this (models.trainer.ProgressLog); the runner reads it.
-TRAINER_PROGRESS = "Training progress: step %d of %d, loss %.6g"
-
 
 @dataclass
 class TrainerProgress:

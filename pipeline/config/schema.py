@@ -20,8 +20,8 @@ from pydantic import (BaseModel, ConfigDict, Field, ValidationInfo, field_valida
 
 from models import tasks as task_types
 from pipeline.config import names
+from pipeline.config.beam_args import check_beam_args
 from pipeline.errors import UsageError
-from pipeline.preflight.deploy_args import check_beam_args
 
 ACTIVATIONS = Literal["relu", "elu", "selu", "gelu", "swish", "tanh", "sigmoid", "linear"]
 INITIALIZERS = Literal[
@@ -154,9 +154,6 @@ class Task(_Strict):
     def key_metric(self) -> str:
         """The metric the change gate compares with the baseline."""
         return self.task_type.key_metric
-
-
-NUMERIC_TRANSFORMS = ("auto", "z_score", "log", "quantile", "none")
 
 
 class Feature(_Strict):
@@ -430,11 +427,6 @@ class ModelConfig(_Strict):
                              f"num_shared_experts >= 1 (got {self.num_task_experts} + "
                              f"{self.num_shared_experts})")
         return self
-
-    @property
-    def gated(self) -> bool:
-        """Whether the shared part is mixed by softmax gates (experts)."""
-        return self.architecture != "shared_bottom"
 
 
 class SliceFeature(_Strict):

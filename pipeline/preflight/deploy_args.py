@@ -1,30 +1,20 @@
 """Checks the arguments that point a pipeline at other machines, before any work.
 
 An image name, a pipeline root or a Beam argument that cannot work should fail
-here with one clear line, not minutes later inside a cluster. Pure Python
-(argparse and re only): testable without TFX or Beam.
+here with one clear line, not minutes later inside a cluster. The Beam
+arguments' checks are the configuration's (``pipeline.config.beam_args``,
+which also validates ``beam_args``). Pure Python (argparse and re only):
+testable without TFX or Beam.
 """
 
 from __future__ import annotations
 
-import argparse
 import re
-from typing import Optional, Sequence
+from typing import Sequence
 
-from pipeline.errors import UsageError
+from pipeline.config.beam_args import (DEPENDENCY_FLAGS, DeployArgError, beam_flag_parser,  # noqa: F401
+                                       check_beam_args, runner_name)
 
-
-class DeployArgError(UsageError):
-    """An argument that cannot work; the message names it and says why."""
-
-
-# Beam runners by their short names; Beam also accepts the "...Runner" spelling.
-KNOWN_RUNNERS = ("direct", "bundlebaseddirect", "switchingdirect", "prism",
-                 "dataflow", "flink", "spark", "portable")
-DIRECT_RUNNING_MODES = ("in_memory", "multi_threading", "multi_processing")
-# Flags that already tell Beam how to ship the project's code to workers.
-DEPENDENCY_FLAGS = ("setup_file", "extra_package", "extra_packages", "requirements_file",
-                    "sdk_container_image", "worker_harness_container_image")
 # Where TFX in the image reads and writes natively; Vertex AI needs gs://.
 CLOUD_ROOT_SCHEMES = ("gs://",)
 
@@ -61,54 +51,6 @@ def check_cloud_uri(value: str, flag: str) -> str:
     return value.rstrip("/")
 
 
-def _beam_flag_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
-    for name in ("runner", "project", "region", "temp_location", "staging_location",
-                 "direct_running_mode", "direct_num_workers", *DEPENDENCY_FLAGS):
-        parser.add_argument(f"--{name}")
-    return parser
-
-
-def runner_name(runner: Optional[str]) -> str:
-    """'DataflowRunner', 'dataflow' -> 'dataflow'; no runner means Beam's direct runner."""
-    if not runner:
-        return "direct"
-    name = runner.lower()
-    return name[: -len("runner")] if name.endswith("runner") else name
-
-
-def check_beam_args(args: Sequence[str]) -> list[str]:
-    """Rejects Beam arguments that cannot work; returns them unchanged."""
-    args = list(args)
-    for arg in args:
-        if not isinstance(arg, str) or not arg.strip():
-            raise DeployArgError("Beam arguments contain an empty value")
-    for previous, arg in zip([None, *args], args):
-        # A value is fine after a "--name" that has none of its own ("--name value").
-        takes_value = previous is not None and previous.startswith("--") and "=" not in previous
-        if not arg.startswith("--") and not takes_value:
-            raise DeployArgError(f"Beam argument {arg!r} is not a --flag (write --name=value)")
-    known, _ = _beam_flag_parser().parse_known_args(args)
-    runner = runner_name(known.runner)
-    if runner not in KNOWN_RUNNERS:
-        raise DeployArgError(f"unknown Beam runner {known.runner!r}; use one of DirectRunner, "
-                             "DataflowRunner, FlinkRunner, SparkRunner, PortableRunner, PrismRunner")
-    if known.direct_running_mode is not None and known.direct_running_mode not in DIRECT_RUNNING_MODES:
-        raise DeployArgError(f"--direct_running_mode={known.direct_running_mode} is unknown; "
-                             f"use one of {', '.join(DIRECT_RUNNING_MODES)}")
-    if known.direct_num_workers is not None:
-        if not known.direct_num_workers.isdigit() or int(known.direct_num_workers) < 1:
-            raise DeployArgError(f"--direct_num_workers={known.direct_num_workers} must be a "
-                                 "positive whole number")
-    if runner == "dataflow":
-        if not known.project:
-            raise DeployArgError("DataflowRunner needs --project=<your GCP project>")
-        if not known.temp_location or not known.temp_location.startswith("gs://"):
-            raise DeployArgError("DataflowRunner needs --temp_location=gs://<bucket>/tmp "
-                                 f"(got {known.temp_location!r})")
-    return args
-
-
 def with_project_package(beam_args: Sequence[str], setup_file: str) -> list[str]:
     """Tells Beam to ship this project (``--setup_file``) unless the args already say how.
 
@@ -119,7 +61,7 @@ def with_project_package(beam_args: Sequence[str], setup_file: str) -> list[str]
     beam_args = list(beam_args)
     if not beam_args:
         return beam_args
-    known, _ = _beam_flag_parser().parse_known_args(beam_args)
+    known, _ = beam_flag_parser().parse_known_args(beam_args)
     if any(getattr(known, flag) for flag in DEPENDENCY_FLAGS):
         return beam_args
     return [*beam_args, f"--setup_file={setup_file}"]

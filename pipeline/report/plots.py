@@ -13,8 +13,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from models.tasks import CALIBRATION, PREDICTED_AGAINST_ACTUAL  # noqa: E402
+from models.trainer_outputs import GateGroupWeights  # noqa: E402
 from pipeline.results.eval_results import CalibrationBins  # noqa: E402
-from pipeline.results.gate_weights import GateGroupWeights  # noqa: E402
 from pipeline.report.tables import TaskTable, metric_label  # noqa: E402
 
 CALIBRATION_BINS = 10  # a binary task's calibration curve: ten equal-width probability bins

@@ -9,7 +9,7 @@ from typing import Optional
 
 import tensorflow_data_validation as tfdv
 
-from models.budget import TRAINING_RECORD
+from models.trainer_outputs import TRAINING_RECORD
 from pipeline.results import eval_results, gate_weights, mlmd, task_weights
 from pipeline.config import PipelineConfig
 from models.tasks import task_type

@@ -11,15 +11,21 @@ record per task, slice and metric).
 from __future__ import annotations
 
 import argparse
+import sys
 import json
 import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Optional
 
-from pipeline.atomic_write import write_atomically
-from pipeline.cli.command import command
-from pipeline.errors import RunStateError
+if __name__ == "__main__" and not __package__:
+    # Run as a script (`python pipeline/report/writer.py`): start from the project root, not this
+    # folder, whose modules would shadow top-level ones (see pipeline/local_runner.py).
+    sys.path[0] = str(Path(__file__).resolve().parents[2])
+
+from pipeline.atomic_write import write_atomically  # noqa: E402
+from pipeline.cli.command import command  # noqa: E402
+from pipeline.errors import RunStateError  # noqa: E402
 
 REPORTS_DIR = "reports"
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -223,3 +229,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     index = write_report(args.output_dir, args.pipeline_name, args.history)
     print(f"Report written: {index}")
     return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

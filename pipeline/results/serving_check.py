@@ -11,13 +11,19 @@ held-back labels.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 import numpy as np
 
-from pipeline.cli.command import command
-from pipeline.config import PipelineConfig, build_config, load_config_file
-from pipeline.errors import RunStateError
+if __name__ == "__main__" and not __package__:
+    # Run as a script (`python pipeline/results/serving_check.py`): start from the project root, not this
+    # folder, whose modules would shadow top-level ones (see pipeline/local_runner.py).
+    sys.path[0] = str(Path(__file__).resolve().parents[2])
+
+from pipeline.cli.command import command  # noqa: E402
+from pipeline.config import PipelineConfig, build_config, load_config_file  # noqa: E402
+from pipeline.errors import RunStateError  # noqa: E402
 
 
 def label_value(feature, task, classes=(), missing_values=()) -> float:
@@ -98,3 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         metric = task.task_type.metric_label(task.task_type.serving_metric)
         print(f"{task.name}: served {metric} on the eval split {scores[task.name]:.4f}")
     return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

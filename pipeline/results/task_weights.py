@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Optional
 
-TASK_WEIGHTS_FILE = "task_weights.json"
+from models.trainer_outputs import TASK_WEIGHTS_FILE  # what models.task_weighting writes
 
 
 def load(model_run_dir: str | Path) -> Optional[dict[str, dict[str, float]]]:

@@ -1,16 +1,19 @@
 """The Trainer's TensorBoard event files, read into per-task training curves.
 
-Keras's TensorBoard callback writes, under the Trainer's ``model_run`` folder:
+The Trainer's own callback (``models.trainer.ScalarLog``) writes them under
+its ``model_run`` folder, with the tags Keras's TensorBoard callback uses:
 
-- ``train/``: ``batch_<name>`` every ``update_freq`` steps (step = training
-  step; the running mean since the epoch began), and ``epoch_<name>`` at the
-  end of each epoch (step = epoch index);
+- ``train/``: ``batch_<name>`` every 50 steps (step = training step; the
+  running mean since the epoch began);
 - ``validation/``: ``evaluation_<name>_vs_iterations`` after each epoch (step =
   training steps so far).
 
 ``<name>`` is ``loss`` (the total), ``<task>_loss`` and ``<task>_<metric>``.
-Where the Trainer stopped early it writes ``training.json`` next to them
-(``stopped_early``, ``best_step``: the step whose weights were kept).
+Per-epoch ``epoch_<name>`` points (Keras's callback writes them, step = epoch
+index) are read too, placed at the step each epoch ended. The Trainer also
+writes ``training.json`` next to them (``models.trainer_outputs.TRAINING_RECORD``);
+``stopped_early`` and ``best_step`` (the step whose weights were kept) are read
+from it.
 """
 
 from __future__ import annotations
@@ -22,9 +25,9 @@ from typing import Optional
 
 import tensorflow as tf
 
-Series = list[tuple[int, float]]  # (training step, value), by step
+from models.trainer_outputs import TRAINING_RECORD
 
-TRAINING_RECORD = "training.json"
+Series = list[tuple[int, float]]  # (training step, value), by step
 
 
 @dataclass

@@ -12,7 +12,7 @@ import tf_keras
 
 from models.fit_steps import StepCallback, crossed
 from models.trainer import ProgressLog, ScalarLog
-from pipeline.cli.status_line import TRAINER_PROGRESS
+from models.trainer_outputs import TRAINER_PROGRESS
 
 
 class _Steps(StepCallback):

@@ -9,9 +9,9 @@ import tf_keras
 
 from models.builder import build_model
 from models.gates import mean_gate_weights
-from pipeline.results import gate_weights
+from models.trainer_outputs import GateGroupWeights, GateWeights
 from pipeline.config import build_config
-from pipeline.results.gate_weights import GateGroupWeights, GateWeights
+from pipeline.results import gate_weights
 
 
 def _batches(x, sizes):

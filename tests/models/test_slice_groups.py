@@ -135,3 +135,23 @@ def test_row_codes_are_equal_exactly_where_every_column_is():
     # Not one plain value per row (a list, or two values a row): the caller compares rows instead.
     assert slice_groups.row_codes([[b"a"], [b"b"]], batch_size=2) is None
     assert slice_groups.row_codes([np.zeros((2, 2))], batch_size=2) is None
+
+
+def test_the_evaluator_step_limits_array_printing_in_its_worker():
+    import apache_beam as beam
+    from apache_beam.testing.util import assert_that, equal_to
+
+    from models import tfma_fixes
+
+    before = np.get_printoptions()
+    np.set_printoptions(threshold=1000)  # numpy's default: what a fresh worker starts with
+    try:
+        from tensorflow_model_analysis import constants
+
+        batches = [{constants.INPUT_KEY: []}]  # an empty batch: no groups
+        with beam.Pipeline() as p:  # in-process: the step's setup runs in this process
+            out = p | beam.Create(batches) | beam.ParDo(slice_groups._SliceGroupsFn([], set()))
+            assert_that(out, equal_to([]))
+        assert np.get_printoptions()["threshold"] == tfma_fixes.PRINT_THRESHOLD
+    finally:
+        np.set_printoptions(**before)
