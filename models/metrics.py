@@ -11,7 +11,6 @@ import tensorflow as tf
 import tf_keras
 
 
-
 @tf_keras.utils.register_keras_serializable(package="mtl")
 class R2Score(tf_keras.metrics.Metric):
     """Coefficient of determination: 1 - SSE / SST (1 is perfect, 0 is the mean)."""
