@@ -15,19 +15,15 @@ import os
 from typing import Annotated, Any, Literal, Optional, Union
 
 import pydantic
-from pydantic import (BaseModel, ConfigDict, Field, ValidationInfo, field_validator,
-                      model_validator)
+from pydantic import Field, SerializeAsAny, ValidationInfo, field_validator, model_validator
 
 from pipeline.config import names, task_types
+from pipeline.config.architectures import ModelConfig, SharedBottomConfig
+from pipeline.config.strict import Strict as _Strict
 from pipeline.errors import UsageError
 from pipeline.preflight.deploy_args import check_beam_args
 
 TASK_TYPES = tuple(task_types.TASK_TYPES)
-ACTIVATIONS = Literal["relu", "elu", "selu", "gelu", "swish", "tanh", "sigmoid", "linear"]
-INITIALIZERS = Literal[
-    "glorot_uniform", "glorot_normal", "he_uniform", "he_normal",
-    "lecun_normal", "random_normal", "truncated_normal",
-]
 # Transform writes a numeric slice feature's quantile bucket as <internal name>_bucket.
 BUCKET_SUFFIX = "_bucket"
 # A column as the file's header names it: any characters, no surrounding spaces
@@ -42,11 +38,6 @@ def duplicates(names: list[str]) -> list[str]:
 
 class ConfigError(UsageError):
     """A configuration value that cannot work; the message names field and fix."""
-
-
-class _Strict(BaseModel):
-    # Unknown keys are typos: reject them instead of silently ignoring them.
-    model_config = ConfigDict(extra="forbid")
 
 
 class GateConfig(_Strict):
@@ -356,87 +347,6 @@ def default_num_shards(num_examples: int) -> int:
     return max(1, min(256, math.ceil(num_examples / 50_000)))
 
 
-ARCHITECTURES = ("shared_bottom", "omoe", "mmoe", "ple")
-# Knobs that only some architectures read: setting one for another is a mistake.
-_ARCHITECTURE_KNOBS = {
-    "bottom_units": ("shared_bottom",),
-    "bottom_dropout": ("shared_bottom",),
-    "bottom_linear_output": ("shared_bottom",),
-    "expert_units": ("omoe", "mmoe", "ple"),
-    "expert_dropout": ("omoe", "mmoe", "ple"),
-    "gate_units": ("omoe", "mmoe", "ple"),
-    "num_experts": ("omoe", "mmoe"),
-    "num_shared_experts": ("ple",),
-    "num_task_experts": ("ple",),
-    "num_levels": ("ple",),
-}
-
-
-class ModelConfig(_Strict):
-    """The network: a shared part, then one tower per task.
-
-    ``shared_bottom``: shared dense layers (``bottom_units``; the last one is
-    linear, as in the reference implementation). ``omoe``: ``num_experts``
-    experts (``expert_units`` each) mixed by one softmax gate for all tasks.
-    ``mmoe``: the same experts, one gate per task. ``ple``: ``num_levels``
-    levels of task-specific (``num_task_experts`` per task) and shared
-    (``num_shared_experts``) experts. Experts use the ``bottom_*`` activation
-    and initializer and ``expert_dropout``; a gate is a softmax over its experts, after
-    optional hidden layers (``gate_units``).
-    """
-
-    architecture: Literal["shared_bottom", "omoe", "mmoe", "ple"] = "shared_bottom"
-    bottom_units: list[int] = Field(default_factory=lambda: [32, 16], min_length=1)
-    # The last bottom layer is linear (the reference implementation); false gives it
-    # bottom_activation too (the MMoE paper's shared-bottom: one ReLU layer).
-    bottom_linear_output: bool = True
-    task_units: list[int] = Field(default_factory=lambda: [10, 5])
-    bottom_activation: ACTIVATIONS = "relu"
-    task_activation: ACTIVATIONS = "relu"
-    bottom_dropout: float = Field(default=0.0, ge=0, lt=1)
-    task_dropout: float = Field(default=0.0, ge=0, lt=1)
-    bottom_initializer: INITIALIZERS = "glorot_uniform"
-    task_initializer: INITIALIZERS = "glorot_uniform"
-    # Gated architectures. The defaults fit the synthetic default data (a few
-    # thousand examples): more or wider experts overfit it (see the README).
-    expert_units: list[int] = Field(default_factory=lambda: [16], min_length=1)
-    expert_dropout: float = Field(default=0.1, ge=0, lt=1)
-    gate_units: list[int] = Field(default_factory=list)
-    num_experts: int = Field(default=4, ge=1)
-    num_shared_experts: int = Field(default=2, ge=0)
-    num_task_experts: int = Field(default=1, ge=0)
-    num_levels: int = Field(default=1, ge=1)
-    # L2 penalty on every Dense kernel; null: 5 / the number of training examples
-    # (strong on a table of hundreds of rows, negligible on a million).
-    l2: Optional[float] = Field(default=None, ge=0)
-
-    @field_validator("bottom_units", "task_units", "expert_units", "gate_units")
-    @classmethod
-    def _positive_units(cls, v):
-        if any(u < 1 for u in v):
-            raise ValueError(f"layer sizes must be positive integers, got {v}")
-        return v
-
-    @model_validator(mode="after")
-    def _knobs_match_architecture(self):
-        # A knob left at its default is not a choice (a dumped config repeats every default).
-        for knob, users in _ARCHITECTURE_KNOBS.items():
-            default = type(self).model_fields[knob].get_default(call_default_factory=True)
-            if getattr(self, knob) != default and self.architecture not in users:
-                raise ValueError(f"{knob} is read by {' / '.join(users)}, not by {self.architecture}; "
-                                 f"remove it or change model.architecture")
-        if self.architecture == "ple" and self.num_task_experts + self.num_shared_experts < 1:
-            raise ValueError("ple needs at least one expert per gate: set num_task_experts + "
-                             f"num_shared_experts >= 1 (got {self.num_task_experts} + "
-                             f"{self.num_shared_experts})")
-        return self
-
-    @property
-    def gated(self) -> bool:
-        """Whether the shared part is mixed by softmax gates (experts)."""
-        return self.architecture != "shared_bottom"
-
-
 class SliceFeature(_Strict):
     """A column evaluation slices by (a model input or not; never a label).
 
@@ -568,7 +478,8 @@ class PipelineConfig(_Strict):
                               min_length=1)
     data: Annotated[Union[SyntheticData, CsvData, TfrecordData], Field(discriminator="source")] = Field(
         default_factory=SyntheticData)
-    model: ModelConfig = Field(default_factory=ModelConfig)
+    # The architecture's own settings class (pipeline.config.architectures), dumped as such.
+    model: SerializeAsAny[ModelConfig] = Field(default_factory=SharedBottomConfig)
     training: TrainingConfig = Field(default_factory=TrainingConfig)
     evaluation: EvaluationConfig = Field(default_factory=EvaluationConfig)
     drift: DriftConfig = Field(default_factory=DriftConfig)
