@@ -106,9 +106,9 @@ def compile_model(model: tf_keras.Model, config: PipelineConfig,
 
     With ``training.task_weighting: uncertainty`` each loss is weighted by a
     learned log variance too (``models.task_weighting``). ``project_metrics=False``
-    is the compile a model is saved with: plain losses and none of this
-    project's metric classes, so it loads where ``models`` was never imported
-    (a Beam worker). ``steps_per_execution``: training steps a call of the
+    compiles with plain losses and none of this project's metric classes, for a
+    model that must load where ``models`` was never imported.
+    ``steps_per_execution``: training steps a call of the
     compiled training function (the Trainer's fit runs several,
     ``models.trainer.STEPS_PER_EXECUTION``); with more than one, Keras needs
     data of known size, and ``train_on_batch`` does not work.
