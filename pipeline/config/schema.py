@@ -10,9 +10,10 @@ Pure Python (pydantic only): importable and testable without TFX.
 
 from __future__ import annotations
 
+import glob
 import math
 import os
-from typing import Annotated, Any, Literal, Optional, Union
+from typing import Annotated, Any, ClassVar, Literal, Optional, Union
 
 import pydantic
 from pydantic import Field, SerializeAsAny, ValidationInfo, field_validator, model_validator
@@ -220,16 +221,62 @@ class FileSplit(_Strict):
     resolve_paths = field_validator("train", "eval")(_resolve_path)
 
 
-class _FileData(_Strict):
+class DataSource(_Strict):
+    """Where the examples come from (``data.source``): what the rest of the pipeline asks every source.
+
+    ``input_features``: the model's inputs; ``missing_tokens``: cell values
+    that mean missing besides an empty one; ``weight_column``: the column of
+    example weights, or None; ``split_patterns``: the files it reads, by
+    split; ``rows_readable``: whether the checks before the run can read its
+    rows (and choose transforms and classes from them), and when not,
+    ``unread_inputs``: what the transform choice says instead;
+    ``at_least``: whether it is that large; ``with_input_features``: the
+    source with its inputs' transforms decided.
+    """
+
+    # A curated schema (schema.pbtxt) to validate against instead of inferring one.
+    schema_file: Optional[str] = None
+
+    rows_readable: ClassVar[bool] = False
+    unread_inputs: ClassVar[str] = ""
+
+    resolve_paths = field_validator("schema_file")(_resolve_path)
+
+    @property
+    def input_features(self) -> list[Feature]:
+        raise NotImplementedError
+
+    @property
+    def missing_tokens(self) -> list[str]:
+        return []
+
+    @property
+    def weight_column(self) -> Optional[str]:
+        return None
+
+    def split_patterns(self) -> dict[str, str]:
+        """Split name -> file or glob; a hash split reads everything as one input (``all``)."""
+        return {}
+
+    def at_least(self, examples: int, file_bytes: int) -> bool:
+        """Whether it holds at least ``examples`` examples or, as files, ``file_bytes`` bytes."""
+        raise NotImplementedError
+
+    def with_input_features(self, features: list[Feature]) -> "DataSource":
+        """This source with its inputs' settings replaced (by the transforms chosen before the run)."""
+        raise NotImplementedError
+
+
+class _FileData(DataSource):
     """Data in files: ``path`` (a file or glob) split by hash, or existing splits."""
 
     path: Optional[str] = None
     split: Union[FileSplit, HashSplit] = Field(default_factory=HashSplit)
     features: list[Feature] = Field(min_length=1)
-    # A curated schema (schema.pbtxt) to validate against instead of inferring one.
-    schema_file: Optional[str] = None
     # A column of non-negative weights applied to every task (0 leaves the row out).
     example_weight: Optional[str] = Field(default=None, pattern=COLUMN_NAME)
+    # Values that mean missing, besides an empty one (e.g. "?").
+    missing_values: list[str] = Field(default_factory=list)
 
     resolve_paths = field_validator("path", "schema_file")(_resolve_path)
 
@@ -246,10 +293,32 @@ class _FileData(_Strict):
         return self
 
     def split_patterns(self) -> dict[str, str]:
-        """Split name -> file or glob; a hash split reads everything as one input."""
         if isinstance(self.split, FileSplit):
             return {"train": self.split.train, "eval": self.split.eval}
         return {"all": self.path}
+
+    @property
+    def input_features(self) -> list[Feature]:
+        return self.features
+
+    @property
+    def missing_tokens(self) -> list[str]:
+        return self.missing_values
+
+    @property
+    def weight_column(self) -> Optional[str]:
+        return self.example_weight
+
+    def input_bytes(self) -> int:
+        """Total size of the files it reads (0 if there are none yet)."""
+        files = {f for pattern in self.split_patterns().values() for f in glob.glob(pattern)}
+        return sum(os.path.getsize(f) for f in files if os.path.isfile(f))
+
+    def at_least(self, examples: int, file_bytes: int) -> bool:
+        return self.input_bytes() >= file_bytes
+
+    def with_input_features(self, features: list[Feature]) -> "DataSource":
+        return self.model_copy(update={"features": features})
 
 
 class CsvData(_FileData):
@@ -260,17 +329,17 @@ class CsvData(_FileData):
     """
 
     source: Literal["csv"] = "csv"
-    missing_values: list[str] = Field(default_factory=list)
+    rows_readable: ClassVar[bool] = True
 
 
 class TfrecordData(_FileData):
     """TFRecord files of tf.Example, optionally gzipped (ImportExampleGen)."""
 
     source: Literal["tfrecord"] = "tfrecord"
-    missing_values: list[str] = Field(default_factory=list)
+    unread_inputs: ClassVar[str] = "TFRecord input is not inspected before the run; set transform to choose"
 
 
-class SyntheticData(_Strict):
+class SyntheticData(DataSource):
     """The MMoE paper's synthetic multi-task data (Ma et al., KDD 2018).
 
     ``num_tasks`` regression labels ``y1 .. yK`` (2 by default, the paper's
@@ -294,9 +363,8 @@ class SyntheticData(_Strict):
     eval_buckets: int = Field(default=1, ge=1)
     # Labels written as 0/1: 1 where the label is above its expected value.
     binary_labels: list[str] = Field(default_factory=list)
-    schema_file: Optional[str] = None
 
-    resolve_paths = field_validator("schema_file")(_resolve_path)
+    unread_inputs: ClassVar[str] = "synthetic inputs are standard normal"
 
     @model_validator(mode="after")
     def _tasks_fit(self):
@@ -334,12 +402,16 @@ class SyntheticData(_Strict):
         return tuple(f"y{k + 1}" for k in range(self.num_tasks))
 
     @property
-    def features(self) -> list[Feature]:
+    def input_features(self) -> list[Feature]:
+        """The generator's one input: ``x``, a vector of ``example_dim`` standard normal numbers."""
         return [Feature(name="x", size=self.example_dim)]
 
-    @property
-    def missing_values(self) -> list[str]:
-        return []
+    def at_least(self, examples: int, file_bytes: int) -> bool:
+        return self.num_examples >= examples
+
+    def with_input_features(self, features: list[Feature]) -> "DataSource":
+        # The generator's input is fixed: standard normal numbers, whose auto transform is z_score.
+        return self
 
 
 def default_num_shards(num_examples: int) -> int:
@@ -514,7 +586,7 @@ class PipelineConfig(_Strict):
                 raise ValueError(f"task {task.name!r}: label column {task.label!r} is also listed as a "
                                  f"model input; remove it from data.features (a label must not be an input)")
         labels = {t.label for t in self.tasks}
-        weight = getattr(self.data, "example_weight", None)
+        weight = self.data.weight_column
         if weight is not None and (weight in labels or weight in feature_names):
             raise ValueError(f"data.example_weight {weight!r} is also a label or a model input; "
                              "name a column holding only the weights")
@@ -549,7 +621,7 @@ class PipelineConfig(_Strict):
 
     @property
     def features(self) -> list[Feature]:
-        return self.data.features
+        return self.data.input_features
 
     @property
     def task_names(self) -> list[str]:
@@ -558,7 +630,7 @@ class PipelineConfig(_Strict):
     @property
     def columns(self) -> list[str]:
         """Every column the pipeline reads: inputs, labels, slice features and the example weight."""
-        weight = getattr(self.data, "example_weight", None)
+        weight = self.data.weight_column
         return list(dict.fromkeys([*(f.name for f in self.features), *(t.label for t in self.tasks),
                                    *(f.name for f in self.evaluation.slice_features),
                                    *([weight] if weight else [])]))
@@ -576,11 +648,11 @@ class PipelineConfig(_Strict):
     def transform_custom_config(self) -> dict[str, Any]:
         """The part of the config preprocessing reads: inputs, missing tokens and labels."""
         return {"features": [f.model_dump(mode="json") for f in self.features],
-                "missing_values": list(self.data.missing_values),
+                "missing_values": list(self.data.missing_tokens),
                 "labels": [{"name": t.name, "column": t.label, "type": t.type, "positive": t.positive,
                             "missing_label": t.missing_label, "classes": t.classes}
                            for t in self.tasks],
-                "example_weight": getattr(self.data, "example_weight", None),
+                "example_weight": self.data.weight_column,
                 "scaled_labels": sorted({t.label for t in self.tasks if t.task_type.standardized_label}),
                 "bucketized": [f.model_dump(mode="json") for f in self.evaluation.numeric_slice_features]}
 
@@ -637,7 +709,5 @@ def write_config_file(config: PipelineConfig, path) -> None:
     import yaml  # local: only the file path needs it
 
     raw = config.model_dump(mode="json", exclude_defaults=False)
-    if raw["data"].get("source") == "synthetic":
-        raw["data"].pop("features", None)
     with open(path, "w", encoding="utf-8") as f:
         yaml.safe_dump(raw, f, sort_keys=False)
