@@ -47,7 +47,7 @@ def fits_in_memory(files: list[str], share: float = CACHE_MEMORY_SHARE) -> bool:
 
 
 def make_dataset(file_patterns, feature_spec: dict, config: PipelineConfig, batch_size: int,
-             one_pass: bool = False, in_memory: Optional[bool] = None) -> tf.data.Dataset:
+                 one_pass: bool = False, in_memory: Optional[bool] = None) -> tf.data.Dataset:
     """(inputs by transformed name, labels the model fits by task name, sample weights by task name),
     shuffled and repeated; with ``one_pass``, every example once, in the order read (the files
     interleaved, a record from each in turn).

@@ -79,7 +79,7 @@ def signatures(model: tf_keras.Model, tf_transform_output: tft.TFTransformOutput
     raw_spec = tf_transform_output.raw_feature_spec()
     # Only the declared inputs: other columns of the table are not needed to serve.
     serving_spec = {f.name: raw_spec[f.name] for f in config.features}
-    weight_column = getattr(config.data, "example_weight", None)
+    weight_column = config.data.weight_column
     full_spec = {**serving_spec, **{t.label: raw_spec[t.label] for t in config.tasks},
                  **{f.name: raw_spec[f.name] for f in config.evaluation.numeric_slice_features},
                  **({weight_column: raw_spec[weight_column]} if weight_column else {})}
