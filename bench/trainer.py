@@ -2,7 +2,7 @@
 
     python bench/trainer.py [--steps 600] [--repeats 3]
 
-Measured: the Trainer's datasets (``models.trainer.datasets``: the transformed
+Measured: the Trainer's datasets (``models.input_pipeline.datasets``: the transformed
 TFRecords read as run_fn reads them) and its callbacks, fitting the model
 run_fn builds and compiles. Ceiling: the same model and compile (same
 metrics, batch size, step count and steps a call, ``STEPS_PER_EXECUTION``)
@@ -112,7 +112,7 @@ def main(argv=None) -> dict:
     import tensorflow_transform as tft
     import tf_keras
 
-    from models import features, trainer
+    from models import callbacks, features, input_pipeline, trainer
     from models.builder import build_model, compile_model
     from pipeline.config import build_config
 
@@ -142,9 +142,9 @@ def main(argv=None) -> dict:
     def fit_trainer() -> StepClock:
         clock = StepClock(args.skip)
         model = new_model()
-        train, evaluation = trainer.datasets(fn_args, tf_transform_output, config)
+        train, evaluation = input_pipeline.datasets(fn_args, tf_transform_output, config)
         model.fit(train, steps_per_epoch=args.steps, epochs=1, verbose=0,
-                  callbacks=trainer.callbacks(fn_args, args.steps) + [clock.callback])
+                  callbacks=callbacks.callbacks(fn_args, config, args.steps) + [clock.callback])
         return clock
 
     ceiling, measured = [], []

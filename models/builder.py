@@ -2,12 +2,14 @@
 
 A builder takes the configuration and the input spec (input name -> ModelInput) and
 returns a tf_keras model with one output per task, named by the task. Each
-architecture registers here (and, if it has gates, where they are); the
-Trainer does not change.
+architecture of the configuration (``pipeline.config.architectures``, which
+also holds its settings) registers its builder here under the same name, and,
+if it has gates, where they are; the Trainer does not change.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable, Optional
 
 import tf_keras
@@ -15,9 +17,6 @@ import tf_keras
 from models import mmoe, ple
 from models.blocks import GateGroup
 from models.features import ModelInput
-from models.mmoe import build_mmoe
-from models.omoe import build_omoe
-from models.ple import build_ple
 from models.shared_bottom import build_shared_bottom
 from models.task_weighting import uncertainty_losses
 from pipeline.config import PipelineConfig
@@ -27,31 +26,41 @@ from pipeline.config import PipelineConfig
 # (bench/training_budget.py has the evidence).
 L2_PER_EXAMPLE = 5.0
 
-# A builder's contract. Args: the configuration (``config.model`` its sizes,
+# A builder's contract. Args: the configuration (``config.model`` its settings,
 # ``config.tasks`` its heads) and the inputs (transformed input name -> ModelInput).
 # Returns: an uncompiled tf_keras model whose inputs are named by those names
 # and whose outputs are a dict with one entry per task, named by the task, of
 # shape [batch, task.output_size] with the task's ``output_activation``.
 ModelBuilder = Callable[[PipelineConfig, dict[str, ModelInput]], tf_keras.Model]
 
-BUILDERS: dict[str, ModelBuilder] = {
-    "shared_bottom": build_shared_bottom,
-    "omoe": build_omoe,
-    "mmoe": build_mmoe,
-    "ple": build_ple,
+
+@dataclass(frozen=True)
+class Architecture:
+    """How to build an architecture and, for a gated one, where its gates are (to record what they learn)."""
+
+    build: ModelBuilder
+    gate_groups: Optional[Callable[[PipelineConfig], list[GateGroup]]] = None
+
+
+# Name (as in pipeline.config.architectures.ARCHITECTURES) -> its builder.
+BUILDERS: dict[str, Architecture] = {
+    "shared_bottom": Architecture(build_shared_bottom),
+    "omoe": Architecture(mmoe.build_mixture_of_experts, mmoe.gate_groups),
+    "mmoe": Architecture(mmoe.build_mixture_of_experts, mmoe.gate_groups),
+    "ple": Architecture(ple.build_ple, ple.gate_groups),
 }
 
-# The gated architectures: where their gates are, for recording what they learn.
-GATE_GROUPS: dict[str, Callable[[PipelineConfig], list[GateGroup]]] = {
-    "omoe": mmoe.gate_groups,
-    "mmoe": mmoe.gate_groups,
-    "ple": ple.gate_groups,
-}
+
+def _architecture(config: PipelineConfig) -> Architecture:
+    name = config.model.architecture
+    if name not in BUILDERS:
+        raise ValueError(f"unknown architecture {name!r}; known: {sorted(BUILDERS)}")
+    return BUILDERS[name]
 
 
 def gate_groups(config: PipelineConfig) -> list[GateGroup]:
     """The model's gates by expert group; none for an ungated architecture."""
-    groups = GATE_GROUPS.get(config.model.architecture)
+    groups = _architecture(config).gate_groups
     return groups(config) if groups else []
 
 
@@ -80,15 +89,13 @@ def build_model(config: PipelineConfig, model_inputs: dict[str, ModelInput | int
     """
     model_inputs = {name: spec if isinstance(spec, ModelInput) else ModelInput(size=spec)
                     for name, spec in model_inputs.items()}
-    architecture = config.model.architecture
-    if architecture not in BUILDERS:
-        raise ValueError(f"unknown architecture {architecture!r}; known: {sorted(BUILDERS)}")
+    architecture = _architecture(config)
     l2 = l2_strength(config, train_examples)
     config = config.model_copy(update={"model": config.model.model_copy(update={"l2": l2})})
-    model = BUILDERS[architecture](config, model_inputs)
+    model = architecture.build(config, model_inputs)
     missing = set(config.task_names) - set(model.output_names)
     if missing:
-        raise ValueError(f"{architecture} built no output for tasks {sorted(missing)}")
+        raise ValueError(f"{config.model.architecture} built no output for tasks {sorted(missing)}")
     return model
 
 
@@ -98,9 +105,9 @@ def compile_model(model: tf_keras.Model, config: PipelineConfig,
 
     With ``training.task_weighting: uncertainty`` each loss is weighted by a
     learned log variance too (``models.task_weighting``). ``project_metrics=False``
-    is the compile a model is saved with: plain losses and none of this
-    project's metric classes, so it loads where ``models`` was never imported
-    (a Beam worker). ``steps_per_execution``: training steps a call of the
+    compiles with plain losses and none of this project's metric classes, for a
+    model that must load where ``models`` was never imported.
+    ``steps_per_execution``: training steps a call of the
     compiled training function (the Trainer's fit runs several,
     ``models.trainer.STEPS_PER_EXECUTION``); with more than one, Keras needs
     data of known size, and ``train_on_batch`` does not work.

@@ -1,7 +1,10 @@
-"""Multi-gate Mixture-of-Experts (Ma et al., KDD 2018).
+"""Mixtures of experts: Multi-gate (MMoE, Ma et al., KDD 2018) and its one-gate baseline (OMoE).
 
 ``num_experts`` shared experts; each task mixes them with its own softmax gate
-on the input, then has its own tower. Keras in, Keras out: no TFX here.
+on the input (MMoE), or every task with the same one gate (OMoE, the paper's
+Sec. 4 baseline), then has its own tower. The two differ only in the number
+of gates (``model.one_gate``), so one builder builds both. Keras in, Keras
+out: no TFX here.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ def expert_names(config: PipelineConfig) -> tuple[str, ...]:
 
 def gate_name(config: PipelineConfig, task: str) -> str:
     """Each task's gate; one gate for all tasks when the mixture is one-gate (OMoE)."""
-    return "gate" if config.model.architecture == "omoe" else f"gate_{task}"
+    return "gate" if config.model.one_gate else f"gate_{task}"
 
 
 def gate_groups(config: PipelineConfig) -> list[GateGroup]:
@@ -28,7 +31,7 @@ def gate_groups(config: PipelineConfig) -> list[GateGroup]:
 
 
 def build_mixture_of_experts(config: PipelineConfig, model_inputs: dict[str, ModelInput]) -> tf_keras.Model:
-    """OMoE or MMoE, by ``model.architecture``: one output per task."""
+    """OMoE or MMoE, by ``model.one_gate``: one output per task."""
     inputs, x = inputs_and_features(model_inputs)
     experts = [expert(x, config, name) for name in expert_names(config)]
     mixed = {}
@@ -40,6 +43,3 @@ def build_mixture_of_experts(config: PipelineConfig, model_inputs: dict[str, Mod
     outputs = task_outputs(config, {task: mixed[gate_name(config, task)] for task in config.task_names})
     return tf_keras.Model(inputs=inputs, outputs=outputs, name=config.model.architecture)
 
-
-def build_mmoe(config: PipelineConfig, model_inputs: dict[str, ModelInput]) -> tf_keras.Model:
-    return build_mixture_of_experts(config, model_inputs)

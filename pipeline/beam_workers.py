@@ -12,11 +12,10 @@ Pure Python: testable without Beam.
 
 from __future__ import annotations
 
-import glob
 import os
 from typing import Optional
 
-from pipeline.config import PipelineConfig, SyntheticData
+from pipeline.config import PipelineConfig
 
 # At or above this many examples a local run uses one Beam worker per core.
 MULTI_PROCESS_MIN_EXAMPLES = 200_000
@@ -25,24 +24,12 @@ MULTI_PROCESS_MIN_EXAMPLES = 200_000
 MULTI_PROCESS_MIN_BYTES = 150 * 2 ** 20
 
 
-def input_bytes(data) -> int:
-    """Total size of the files an ExampleGen would read (0 if there are none yet)."""
-    files = {f for pattern in data.split_patterns().values() for f in glob.glob(pattern)}
-    return sum(os.path.getsize(f) for f in files if os.path.isfile(f))
-
-
-def is_large(data) -> bool:
-    if isinstance(data, SyntheticData):
-        return data.num_examples >= MULTI_PROCESS_MIN_EXAMPLES
-    return input_bytes(data) >= MULTI_PROCESS_MIN_BYTES
-
-
 def local_beam_args(config: PipelineConfig, cores: Optional[int] = None) -> list[str]:
     """The Beam arguments of a local run: the user's, else multi-process for large data on several cores."""
     if config.beam_args:
         return list(config.beam_args)
     cores = os.cpu_count() if cores is None else cores
-    if not cores or cores < 2 or not is_large(config.data):
+    if not cores or cores < 2 or not config.data.at_least(MULTI_PROCESS_MIN_EXAMPLES, MULTI_PROCESS_MIN_BYTES):
         return []
     return ["--direct_running_mode=multi_processing", f"--direct_num_workers={cores}"]
 

@@ -25,7 +25,7 @@ from components.csv_example_gen import executor as csv_executor
 from components.drift_check import DriftCheck
 from components.synthetic_example_gen.component import SyntheticExampleGen
 from pipeline.baseline import BaselineResolver, StatisticsResolver
-from pipeline.config import CsvData, FileSplit, PipelineConfig, SyntheticData
+from pipeline.config import DataSource, FileSplit, PipelineConfig
 from pipeline.eval_config import EVALUATOR_MODULE, build_eval_config
 from pipeline.fingerprint import code_fingerprint
 
@@ -45,7 +45,7 @@ def module_code_versions() -> dict[str, str]:
     return {component: code_fingerprint(module) for component, module in CODE_MODULES.items()}
 
 
-def _file_input(data: CsvData) -> tuple[str, tfx.proto.Input, Optional[tfx.proto.Output]]:
+def _file_input(data: DataSource) -> tuple[str, tfx.proto.Input, Optional[tfx.proto.Output]]:
     """ExampleGen's input_base, its split patterns (relative to it) and output splits."""
     patterns = data.split_patterns()
     input_base = os.path.commonpath([os.path.dirname(p) for p in patterns.values()])
@@ -60,18 +60,27 @@ def _file_input(data: CsvData) -> tuple[str, tfx.proto.Input, Optional[tfx.proto
     return input_base, input_config, output_config
 
 
-def _example_gen(data):
-    if isinstance(data, SyntheticData):
-        return SyntheticExampleGen(data_config=data.model_dump(mode="json"))
+def _synthetic_example_gen(data: DataSource):
+    return SyntheticExampleGen(data_config=data.model_dump(mode="json"))
+
+
+def _csv_example_gen(data: DataSource):
+    # Column names as the header gives them, without a byte-order mark or the
+    # spaces around them (components.csv_example_gen).
     input_base, input_config, output_config = _file_input(data)
-    if data.source == "csv":
-        # Column names as the header gives them, without a byte-order mark or the
-        # spaces around them (components.csv_example_gen).
-        return FileBasedExampleGen(
-            input_base=input_base, input_config=input_config, output_config=output_config,
-            custom_executor_spec=executor_spec.BeamExecutorSpec(csv_executor.Executor)).with_id("CsvExampleGen")
+    return FileBasedExampleGen(
+        input_base=input_base, input_config=input_config, output_config=output_config,
+        custom_executor_spec=executor_spec.BeamExecutorSpec(csv_executor.Executor)).with_id("CsvExampleGen")
+
+
+def _tfrecord_example_gen(data: DataSource):
+    input_base, input_config, output_config = _file_input(data)
     return tfx.components.ImportExampleGen(input_base=input_base, input_config=input_config,
                                            output_config=output_config)
+
+
+# data.source -> the ExampleGen that reads it.
+EXAMPLE_GENS = {"synthetic": _synthetic_example_gen, "csv": _csv_example_gen, "tfrecord": _tfrecord_example_gen}
 
 
 def create_pipeline(config: PipelineConfig, pipeline_root: str, serving_dir: str,
@@ -118,7 +127,7 @@ def create_pipeline(config: PipelineConfig, pipeline_root: str, serving_dir: str
     """
     code_versions = module_code_versions()
 
-    example_gen = _example_gen(config.data)
+    example_gen = EXAMPLE_GENS[config.data.source](config.data)
     statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"])
     if config.data.schema_file:
         # A curated schema: the data is validated against it, not against itself.

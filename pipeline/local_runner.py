@@ -174,9 +174,9 @@ def main(argv: list[str] | None = None) -> int:
     """``mtl-run``: 0 when the pipeline ran; 2 for a bad flag, config or data; 1 when a component failed."""
     args = parse_args(argv)
     config = config_from_args(args)
-    check_data(config)
-    config = resolve_classes(config)
-    config, transforms = resolve_transforms(config)
+    sample = check_data(config)  # the CSV inputs, read once for the checks and choices before the run
+    config = resolve_classes(config, sample)
+    config, transforms = resolve_transforms(config, sample)
     check_output_dir(args.output_dir)
     lock = lock_output_dir(args.output_dir)  # noqa: F841  (held until exit)
     check_run_state(args.output_dir, config.pipeline_name)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pipeline
 from pipeline.config import ARCHITECTURES, ConfigError, PipelineConfig, build_config, load_config_file
+from pipeline.config.architectures import DEFAULT_ARCHITECTURE, describe_choices
 
 # The project root (holds setup.py): the folder of the pipeline package. Beam ships it to remote workers.
 PROJECT_ROOT = Path(pipeline.__file__).resolve().parent.parent
@@ -27,8 +28,8 @@ def add_config_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--train-steps", type=int, help="training steps [none: early stopping decides, "
                         "at most training.max_steps]")
     parser.add_argument("--epochs", type=int, help="passes over the training split (instead of --train-steps)")
-    parser.add_argument("--architecture", choices=ARCHITECTURES,
-                        help="the model: shared_bottom, omoe, mmoe or ple [shared_bottom]")
+    parser.add_argument("--architecture", choices=tuple(ARCHITECTURES),
+                        help=f"the model: {describe_choices()} [{DEFAULT_ARCHITECTURE}]")
     parser.add_argument("--seed", type=int, help="data seed [7]")
     # Written with "=" (--beam-args='--a=1'): a lone value starting with "--" reads as a flag.
     parser.add_argument("--beam-args", help="Beam pipeline arguments, e.g. "

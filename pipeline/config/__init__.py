@@ -4,16 +4,17 @@
 names from here. Pure Python (pydantic only): importable without TFX.
 """
 
-from pipeline.config.schema import (ARCHITECTURES, BUCKET_SUFFIX, SYNTHETIC_EVALUATION,
+from pipeline.config.architectures import ARCHITECTURES, ModelConfig
+from pipeline.config.schema import (BUCKET_SUFFIX, SYNTHETIC_EVALUATION, DataSource,
                                     ConfigError, CsvData, DriftConfig, EvaluationConfig, Feature,
-                                    FileSplit, GateConfig, HashSplit, ModelConfig, PipelineConfig, SliceFeature,
+                                    FileSplit, GateConfig, HashSplit, PipelineConfig, SliceFeature,
                                     SyntheticData, Task, TfrecordData, TrainingConfig, build_config,
                                     default_num_shards, duplicates, load_config_file,
                                     write_config_file)
 
 __all__ = [
     "ARCHITECTURES", "BUCKET_SUFFIX", "SYNTHETIC_EVALUATION",
-    "ConfigError", "CsvData", "DriftConfig", "EvaluationConfig", "Feature", "FileSplit", "GateConfig",
+    "ConfigError", "CsvData", "DataSource", "DriftConfig", "EvaluationConfig", "Feature", "FileSplit", "GateConfig",
     "HashSplit", "ModelConfig", "PipelineConfig", "SliceFeature", "SyntheticData", "Task", "TfrecordData",
     "TrainingConfig", "build_config", "default_num_shards", "duplicates", "load_config_file",
     "write_config_file",

@@ -10,24 +10,21 @@ Pure Python (pydantic only): importable and testable without TFX.
 
 from __future__ import annotations
 
+import glob
 import math
 import os
-from typing import Annotated, Any, Literal, Optional, Union
+from typing import Annotated, Any, ClassVar, Literal, Optional, Union
 
 import pydantic
-from pydantic import (BaseModel, ConfigDict, Field, ValidationInfo, field_validator,
-                      model_validator)
+from pydantic import Field, SerializeAsAny, ValidationInfo, field_validator, model_validator
 
 from models import tasks as task_types
 from pipeline.config import names
+from pipeline.config.architectures import ModelConfig, SharedBottomConfig
 from pipeline.config.beam_args import check_beam_args
+from pipeline.config.strict import Strict as _Strict
 from pipeline.errors import UsageError
 
-ACTIVATIONS = Literal["relu", "elu", "selu", "gelu", "swish", "tanh", "sigmoid", "linear"]
-INITIALIZERS = Literal[
-    "glorot_uniform", "glorot_normal", "he_uniform", "he_normal",
-    "lecun_normal", "random_normal", "truncated_normal",
-]
 # Transform writes a numeric slice feature's quantile bucket as <internal name>_bucket.
 BUCKET_SUFFIX = "_bucket"
 # A column as the file's header names it: any characters, no surrounding spaces
@@ -42,11 +39,6 @@ def duplicates(names: list[str]) -> list[str]:
 
 class ConfigError(UsageError):
     """A configuration value that cannot work; the message names field and fix."""
-
-
-class _Strict(BaseModel):
-    # Unknown keys are typos: reject them instead of silently ignoring them.
-    model_config = ConfigDict(extra="forbid")
 
 
 class GateConfig(_Strict):
@@ -226,16 +218,62 @@ class FileSplit(_Strict):
     resolve_paths = field_validator("train", "eval")(_resolve_path)
 
 
-class _FileData(_Strict):
+class DataSource(_Strict):
+    """Where the examples come from (``data.source``): what the rest of the pipeline asks every source.
+
+    ``input_features``: the model's inputs; ``missing_tokens``: cell values
+    that mean missing besides an empty one; ``weight_column``: the column of
+    example weights, or None; ``split_patterns``: the files it reads, by
+    split; ``rows_readable``: whether the checks before the run can read its
+    rows (and choose transforms and classes from them), and when not,
+    ``unread_inputs``: what the transform choice says instead;
+    ``at_least``: whether it is that large; ``with_input_features``: the
+    source with its inputs' transforms decided.
+    """
+
+    # A curated schema (schema.pbtxt) to validate against instead of inferring one.
+    schema_file: Optional[str] = None
+
+    rows_readable: ClassVar[bool] = False
+    unread_inputs: ClassVar[str] = ""
+
+    resolve_paths = field_validator("schema_file")(_resolve_path)
+
+    @property
+    def input_features(self) -> list[Feature]:
+        raise NotImplementedError
+
+    @property
+    def missing_tokens(self) -> list[str]:
+        return []
+
+    @property
+    def weight_column(self) -> Optional[str]:
+        return None
+
+    def split_patterns(self) -> dict[str, str]:
+        """Split name -> file or glob; a hash split reads everything as one input (``all``)."""
+        return {}
+
+    def at_least(self, examples: int, file_bytes: int) -> bool:
+        """Whether it holds at least ``examples`` examples or, as files, ``file_bytes`` bytes."""
+        raise NotImplementedError
+
+    def with_input_features(self, features: list[Feature]) -> "DataSource":
+        """This source with its inputs' settings replaced (by the transforms chosen before the run)."""
+        raise NotImplementedError
+
+
+class _FileData(DataSource):
     """Data in files: ``path`` (a file or glob) split by hash, or existing splits."""
 
     path: Optional[str] = None
     split: Union[FileSplit, HashSplit] = Field(default_factory=HashSplit)
     features: list[Feature] = Field(min_length=1)
-    # A curated schema (schema.pbtxt) to validate against instead of inferring one.
-    schema_file: Optional[str] = None
     # A column of non-negative weights applied to every task (0 leaves the row out).
     example_weight: Optional[str] = Field(default=None, pattern=COLUMN_NAME)
+    # Values that mean missing, besides an empty one (e.g. "?").
+    missing_values: list[str] = Field(default_factory=list)
 
     resolve_paths = field_validator("path", "schema_file")(_resolve_path)
 
@@ -252,10 +290,32 @@ class _FileData(_Strict):
         return self
 
     def split_patterns(self) -> dict[str, str]:
-        """Split name -> file or glob; a hash split reads everything as one input."""
         if isinstance(self.split, FileSplit):
             return {"train": self.split.train, "eval": self.split.eval}
         return {"all": self.path}
+
+    @property
+    def input_features(self) -> list[Feature]:
+        return self.features
+
+    @property
+    def missing_tokens(self) -> list[str]:
+        return self.missing_values
+
+    @property
+    def weight_column(self) -> Optional[str]:
+        return self.example_weight
+
+    def input_bytes(self) -> int:
+        """Total size of the files it reads (0 if there are none yet)."""
+        files = {f for pattern in self.split_patterns().values() for f in glob.glob(pattern)}
+        return sum(os.path.getsize(f) for f in files if os.path.isfile(f))
+
+    def at_least(self, examples: int, file_bytes: int) -> bool:
+        return self.input_bytes() >= file_bytes
+
+    def with_input_features(self, features: list[Feature]) -> "DataSource":
+        return self.model_copy(update={"features": features})
 
 
 class CsvData(_FileData):
@@ -266,17 +326,17 @@ class CsvData(_FileData):
     """
 
     source: Literal["csv"] = "csv"
-    missing_values: list[str] = Field(default_factory=list)
+    rows_readable: ClassVar[bool] = True
 
 
 class TfrecordData(_FileData):
     """TFRecord files of tf.Example, optionally gzipped (ImportExampleGen)."""
 
     source: Literal["tfrecord"] = "tfrecord"
-    missing_values: list[str] = Field(default_factory=list)
+    unread_inputs: ClassVar[str] = "TFRecord input is not inspected before the run; set transform to choose"
 
 
-class SyntheticData(_Strict):
+class SyntheticData(DataSource):
     """The MMoE paper's synthetic multi-task data (Ma et al., KDD 2018).
 
     ``num_tasks`` regression labels ``y1 .. yK`` (2 by default, the paper's
@@ -300,9 +360,8 @@ class SyntheticData(_Strict):
     eval_buckets: int = Field(default=1, ge=1)
     # Labels written as 0/1: 1 where the label is above its expected value.
     binary_labels: list[str] = Field(default_factory=list)
-    schema_file: Optional[str] = None
 
-    resolve_paths = field_validator("schema_file")(_resolve_path)
+    unread_inputs: ClassVar[str] = "synthetic inputs are standard normal"
 
     @model_validator(mode="after")
     def _tasks_fit(self):
@@ -340,93 +399,21 @@ class SyntheticData(_Strict):
         return tuple(f"y{k + 1}" for k in range(self.num_tasks))
 
     @property
-    def features(self) -> list[Feature]:
+    def input_features(self) -> list[Feature]:
+        """The generator's one input: ``x``, a vector of ``example_dim`` standard normal numbers."""
         return [Feature(name="x", size=self.example_dim)]
 
-    @property
-    def missing_values(self) -> list[str]:
-        return []
+    def at_least(self, examples: int, file_bytes: int) -> bool:
+        return self.num_examples >= examples
+
+    def with_input_features(self, features: list[Feature]) -> "DataSource":
+        # The generator's input is fixed: standard normal numbers, whose auto transform is z_score.
+        return self
 
 
 def default_num_shards(num_examples: int) -> int:
     """About 50k examples a shard: one shard for laptop runs, more to spread."""
     return max(1, min(256, math.ceil(num_examples / 50_000)))
-
-
-ARCHITECTURES = ("shared_bottom", "omoe", "mmoe", "ple")
-# Knobs that only some architectures read: setting one for another is a mistake.
-_ARCHITECTURE_KNOBS = {
-    "bottom_units": ("shared_bottom",),
-    "bottom_dropout": ("shared_bottom",),
-    "bottom_linear_output": ("shared_bottom",),
-    "expert_units": ("omoe", "mmoe", "ple"),
-    "expert_dropout": ("omoe", "mmoe", "ple"),
-    "gate_units": ("omoe", "mmoe", "ple"),
-    "num_experts": ("omoe", "mmoe"),
-    "num_shared_experts": ("ple",),
-    "num_task_experts": ("ple",),
-    "num_levels": ("ple",),
-}
-
-
-class ModelConfig(_Strict):
-    """The network: a shared part, then one tower per task.
-
-    ``shared_bottom``: shared dense layers (``bottom_units``; the last one is
-    linear, as in the reference implementation). ``omoe``: ``num_experts``
-    experts (``expert_units`` each) mixed by one softmax gate for all tasks.
-    ``mmoe``: the same experts, one gate per task. ``ple``: ``num_levels``
-    levels of task-specific (``num_task_experts`` per task) and shared
-    (``num_shared_experts``) experts. Experts use the ``bottom_*`` activation
-    and initializer and ``expert_dropout``; a gate is a softmax over its experts, after
-    optional hidden layers (``gate_units``).
-    """
-
-    architecture: Literal["shared_bottom", "omoe", "mmoe", "ple"] = "shared_bottom"
-    bottom_units: list[int] = Field(default_factory=lambda: [32, 16], min_length=1)
-    # The last bottom layer is linear (the reference implementation); false gives it
-    # bottom_activation too (the MMoE paper's shared-bottom: one ReLU layer).
-    bottom_linear_output: bool = True
-    task_units: list[int] = Field(default_factory=lambda: [10, 5])
-    bottom_activation: ACTIVATIONS = "relu"
-    task_activation: ACTIVATIONS = "relu"
-    bottom_dropout: float = Field(default=0.0, ge=0, lt=1)
-    task_dropout: float = Field(default=0.0, ge=0, lt=1)
-    bottom_initializer: INITIALIZERS = "glorot_uniform"
-    task_initializer: INITIALIZERS = "glorot_uniform"
-    # Gated architectures. The defaults fit the synthetic default data (a few
-    # thousand examples): more or wider experts overfit it (see the README).
-    expert_units: list[int] = Field(default_factory=lambda: [16], min_length=1)
-    expert_dropout: float = Field(default=0.1, ge=0, lt=1)
-    gate_units: list[int] = Field(default_factory=list)
-    num_experts: int = Field(default=4, ge=1)
-    num_shared_experts: int = Field(default=2, ge=0)
-    num_task_experts: int = Field(default=1, ge=0)
-    num_levels: int = Field(default=1, ge=1)
-    # L2 penalty on every Dense kernel; null: 5 / the number of training examples
-    # (strong on a table of hundreds of rows, negligible on a million).
-    l2: Optional[float] = Field(default=None, ge=0)
-
-    @field_validator("bottom_units", "task_units", "expert_units", "gate_units")
-    @classmethod
-    def _positive_units(cls, v):
-        if any(u < 1 for u in v):
-            raise ValueError(f"layer sizes must be positive integers, got {v}")
-        return v
-
-    @model_validator(mode="after")
-    def _knobs_match_architecture(self):
-        # A knob left at its default is not a choice (a dumped config repeats every default).
-        for knob, users in _ARCHITECTURE_KNOBS.items():
-            default = type(self).model_fields[knob].get_default(call_default_factory=True)
-            if getattr(self, knob) != default and self.architecture not in users:
-                raise ValueError(f"{knob} is read by {' / '.join(users)}, not by {self.architecture}; "
-                                 f"remove it or change model.architecture")
-        if self.architecture == "ple" and self.num_task_experts + self.num_shared_experts < 1:
-            raise ValueError("ple needs at least one expert per gate: set num_task_experts + "
-                             f"num_shared_experts >= 1 (got {self.num_task_experts} + "
-                             f"{self.num_shared_experts})")
-        return self
 
 
 class SliceFeature(_Strict):
@@ -560,7 +547,8 @@ class PipelineConfig(_Strict):
                               min_length=1)
     data: Annotated[Union[SyntheticData, CsvData, TfrecordData], Field(discriminator="source")] = Field(
         default_factory=SyntheticData)
-    model: ModelConfig = Field(default_factory=ModelConfig)
+    # The architecture's own settings class (pipeline.config.architectures), dumped as such.
+    model: SerializeAsAny[ModelConfig] = Field(default_factory=SharedBottomConfig)
     training: TrainingConfig = Field(default_factory=TrainingConfig)
     evaluation: EvaluationConfig = Field(default_factory=EvaluationConfig)
     drift: DriftConfig = Field(default_factory=DriftConfig)
@@ -595,7 +583,7 @@ class PipelineConfig(_Strict):
                 raise ValueError(f"task {task.name!r}: label column {task.label!r} is also listed as a "
                                  f"model input; remove it from data.features (a label must not be an input)")
         labels = {t.label for t in self.tasks}
-        weight = getattr(self.data, "example_weight", None)
+        weight = self.data.weight_column
         if weight is not None and (weight in labels or weight in feature_names):
             raise ValueError(f"data.example_weight {weight!r} is also a label or a model input; "
                              "name a column holding only the weights")
@@ -629,7 +617,7 @@ class PipelineConfig(_Strict):
 
     @property
     def features(self) -> list[Feature]:
-        return self.data.features
+        return self.data.input_features
 
     @property
     def task_names(self) -> list[str]:
@@ -638,7 +626,7 @@ class PipelineConfig(_Strict):
     @property
     def columns(self) -> list[str]:
         """Every column the pipeline reads: inputs, labels, slice features and the example weight."""
-        weight = getattr(self.data, "example_weight", None)
+        weight = self.data.weight_column
         return list(dict.fromkeys([*(f.name for f in self.features), *(t.label for t in self.tasks),
                                    *(f.name for f in self.evaluation.slice_features),
                                    *([weight] if weight else [])]))
@@ -656,11 +644,11 @@ class PipelineConfig(_Strict):
     def transform_custom_config(self) -> dict[str, Any]:
         """The part of the config preprocessing reads: inputs, missing tokens and labels."""
         return {"features": [f.model_dump(mode="json") for f in self.features],
-                "missing_values": list(self.data.missing_values),
+                "missing_values": list(self.data.missing_tokens),
                 "labels": [{"name": t.name, "column": t.label, "type": t.type, "positive": t.positive,
                             "missing_label": t.missing_label, "classes": t.classes}
                            for t in self.tasks],
-                "example_weight": getattr(self.data, "example_weight", None),
+                "example_weight": self.data.weight_column,
                 "scaled_labels": sorted({t.label for t in self.tasks if t.task_type.standardized_label}),
                 "bucketized": [f.model_dump(mode="json") for f in self.evaluation.numeric_slice_features]}
 
@@ -717,7 +705,5 @@ def write_config_file(config: PipelineConfig, path) -> None:
     import yaml  # local: only the file path needs it
 
     raw = config.model_dump(mode="json", exclude_defaults=False)
-    if raw["data"].get("source") == "synthetic":
-        raw["data"].pop("features", None)
     with open(path, "w", encoding="utf-8") as f:
         yaml.safe_dump(raw, f, sort_keys=False)

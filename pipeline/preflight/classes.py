@@ -5,44 +5,39 @@ metrics need the classes before any component runs. A task that lists its
 ``classes`` keeps them; otherwise they are the label column's distinct
 present values in every input CSV file, sorted, written into the run's
 configuration (like the ``auto`` feature transforms) so the run is
-reproducible. TFRecord inputs are not read here: list the classes.
+reproducible. Inputs whose rows are not read before the run (TFRecord) must
+list the classes.
 """
 
 from __future__ import annotations
 
-import glob
+from typing import Optional
 
-from components.csv_example_gen.header import read_rows
-from pipeline.config import ConfigError, CsvData, PipelineConfig
-
-
-def label_values(files: list[str], column: str, missing: set[str]) -> set[str]:
-    """The distinct present values of ``column`` in ``files``."""
-    values = set()
-    for path in files:
-        with open(path, newline="", encoding="utf-8") as f:
-            values.update(row[column] for _, row in read_rows(f) if row.get(column) and row[column] not in missing)
-    return values
+from pipeline.config import ConfigError, PipelineConfig
+from pipeline.preflight.csv_sample import CsvSample, read_sample
 
 
-def resolve_classes(config: PipelineConfig) -> PipelineConfig:
-    """The configuration with every class-output task's ``classes`` listed."""
+def resolve_classes(config: PipelineConfig, sample: Optional[CsvSample] = None) -> PipelineConfig:
+    """The configuration with every class-output task's ``classes`` listed.
+
+    ``sample``: the CSV inputs as ``read_sample`` read them (read here when not given).
+    """
     pending = [t for t in config.tasks if t.task_type.class_outputs and not t.classes]
     if not pending:
         return config
-    data = config.data
-    if not isinstance(data, CsvData):
+    if not config.data.rows_readable:
         raise ConfigError(f"task {pending[0].name!r}: list the classes of a {pending[0].type} task "
                           f"(classes: [...]); they are read from the data for CSV input only")
-    files = sorted(f for pattern in data.split_patterns().values() for f in glob.glob(pattern))
+    sample = sample or read_sample(config)
     tasks = []
     for task in config.tasks:
         if task in pending:
-            classes = sorted(label_values(files, task.label, set(data.missing_values)))
+            classes = sorted(sample.label_values[task.label])
             if len(classes) < 2:
-                raise ConfigError(f"{', '.join(files)}: label column {task.label!r} of {task.type} task "
-                                  f"{task.name!r} holds {len(classes)} class(es) {classes}; a {task.type} "
-                                  "task needs at least two: use a column with several, or drop the task")
+                raise ConfigError(f"{', '.join(sorted(sample.files))}: label column {task.label!r} of "
+                                  f"{task.type} task {task.name!r} holds {len(classes)} class(es) {classes}; "
+                                  f"a {task.type} task needs at least two: use a column with several, "
+                                  "or drop the task")
             task = task.model_copy(update={"classes": classes})
         tasks.append(task)
     return config.model_copy(update={"tasks": tasks})

@@ -1,79 +1,54 @@
 """Checks the configuration against the data before any component runs.
 
-Reads each CSV file's header and its first rows with the csv module (no TFX),
-so a wrong column name or an undeclared string label fails in a second with a
-message naming the file, the column and the fix, instead of minutes later
-inside Transform. TFRecord inputs are checked for existence only; their
-columns are checked by ExampleValidator against the schema.
+Reads each CSV file's header and its first rows with the csv module (no TFX;
+``csv_sample``, the one read every check before the run shares), so a wrong
+column name or an undeclared string label fails in a second with a message
+naming the file, the column and the fix, instead of minutes later inside
+Transform. Inputs whose rows are not read before the run (TFRecord) are
+checked for existence only; their columns are checked by ExampleValidator
+against the schema.
 """
 
 from __future__ import annotations
 
-import csv
 import glob
 import math
 import os
-from typing import Iterator
+from typing import Optional
 
-from pipeline.config import ConfigError, CsvData, PipelineConfig, SyntheticData, Task
-from components.csv_example_gen.header import parse_header, read_rows
 from models.tasks.base import is_number
+from pipeline.config import ConfigError, PipelineConfig, Task
 from pipeline.config.names import colliding_columns, describe_collision
+from pipeline.preflight.csv_sample import CsvFile, CsvSample, read_sample
 
-SAMPLE_ROWS = 1000  # rows per file read to check values
 
+def check_data(config: PipelineConfig) -> Optional[CsvSample]:
+    """Raises ConfigError on the first mismatch between config and data.
 
-def check_data(config: PipelineConfig) -> None:
-    """Raises ConfigError on the first mismatch between config and data."""
+    Returns: the CSV inputs as it read them (``csv_sample.read_sample``), for the
+    other checks before the run; None for inputs whose rows are not read.
+    """
     data = config.data
-    if isinstance(data, SyntheticData):
-        return
     if data.schema_file and not os.path.isfile(data.schema_file):
         raise ConfigError(f"data.schema_file {data.schema_file} does not exist; "
                           "fix the path or remove it to infer a schema")
     for split, pattern in data.split_patterns().items():
-        files = sorted(glob.glob(pattern))
-        if not files:
+        if not glob.glob(pattern):
             where = "data.path" if split == "all" else f"data.split.{split}"
             raise ConfigError(f"{where}: no file matches {pattern}; fix the path or glob")
-        if isinstance(data, CsvData):
-            for path in files:
-                check_csv_file(path, config, data)
-        else:
+        if not data.rows_readable:
             for group in colliding_columns(config.columns):
                 raise ConfigError(f"{pattern}: {describe_collision(group)}")
+    if not data.rows_readable:
+        return None
+    sample = read_sample(config)
+    for csv_file in sample.files.values():
+        check_csv_file(csv_file, config)
+    return sample
 
 
-def _rows(path: str) -> Iterator[tuple[int, dict[str, str]]]:
-    with open(path, newline="", encoding="utf-8") as f:
-        for line, row in read_rows(f):
-            yield line, row
-            if line > SAMPLE_ROWS:
-                return
-
-
-def read_header(path: str) -> list[str]:
-    """The column names as ExampleGen reads them (no byte-order mark, no spaces around names)."""
-    with open(path, newline="", encoding="utf-8") as f:
-        header = parse_header(f.readline())
-    if not header or not any(header):
-        raise ConfigError(f"{path} is empty: a CSV input needs a header row with the column names, "
-                          "then one row per example")
-    return header
-
-
-def check_csv_file(path: str, config: PipelineConfig, data: CsvData) -> None:
-    try:
-        _check_csv_file(path, config, data)
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path} is not UTF-8 text (byte {exc.start}: {exc.reason}); "
-                          "save it as UTF-8 CSV") from None
-    except csv.Error as exc:  # e.g. a NUL byte
-        raise ConfigError(f"{path} cannot be read as CSV ({exc}); save it as plain UTF-8 CSV text") from None
-
-
-def _check_csv_file(path: str, config: PipelineConfig, data: CsvData) -> None:
-    header = read_header(path)
+def check_csv_file(csv_file: CsvFile, config: PipelineConfig) -> None:
+    path, header, data = csv_file.path, csv_file.header, config.data
     columns = set(header)
     shown = ", ".join(header)
     read = [c for c in header if c in set(config.columns)]
@@ -94,7 +69,7 @@ def _check_csv_file(path: str, config: PipelineConfig, data: CsvData) -> None:
     if data.example_weight is not None and data.example_weight not in columns:
         raise ConfigError(f"{path}: data.example_weight {data.example_weight!r} is not in the header "
                           f"({shown}); fix data.example_weight or the file")
-    rows = list(_rows(path))
+    rows = csv_file.rows
     if not rows:
         raise ConfigError(f"{path} has a header but no rows; give it at least one example per line")
     missing = set(data.missing_values)

@@ -6,22 +6,21 @@ decision is written into the run's configuration (the transform is then
 ``log`` or ``z_score``, not ``auto``), so Transform, the cache key and the
 recorded configuration all name it, and the run can be reproduced.
 
-The rules are pure (values in, a choice and its reason out); reading the CSV
-sample is thin glue.
+The rules are pure (values in, a choice and its reason out); the values are
+the first rows of the training files (``csv_sample.TRANSFORM_ROWS``), read
+once with the other checks before the run (``csv_sample``).
 """
 
 from __future__ import annotations
 
-import glob
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Optional, Sequence
 
 import numpy as np
 
-from components.csv_example_gen.header import read_rows
-from pipeline.config import CsvData, PipelineConfig, SyntheticData
+from pipeline.config import PipelineConfig
+from pipeline.preflight.csv_sample import CsvSample, read_sample
 
-SAMPLE_ROWS = 100_000  # rows of the training files read to decide
 MOSTLY_ZEROS = 0.5  # a non-negative column with at least this share of zeros is heavy-tailed
 MAX_OVER_P99 = 10.0
 P99_OVER_MEDIAN = 20.0
@@ -59,42 +58,19 @@ def choose_transform(values: Sequence[float]) -> tuple[str, str]:
     return "z_score", f"no heavy tail: {ratio}"
 
 
-def _training_files(data: CsvData) -> list[str]:
-    pattern = data.split_patterns().get("train") or data.split_patterns()["all"]
-    return sorted(glob.glob(pattern))
+def resolve_transforms(config: PipelineConfig,
+                       sample: Optional[CsvSample] = None) -> tuple[PipelineConfig, list[TransformChoice]]:
+    """The configuration with every ``auto`` transform decided, and one choice per numeric feature.
 
-
-def _read_columns(files: list[str], columns: list[str], missing: set[str]) -> dict[str, list[float]]:
-    """Present numeric values of ``columns`` in the first SAMPLE_ROWS rows of ``files``."""
-    values: dict[str, list[float]] = {c: [] for c in columns}
-    rows = 0
-    for path in files:
-        with open(path, newline="", encoding="utf-8") as f:
-            for _, row in read_rows(f):
-                for column in columns:
-                    text = (row.get(column) or "").strip()
-                    if text and text not in missing:
-                        try:
-                            values[column].append(float(text))
-                        except ValueError:
-                            pass  # the data check reports non-numbers
-                rows += 1
-                if rows >= SAMPLE_ROWS:
-                    return values
-    return values
-
-
-def resolve_transforms(config: PipelineConfig) -> tuple[PipelineConfig, list[TransformChoice]]:
-    """The configuration with every ``auto`` transform decided, and one choice per numeric feature."""
+    ``sample``: the CSV inputs as ``read_sample`` read them (read here when not given and needed).
+    Inputs whose rows are not read before the run keep ``z_score`` for ``auto``.
+    """
     data = config.data
-    numeric = [f for f in config.features if f.type == "numeric"]
-    if isinstance(data, SyntheticData):
-        return config, [TransformChoice(f.name, f.resolved_transform,
-                                        "set in the config" if f.transform != "auto"
-                                        else "synthetic inputs are standard normal") for f in numeric]
-    auto = [f.name for f in numeric if f.transform == "auto"]
-    sample = _read_columns(_training_files(data), auto, set(data.missing_values)) \
-        if isinstance(data, CsvData) and auto else {}
+    auto = [f.name for f in config.features if f.type == "numeric" and f.transform == "auto"]
+    if data.rows_readable and auto:
+        values = (sample or read_sample(config)).numeric_values
+    else:
+        values = {}
     choices, features = [], []
     for feature in config.features:
         if feature.type != "numeric":
@@ -102,11 +78,10 @@ def resolve_transforms(config: PipelineConfig) -> tuple[PipelineConfig, list[Tra
             continue
         if feature.transform != "auto":
             transform, reason = feature.transform, "set in the config"
-        elif feature.name in sample:
-            transform, reason = choose_transform(sample[feature.name])
+        elif feature.name in values:
+            transform, reason = choose_transform(values[feature.name])
         else:
-            transform, reason = "z_score", "TFRecord input is not inspected before the run; set transform to choose"
+            transform, reason = "z_score", data.unread_inputs
         choices.append(TransformChoice(feature.name, transform, reason))
         features.append(feature.model_copy(update={"transform": transform}))
-    resolved = config.model_copy(update={"data": data.model_copy(update={"features": features})})
-    return resolved, choices
+    return config.model_copy(update={"data": data.with_input_features(features)}), choices

@@ -71,7 +71,7 @@ def score_served_model(model_dir: Path, examples_uri: str, config: PipelineConfi
     classes = ({task: [c.decode() for c in names.numpy()]
                 for task, names in model.signatures["class_names"]().items()}
                if "class_names" in model.signatures else {})
-    missing = set(config.data.missing_values)
+    missing = set(config.data.missing_tokens)
     labels = {task.name: np.array([label_value(e.features.feature[task.label], task, classes.get(task.name, []),
                                                missing) for e in examples])
               for task in config.tasks}

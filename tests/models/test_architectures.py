@@ -163,3 +163,36 @@ def test_bad_architecture_knobs_fail_in_one_line(model, message):
         build_config({"model": model})
     assert message in str(excinfo.value)
     assert "\n" not in str(excinfo.value)
+
+
+def test_every_architecture_of_the_configuration_has_a_builder():
+    from models.builder import BUILDERS
+    from pipeline.config import ARCHITECTURES
+
+    assert list(BUILDERS) == list(ARCHITECTURES)
+    for name, settings in ARCHITECTURES.items():
+        assert settings().architecture == name
+        assert (BUILDERS[name].gate_groups is None) == (name == "shared_bottom")
+
+
+# Every knob of every architecture at its default, as configurations were written out before
+# each architecture had its own settings.
+FLAT_DEFAULTS = {
+    "bottom_units": [32, 16], "bottom_linear_output": True, "task_units": [10, 5],
+    "bottom_activation": "relu", "task_activation": "relu", "bottom_dropout": 0.0, "task_dropout": 0.0,
+    "bottom_initializer": "glorot_uniform", "task_initializer": "glorot_uniform", "expert_units": [16],
+    "expert_dropout": 0.1, "gate_units": [], "num_experts": 4, "num_shared_experts": 2,
+    "num_task_experts": 1, "num_levels": 1, "l2": None,
+}
+
+
+@pytest.mark.parametrize("architecture", ["shared_bottom", *GATED])
+def test_a_flat_section_with_every_default_loads_as_the_architectures_settings(architecture, tmp_path):
+    from pipeline.config import ARCHITECTURES, load_config_file, write_config_file
+
+    config = build_config({"model": {"architecture": architecture, **FLAT_DEFAULTS, "task_units": [7]}})
+    assert type(config.model) is ARCHITECTURES[architecture]
+    assert config.model.task_units == [7]
+    written = tmp_path / "config.yaml"
+    write_config_file(config, written)
+    assert build_config(load_config_file(written)) == config

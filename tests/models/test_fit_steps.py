@@ -11,7 +11,7 @@ import tensorflow as tf
 import tf_keras
 
 from models.fit_steps import StepCallback, crossed
-from models.trainer import ProgressLog, ScalarLog
+from models.callbacks import ProgressLog, ScalarLog
 from models.trainer_outputs import TRAINER_PROGRESS
 
 

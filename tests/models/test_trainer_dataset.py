@@ -8,7 +8,8 @@ import tensorflow as tf
 import tf_keras
 
 from models import features
-from models.trainer import SHUFFLE_BUFFER, _dataset
+from models.input_pipeline import SHUFFLE_BUFFER
+from models.input_pipeline import make_dataset as _dataset
 from pipeline.config import build_config
 
 CONFIG = build_config({"data": {"example_dim": 6}})

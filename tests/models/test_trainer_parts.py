@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import tf_keras
 
-from models.trainer import BestWeights, label_scale
+from models.callbacks import BestWeights
+from models.signatures import label_scale
 
 
 def test_label_scale_is_read_back_from_two_points():
@@ -59,7 +60,7 @@ def test_without_early_stopping_the_last_weights_stay():
 def test_planned_passes_counts_only_as_far_as_the_in_memory_choice_needs(tmp_path):
     import tensorflow as tf
 
-    from models.trainer import MIN_PASSES_IN_MEMORY, planned_passes
+    from models.input_pipeline import MIN_PASSES_IN_MEMORY, planned_passes
 
     path = str(tmp_path / "train.gz")
     with tf.io.TFRecordWriter(path, options="GZIP") as writer:
