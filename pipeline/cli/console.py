@@ -15,8 +15,22 @@ from pathlib import Path
 from pipeline.cli.status_line import TRAINER_PROGRESS, StatusLine
 
 
+# What TFX's launcher logs, and then goes on with the next component, when a node's
+# inputs (a resolver, a run-time parameter) cannot be resolved.
+RESOLUTION_ERRORS = ("[%s] Input resolution error: %s", "[%s] Dynamic exec property resolution error: %s")
+
+
+class ResolutionFailed(RuntimeError):
+    """A component's inputs could not be resolved; the run stops instead of going on without them."""
+
+
 class ComponentProgress(logging.Handler):
-    """Turns TFX's log records into one line per component: name, cached or ran, seconds."""
+    """Turns TFX's log records into one line per component: name, cached or ran, seconds.
+
+    A failed input resolution raises ResolutionFailed from the logging call,
+    inside the runner: LocalDagRunner itself would log it and go on, leaving
+    the components after it without their inputs and nothing said.
+    """
 
     def __init__(self, out, is_terminal: bool | None = None):
         super().__init__(level=logging.INFO)
@@ -36,6 +50,9 @@ class ComponentProgress(logging.Handler):
             self.status = "cached"
         elif message == TRAINER_PROGRESS and len(args) == 3:
             self.line.trainer_progress(*args)
+        elif message in RESOLUTION_ERRORS and len(args) == 2:
+            raise ResolutionFailed(f"{args[0]}: its inputs could not be resolved: "
+                                   f"{(str(args[1]).strip().splitlines() or [''])[0]}")
         elif message == "Component %s is finished.":
             seconds = time.monotonic() - self.started.get(args[0], time.monotonic())
             self.current = None
