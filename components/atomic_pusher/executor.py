@@ -44,7 +44,8 @@ def staging_dir(serving_dir: str) -> str:
 
 def store_statistics(exec_properties: Dict[str, Any], version_dir: str) -> None:
     """Copies the run's statistics into ``version_dir/assets.extra/statistics`` (if configured)."""
-    source = json.loads(exec_properties.get(standard_component_specs.CUSTOM_CONFIG_KEY) or "{}").get(STATISTICS_URI)
+    custom_config = json.loads(exec_properties.get(standard_component_specs.CUSTOM_CONFIG_KEY) or "null")
+    source = (custom_config or {}).get(STATISTICS_URI)
     if not source:
         return
     for split_dir in tf.io.gfile.listdir(source):
