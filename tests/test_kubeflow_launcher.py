@@ -115,6 +115,21 @@ def test_a_step_that_cannot_import_its_executor_stops_the_run_with_its_error(dry
     assert "StatisticsGen" not in proc.stdout  # nothing after the failed step ran
 
 
+@pytest.mark.e2e
+@pytest.mark.slow
+def test_a_multiclass_config_dry_runs_with_its_classes_read_from_the_data(tmp_path):
+    """data/kubeflow_dry_run_penguins.yaml lists no classes: the compiled spec's DataChoices reads them."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "pipeline.kubeflow_dry_run", "--root", str(tmp_path / "root"),
+         "--config", str(REPO / "data" / "kubeflow_dry_run_penguins.yaml")],
+        cwd=REPO, capture_output=True, text=True, timeout=3600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "Dry run passed" in proc.stdout
+    choices = next((tmp_path / "root").glob("penguins-dry-run/run-1/DataChoices/choices"))
+    decided = json.loads(choices.read_text())["pipeline_config"]
+    assert decided["tasks"][0]["classes"] == ["Adelie", "Chinstrap", "Gentoo"]
+
+
 # Pure parts, without TFX.
 
 def _dag(edges: dict[str, list[str]]) -> pb.DagSpec:
