@@ -164,6 +164,7 @@ def create_pipeline(config: PipelineConfig, pipeline_root: str, serving_dir: str
                                  serving_dir=serving_dir,
                                  thresholds=json.dumps(config.drift_thresholds(), sort_keys=True))
         drift_check.add_upstream_node(anomalies_gate)  # data that breaks its schema is reported as that
+        data_choices.add_upstream_node(drift_check)  # decisions only for data the check accepted
         transform.add_upstream_node(drift_check)
         drift_nodes = [drift_check]
     trainer = tfx.components.Trainer(

@@ -44,7 +44,7 @@ EXPECTED_DAG = {
 RESOLVERS = {BLESSING_RESOLVER, MODEL_RESOLVER}
 # Dependencies without an artifact: the anomalies gate must pass first, and the drift check;
 # a run-time parameter's producer (DataChoices) runs before the tasks that read it.
-ORDER_ONLY = {"DataChoices": {"AnomaliesGate"}, "DriftCheck": {"AnomaliesGate"},
+ORDER_ONLY = {"DataChoices": {"AnomaliesGate", "DriftCheck"}, "DriftCheck": {"AnomaliesGate"},
               "Transform": {"DriftCheck", "DataChoices"}, "Trainer": {"DataChoices"},
               "Evaluator": {"DataChoices"}, "Pusher": {"DataChoices"}}
 # Parameters decided from the data while the pipeline runs: DataChoices' outputs.
@@ -252,3 +252,14 @@ def test_kfp_client_library_loads_the_yaml(compiled, tmp_path):
     loaded = component.pipeline_spec
     assert set(loaded.root.dag.tasks) == set(EXPECTED_DAG)
     assert loaded.default_pipeline_root == PIPELINE_ROOT
+
+
+def test_a_run_time_parameter_names_its_producer_task_and_waits_for_it():
+    """tfx 1.16 names the producer '<id>_task', which no DAG has; Kubeflow would refuse the spec."""
+    output = {"taskOutputParameter": {"producerTask": "DataChoices_task", "outputParameterKey": "x"}}
+    job = {"pipelineSpec": {"root": {"dag": {"tasks": {
+        "DataChoices": {}, "Transform": {"inputs": {"parameters": {"custom_config": output}},
+                                         "dependentTasks": ["SchemaGen"]}}}}}}
+    transform = kubeflow_runner.name_parameter_producers(job)["pipelineSpec"]["root"]["dag"]["tasks"]["Transform"]
+    assert transform["inputs"]["parameters"]["custom_config"]["taskOutputParameter"]["producerTask"] == "DataChoices"
+    assert transform["dependentTasks"] == ["DataChoices", "SchemaGen"]
