@@ -40,5 +40,5 @@ def test_a_failing_resolver_stops_the_run_naming_the_component(tmp_path):
     finally:
         absl_logging.get_absl_logger().removeHandler(progress)
     message = str(error.value)
-    assert message.startswith("Consumer: its inputs could not be resolved: ") and "\n" not in message
-    assert "the baseline query failed" in message or "BrokenStrategy" in message, message
+    assert message.startswith("baseline_resolver: its inputs could not be resolved: ") and "\n" not in message
+    assert message.endswith("(ValueError: the baseline query failed)"), message
