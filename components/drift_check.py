@@ -1,14 +1,22 @@
 """DriftCheck: stops the run when its data has drifted from the data of the model being served.
 
-Compares this run's StatisticsGen output, split by split, with the statistics
-the pipeline resolved as the baseline (``pipeline.baseline``: those of the run
-whose model was last blessed). Without a baseline (a first run, or the same
-data as that run) there is nothing to compare and the check passes. The
-comparison itself is ``components.data_drift``.
+The baseline is the newest model in the serving folder: the Pusher stores the
+statistics of each pushed model's data beside it
+(``<version>/assets.extra/statistics/``, ``components.atomic_pusher``), so
+the check needs no lineage query and reads a bucket or a disk alike, on every
+orchestrator. This run's StatisticsGen output is compared split by split
+with those statistics (``components.data_drift``). Without a served model
+with statistics (a first run) there is nothing to compare and the check
+passes; a run stopped for drift pushes nothing, so the baseline stays.
 """
 
-import json
 
+import json
+import os
+from typing import Optional
+
+import tensorflow as tf
+import tensorflow_data_validation as tfdv
 from absl import logging
 from tfx.components.statistics_gen import stats_artifact_utils
 from tfx.dsl.component.experimental.annotations import InputArtifact, Parameter
@@ -17,22 +25,42 @@ from tfx.types import artifact_utils, standard_artifacts
 
 from components import data_drift
 
+STATISTICS_DIR = os.path.join("assets.extra", "statistics")  # in a pushed version's folder
+STATISTICS_FILE = "FeatureStats.pb"  # StatisticsGen's file in each Split-<name> folder
+
 
 class DataDriftError(RuntimeError):
     """The data has drifted from the data of the model being served."""
 
 
-def measure_artifacts(current: standard_artifacts.ExampleStatistics,
-                      baseline: standard_artifacts.ExampleStatistics,
-                      thresholds: data_drift.DriftThresholds) -> list[data_drift.Drift]:
+def newest_served_statistics(serving_dir: str) -> Optional[str]:
+    """The statistics folder of the newest version in ``serving_dir`` that has one, or None."""
+    if not tf.io.gfile.isdir(serving_dir):
+        return None
+    versions = sorted((name.rstrip("/") for name in tf.io.gfile.listdir(serving_dir)
+                       if name.rstrip("/").isdigit()), key=int, reverse=True)
+    for version in versions:
+        folder = os.path.join(serving_dir, version, STATISTICS_DIR)
+        if tf.io.gfile.isdir(folder):
+            return folder
+    return None
+
+
+def load_split(folder: str, split: str):
+    """The DatasetFeatureStatisticsList of one split in a stored statistics folder, or None."""
+    path = os.path.join(folder, f"Split-{split}", STATISTICS_FILE)  # StatisticsGen's own layout
+    return tfdv.load_stats_binary(path) if tf.io.gfile.exists(path) else None
+
+
+def measure_against(current: standard_artifacts.ExampleStatistics, baseline_folder: str,
+                    thresholds: data_drift.DriftThresholds) -> list[data_drift.Drift]:
     """Every compared column's distance, on each split the two statistics share."""
-    baseline_splits = set(artifact_utils.decode_split_names(baseline.split_names))
     found = []
     for split in artifact_utils.decode_split_names(current.split_names):
-        if split in baseline_splits:
+        baseline = load_split(baseline_folder, split)
+        if baseline is not None:
             found += data_drift.measure(stats_artifact_utils.load_statistics(current, split).proto(),
-                                        stats_artifact_utils.load_statistics(baseline, split).proto(),
-                                        thresholds, split)
+                                        baseline, thresholds, split)
     return found
 
 
@@ -40,17 +68,16 @@ def measure_artifacts(current: standard_artifacts.ExampleStatistics,
 def DriftCheck(statistics: InputArtifact[standard_artifacts.ExampleStatistics],  # noqa: N802
                thresholds: Parameter[str],
                code_version: Parameter[str],
-               baseline_statistics: InputArtifact[standard_artifacts.ExampleStatistics] = None
-               ) -> None:  # an input with a default of None is optional (it may resolve to nothing)
+               serving_dir: Parameter[str]) -> None:
     del code_version  # only the cache key: the fingerprint of this module (pipeline.definition)
-    if baseline_statistics is None:
-        logging.info("DriftCheck: no earlier statistics to compare with; passing")
+    baseline = newest_served_statistics(serving_dir)
+    if baseline is None:
+        logging.info("DriftCheck: no served model with data statistics in %s; passing", serving_dir)
         return
-    measured = measure_artifacts(statistics, baseline_statistics,
-                                 data_drift.DriftThresholds.from_json(json.loads(thresholds)))
+    measured = measure_against(statistics, baseline, data_drift.DriftThresholds.from_json(json.loads(thresholds)))
     for d in measured:
         logging.info("DriftCheck: %s split, %s: %s %.4f (threshold %g), against %s", d.split, d.column,
-                     d.comparator, d.distance, d.threshold, baseline_statistics.uri)
+                     d.comparator, d.distance, d.threshold, baseline)
     found = data_drift.drifted(measured)
     if found:
         raise DataDriftError(data_drift.describe(found))

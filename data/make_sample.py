@@ -2,8 +2,9 @@
 
     python data/make_sample.py   # same seed, same file, byte for byte
 
-Inputs: age, visits, tenure_months (numeric), region, device, plan
-(categorical). Labels: spend (regression), purchased (0/1) and churned
+Inputs: age, visits, tenure_months, balance (numeric), region, device, plan
+(categorical). ``balance`` is heavy-tailed (mostly zero, a long log-normal
+tail), the kind of column whose ``auto`` transform is ``log``. Labels: spend (regression), purchased (0/1) and churned
 ("yes"/"no"). Some cells are missing on purpose: empty age and region cells,
 and "?" for an unknown tenure or device, as exported tables often have.
 """
@@ -20,7 +21,8 @@ SEED = 20181
 REGIONS = ["north", "south", "east", "west", "central"]
 DEVICES = ["mobile", "desktop", "tablet"]
 PLANS = ["basic", "plus", "pro"]
-COLUMNS = ["age", "visits", "tenure_months", "region", "device", "plan", "spend", "purchased", "churned"]
+COLUMNS = ["age", "visits", "tenure_months", "region", "device", "plan", "balance", "spend", "purchased",
+           "churned"]
 
 
 def _sigmoid(z):
@@ -42,6 +44,10 @@ def make_rows(num_rows: int = NUM_ROWS, seed: int = SEED) -> list[list[str]]:
     purchased = rng.rand(num_rows) < _sigmoid(-3.0 + 0.5 * visits + np.array([0.0, 1.5, -1.0])[device])
     churned = rng.rand(num_rows) < _sigmoid(1.0 - 0.06 * tenure + np.array([0.8, 0.0, -0.8])[plan])
 
+    # Its own generator: the other columns stay as they were before it was added.
+    tail = np.random.RandomState(seed + 1)
+    balance = np.where(tail.rand(num_rows) < 0.6, 0.0, np.round(tail.lognormal(6, 1.5, num_rows), 2))
+
     rows = []
     for i in range(num_rows):
         rows.append([
@@ -51,6 +57,7 @@ def make_rows(num_rows: int = NUM_ROWS, seed: int = SEED) -> list[list[str]]:
             "" if rng.rand() < 0.03 else REGIONS[region[i]],
             "?" if rng.rand() < 0.02 else DEVICES[device[i]],
             PLANS[plan[i]],
+            f"{balance[i]:.2f}",
             f"{spend[i]:.3f}",
             str(int(purchased[i])),
             "yes" if churned[i] else "no",

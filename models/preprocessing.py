@@ -60,7 +60,10 @@ def _dense_to_sparse(x: tf.Tensor) -> tf.SparseTensor:
 
 
 def signed_log1p(x: tf.Tensor) -> tf.Tensor:
-    return tf.sign(x) * tf.math.log1p(tf.abs(x))
+    # In float64: TF's float32 log1p can differ in the last bit with a value's position in
+    # its batch (vectorized or not), and batches differ between runs and orchestrators.
+    x64 = tf.cast(x, tf.float64)
+    return tf.cast(tf.sign(x64) * tf.math.log1p(tf.abs(x64)), x.dtype)
 
 
 def _apply_transform(x, feature: Feature, elementwise: bool):

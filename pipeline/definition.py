@@ -2,8 +2,13 @@
 
 ExampleGen (synthetic, CSV or TFRecord) -> StatisticsGen
   -> SchemaGen (or ImportSchemaGen) -> ExampleValidator -> AnomaliesGate
-  -> (the served model's data statistics) DriftCheck
+  -> DataChoices -> (against the served model's data statistics) DriftCheck
   -> Transform -> Trainer -> (latest blessed model) Evaluator -> Pusher
+
+What the data decides (``auto`` transforms, the classes of multiclass tasks)
+is decided by DataChoices while the pipeline runs, and reaches Transform, the
+Trainer, the Evaluator and the Pusher as run-time parameters: every
+orchestrator runs the same decisions on the same data.
 
 Module code is named by dotted paths into the installed package, so it runs
 unchanged in Beam workers and in a Kubeflow container image.
@@ -15,6 +20,7 @@ import json
 import os
 from typing import Optional
 
+import tensorflow_model_analysis as tfma
 from tfx import v1 as tfx
 from tfx.components.example_gen.component import FileBasedExampleGen
 from tfx.dsl.components.base import executor_spec
@@ -22,11 +28,13 @@ from tfx.dsl.components.base import executor_spec
 from components.anomalies_gate import AnomaliesGate
 from components.atomic_pusher.component import AtomicPusher
 from components.csv_example_gen import executor as csv_executor
+from components.data_choices import DataChoices
 from components.drift_check import DriftCheck
+from components.evaluator import Evaluator
 from components.synthetic_example_gen.component import SyntheticExampleGen
-from pipeline.baseline import BaselineResolver, StatisticsResolver
+from pipeline.baseline import BaselineResolver
 from pipeline.config import DataSource, FileSplit, PipelineConfig
-from pipeline.eval_config import EVALUATOR_MODULE, build_eval_config
+from pipeline.eval_config import EVALUATOR_MODULE
 from pipeline.fingerprint import code_fingerprint
 
 PREPROCESSING_FN = "models.preprocessing.preprocessing_fn"
@@ -34,6 +42,7 @@ RUN_FN = "models.trainer.run_fn"
 # Component -> the module whose code (with what it imports) is that component's cache key.
 CODE_MODULES = {
     "AnomaliesGate": AnomaliesGate.__module__,
+    "DataChoices": DataChoices.__module__,
     "DriftCheck": DriftCheck.__module__,
     "Transform": PREPROCESSING_FN.rpartition(".")[0],
     "Trainer": RUN_FN.rpartition(".")[0],
@@ -48,7 +57,7 @@ def module_code_versions() -> dict[str, str]:
 def _file_input(data: DataSource) -> tuple[str, tfx.proto.Input, Optional[tfx.proto.Output]]:
     """ExampleGen's input_base, its split patterns (relative to it) and output splits."""
     patterns = data.split_patterns()
-    input_base = os.path.commonpath([os.path.dirname(p) for p in patterns.values()])
+    input_base = _common_folder([os.path.dirname(p) for p in patterns.values()])
     input_config = tfx.proto.Input(splits=[
         tfx.proto.Input.Split(name=name, pattern=os.path.relpath(pattern, input_base))
         for name, pattern in patterns.items()])
@@ -58,6 +67,14 @@ def _file_input(data: DataSource) -> tuple[str, tfx.proto.Input, Optional[tfx.pr
         tfx.proto.SplitConfig.Split(name="train", hash_buckets=data.split.train_buckets),
         tfx.proto.SplitConfig.Split(name="eval", hash_buckets=data.split.eval_buckets)]))
     return input_base, input_config, output_config
+
+
+def _common_folder(folders: list[str]) -> str:
+    """The deepest folder holding all of ``folders``; a URI keeps its scheme (gs://bucket/...)."""
+    scheme, sep, _ = folders[0].partition("://")
+    if not sep:
+        return os.path.commonpath(folders)
+    return f"{scheme}://" + os.path.commonpath([f.partition("://")[2] for f in folders])
 
 
 def _synthetic_example_gen(data: DataSource):
@@ -83,9 +100,17 @@ def _tfrecord_example_gen(data: DataSource):
 EXAMPLE_GENS = {"synthetic": _synthetic_example_gen, "csv": _csv_example_gen, "tfrecord": _tfrecord_example_gen}
 
 
+def _set_at_run_time(node, exec_property: str, value_channel) -> None:
+    """Sets ``node``'s ``exec_property`` to a value an upstream component outputs while the pipeline runs.
+
+    TFX resolves such a placeholder on every orchestrator (a Kubeflow task output
+    parameter); the components' constructors take only values known now.
+    """
+    node.exec_properties[exec_property] = value_channel.future()[0].value
+
+
 def create_pipeline(config: PipelineConfig, pipeline_root: str, serving_dir: str,
                     baseline_resolver: BaselineResolver,
-                    statistics_resolver: Optional[StatisticsResolver] = None,
                     metadata_connection_config=None,
                     beam_pipeline_args: Optional[list[str]] = None,
                     evaluator_beam_args: Optional[list[str]] = None,
@@ -93,12 +118,14 @@ def create_pipeline(config: PipelineConfig, pipeline_root: str, serving_dir: str
     """The pipeline, the same for every orchestrator.
 
     Args:
-        config: the validated configuration; Transform gets
-            ``config.transform_custom_config()`` and the Trainer
-            ``config.to_custom_config()`` as ``custom_config``, each with a
-            ``code_version`` key: the fingerprint of the code that component
-            runs (``module_code_versions``), so editing it reruns that
-            component and what depends on its outputs, and nothing else.
+        config: the validated configuration; DataChoices makes the
+            decisions it leaves to the data, then Transform gets
+            ``transform_custom_config()`` and the Trainer
+            ``to_custom_config()`` of the decided configuration as
+            ``custom_config``, each with a ``code_version`` key: the
+            fingerprint of the code that component runs
+            (``module_code_versions``), so editing it reruns that component
+            and what depends on its outputs, and nothing else.
         pipeline_root: where the components write their artifacts (a local
             path or a URI the orchestrator's pods can reach).
         serving_dir: where the Pusher writes blessed models, one numbered
@@ -106,10 +133,6 @@ def create_pipeline(config: PipelineConfig, pipeline_root: str, serving_dir: str
         baseline_resolver: builds the Resolver of the model the Evaluator
             compares with, from the Trainer's model channel; the runner passes
             one its orchestrator supports (``pipeline.baseline``).
-        statistics_resolver: builds the Resolver of the statistics the drift
-            check compares the run's statistics with (id
-            ``baseline_statistics_resolver``); None, or ``drift.enabled:
-            false`` in the config, leaves the drift check out.
         metadata_connection_config: ML Metadata connection; None lets the
             orchestrator supply it.
         beam_pipeline_args: arguments for every Beam-based component;
@@ -120,10 +143,10 @@ def create_pipeline(config: PipelineConfig, pipeline_root: str, serving_dir: str
 
     Returns:
         The ``tfx.dsl.Pipeline``: ExampleGen, StatisticsGen, SchemaGen (or
-        ImportSchemaGen), ExampleValidator, AnomaliesGate, (with a statistics
-        resolver) its resolver and DriftCheck, Transform, Trainer, the
-        baseline resolver (id ``baseline_model_resolver``), Evaluator and
-        Pusher.
+        ImportSchemaGen), ExampleValidator, AnomaliesGate, DataChoices,
+        DriftCheck (unless ``drift.enabled: false``; its baseline is the
+        newest model in ``serving_dir``), Transform, Trainer, the baseline
+        resolver (id ``baseline_model_resolver``), Evaluator and Pusher.
     """
     code_versions = module_code_versions()
 
@@ -139,6 +162,17 @@ def create_pipeline(config: PipelineConfig, pipeline_root: str, serving_dir: str
         statistics=statistics_gen.outputs["statistics"], schema=schema_gen.outputs["schema"])
     anomalies_gate = AnomaliesGate(anomalies=example_validator.outputs["anomalies"],
                                    code_version=code_versions["AnomaliesGate"])
+    # Decisions the configuration leaves to the data, made from the examples as this run reads them.
+    data_choices = DataChoices(
+        examples=example_gen.outputs["examples"],
+        statistics=statistics_gen.outputs["statistics"],
+        pipeline_config=json.dumps(config.model_dump(mode="json"), sort_keys=True),
+        # Only what preprocessing reads reaches Transform, so a training change does not rerun it.
+        transform_extra=json.dumps({"code_version": code_versions["Transform"]}, sort_keys=True),
+        trainer_extra=json.dumps({"code_version": code_versions["Trainer"]}, sort_keys=True),
+        code_version=code_versions["DataChoices"],
+    )
+    data_choices.add_upstream_node(anomalies_gate)  # data that breaks its schema is reported as that
     transform = tfx.components.Transform(
         examples=example_gen.outputs["examples"],
         schema=schema_gen.outputs["schema"],
@@ -146,21 +180,18 @@ def create_pipeline(config: PipelineConfig, pipeline_root: str, serving_dir: str
         # StatisticsGen's statistics are the pipeline's; Transform's own pre- and
         # post-transform statistics were two more passes over the data that nothing read.
         disable_statistics=True,
-        # Only what preprocessing reads, so a training change does not rerun it.
-        custom_config={**config.transform_custom_config(), "code_version": code_versions["Transform"]},
     )
-    transform.add_upstream_node(anomalies_gate)
+    _set_at_run_time(transform, "custom_config", data_choices.outputs["transform_config"])
     drift_nodes = []
-    if statistics_resolver is not None and config.drift.enabled:
-        previous = statistics_resolver(statistics_gen.outputs["statistics"]).with_id(
-            "baseline_statistics_resolver")
+    if config.drift.enabled:
         drift_check = DriftCheck(statistics=statistics_gen.outputs["statistics"],
-                                 baseline_statistics=previous.outputs["statistics"],
+                                 serving_dir=serving_dir,
                                  thresholds=json.dumps(config.drift_thresholds(), sort_keys=True),
                                  code_version=code_versions["DriftCheck"])
         drift_check.add_upstream_node(anomalies_gate)  # data that breaks its schema is reported as that
+        data_choices.add_upstream_node(drift_check)  # decisions only for data the check accepted
         transform.add_upstream_node(drift_check)
-        drift_nodes = [previous, drift_check]
+        drift_nodes = [drift_check]
     trainer = tfx.components.Trainer(
         run_fn=RUN_FN,
         examples=transform.outputs["transformed_examples"],
@@ -168,30 +199,34 @@ def create_pipeline(config: PipelineConfig, pipeline_root: str, serving_dir: str
         schema=schema_gen.outputs["schema"],
         train_args=tfx.proto.TrainArgs(num_steps=config.training.train_steps),
         eval_args=tfx.proto.EvalArgs(num_steps=config.training.eval_steps),
-        custom_config={**config.to_custom_config(), "code_version": code_versions["Trainer"]},
     )
+    _set_at_run_time(trainer, "custom_config", data_choices.outputs["trainer_config"])
     baseline = baseline_resolver(trainer.outputs["model"]).with_id("baseline_model_resolver")
-    evaluator = tfx.components.Evaluator(
+    evaluator = Evaluator(
         examples=example_gen.outputs["examples"],
         model=trainer.outputs["model"],
         baseline_model=baseline.outputs["model"],
-        eval_config=build_eval_config(config),
+        eval_config=tfma.EvalConfig(),  # built by DataChoices: per-class metrics need the classes
         # Per-slice groups of examples instead of one example at a time, where the metrics allow it.
         module_path=EVALUATOR_MODULE,
-    )
+    ).with_id("Evaluator")
+    _set_at_run_time(evaluator, "eval_config", data_choices.outputs["eval_config"])
     if evaluator_beam_args:
         evaluator = evaluator.with_beam_pipeline_args(evaluator_beam_args)
-    # A version appears in serving_dir whole or not at all (written beside it, then renamed).
+    # A version appears in serving_dir whole or not at all (written beside it, then renamed),
+    # with the statistics of its data beside it: the baseline of later drift checks.
     pusher = AtomicPusher(
         model=trainer.outputs["model"],
         model_blessing=evaluator.outputs["blessing"],
         push_destination=tfx.proto.PushDestination(
             filesystem=tfx.proto.PushDestination.Filesystem(base_directory=serving_dir)),
     ).with_id("Pusher")
+    _set_at_run_time(pusher, "custom_config", data_choices.outputs["pusher_config"])
     return tfx.dsl.Pipeline(
         pipeline_name=config.pipeline_name,
         pipeline_root=pipeline_root,
-        components=[example_gen, statistics_gen, schema_gen, example_validator, anomalies_gate, *drift_nodes,
+        components=[example_gen, statistics_gen, schema_gen, example_validator, anomalies_gate, data_choices,
+                    *drift_nodes,
                     transform, trainer, baseline, evaluator, pusher],
         enable_cache=enable_cache,
         metadata_connection_config=metadata_connection_config,

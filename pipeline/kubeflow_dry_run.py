@@ -88,11 +88,20 @@ def _names(result: RunResult, task: str, key: str) -> list[str]:
     return [a.name for a in result.steps[task].outputs.get(key, [])] if task in result.steps else []
 
 
+def decided_config(run: RunResult, config: PipelineConfig) -> PipelineConfig:
+    """The configuration as the run's DataChoices decided it (the classes of multiclass tasks filled in)."""
+    choices = run.output("DataChoices", "choices")
+    if choices is None:
+        return config
+    return PipelineConfig.model_validate(json.loads(Path(choices.uri).read_text(encoding="utf-8"))["pipeline_config"])
+
+
 def first_run_problems(run: RunResult, serving_dir: Path, config: PipelineConfig) -> list[str]:
     """What is wrong with run-1's outcome (nothing: an empty list)."""
     from pipeline.report.summary import serving_versions
     from pipeline.results.serving_check import score_served_model
 
+    config = decided_config(run, config)
     problems = []
     if _metadata(run, "Evaluator", "blessing").get("blessed") != 1:
         problems.append("run-1: the Evaluator did not bless the model; train longer or loosen the gates")

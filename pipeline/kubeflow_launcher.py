@@ -236,14 +236,37 @@ class RunResult:
         return artifacts[0] if artifacts else None
 
 
-def _parameter_values(task: pb.PipelineTaskSpec, task_name: str
+def output_parameter(result: "RunResult", task_name: str, name: str,
+                     source: pb.TaskInputsSpec.InputParameterSpec.TaskOutputParameterSpec) -> str:
+    """The value of a parameter another task output: the content of its value artifact of that key.
+
+    TFX reports an output parameter both ways: as a String artifact whose file
+    holds the value, and as the parameter Kubeflow passes on; the artifact is
+    what the launcher records (and reuses when the producer is cached).
+    """
+    step = result.steps.get(source.producer_task)
+    artifacts = step.outputs.get(source.output_parameter_key) if step is not None else None
+    if not artifacts:
+        raise LaunchError(f"task {task_name}: parameter {name} comes from output "
+                          f"{source.output_parameter_key!r} of task {source.producer_task!r}, which has none")
+    return Path(artifacts[0].uri).read_text(encoding="utf-8")
+
+
+def _parameter_values(task: pb.PipelineTaskSpec, task_name: str, result: "RunResult"
                       ) -> tuple[dict[str, pb.Value], dict[str, struct_pb2.Value]]:
-    """The task's constant parameters, in both of ExecutorInput's forms (pre-2.1 and 2.1)."""
+    """The task's parameters, in both of ExecutorInput's forms (pre-2.1 and 2.1).
+
+    Constants, and string parameters output by an earlier task.
+    """
     old, new = {}, {}
     for name, spec in task.inputs.parameters.items():
+        if spec.HasField("task_output_parameter"):
+            value = output_parameter(result, task_name, name, spec.task_output_parameter)
+            old[name], new[name] = pb.Value(string_value=value), struct_pb2.Value(string_value=value)
+            continue
         if not spec.HasField("runtime_value"):
-            raise LaunchError(f"task {task_name}: parameter {name} is not a constant "
-                              f"({spec.WhichOneof('kind')}); only constants are supported")
+            raise LaunchError(f"task {task_name}: parameter {name} is not a constant or a task output "
+                              f"({spec.WhichOneof('kind')}); only those are supported")
         runtime = spec.runtime_value
         if runtime.HasField("constant"):
             new[name] = runtime.constant
@@ -297,7 +320,7 @@ class Launcher:
             kind = executor.WhichOneof("spec")
             inputs = self._input_artifacts(name, result)
             if kind == "container":
-                step = self._cached_or_run(name, executor.container, inputs)
+                step = self._cached_or_run(name, executor.container, inputs, result)
             elif kind == "resolver":
                 step = self._resolve(name, executor.resolver, inputs)
             else:
@@ -308,12 +331,12 @@ class Launcher:
                 break
         return result
 
-    def _cached_or_run(self, name: str, container, inputs) -> StepResult:
+    def _cached_or_run(self, name: str, container, inputs, result: RunResult) -> StepResult:
         """Like KFP: the driver (if any) first, then the cache check, then the executor."""
         task = self.pipeline.spec.root.dag.tasks[name]
         task_root = self.run_root / name
         task_root.mkdir(parents=True)
-        executor_input = self._executor_input(name, task_root, inputs)
+        executor_input = self._executor_input(name, task_root, inputs, result)
         step = StepResult(name, "container", inputs=inputs, log=task_root / LOG_FILE)
         if container.lifecycle.HasField("pre_cache_check"):
             # e.g. a file-based ExampleGen's driver: it fingerprints the input files and
@@ -328,6 +351,8 @@ class Launcher:
             "component": json_format.MessageToDict(self.pipeline.component(name)),
             "container": json_format.MessageToDict(container),
             "parameters": json_format.MessageToDict(task.inputs).get("parameters", {}),
+            # The values of parameters other tasks output: a changed value reruns.
+            "parameter_values": json_format.MessageToDict(executor_input.inputs).get("parameterValues", {}),
             "inputs": {k: [(a.name, a.uri) for a in v] for k, v in sorted(inputs.items())},
             # What a driver reported, e.g. the input files' fingerprint: changed input reruns.
             "driver": _reported_parameters(Path(executor_input.outputs.output_file)),
@@ -406,24 +431,27 @@ class Launcher:
                 source.output_artifact_key, []))
         return inputs
 
-    def _executor_input(self, name: str, task_root: Path,
-                        inputs: dict[str, list[pb.RuntimeArtifact]]) -> pb.ExecutorInput:
+    def _executor_input(self, name: str, task_root: Path, inputs: dict[str, list[pb.RuntimeArtifact]],
+                        result: RunResult) -> pb.ExecutorInput:
         task = self.pipeline.spec.root.dag.tasks[name]
         component = self.pipeline.component(name)
-        old, new = _parameter_values(task, name)
+        old, new = _parameter_values(task, name, result)
         outputs = {}
         for key, spec in component.output_definitions.artifacts.items():
             outputs[key] = _artifact_list([pb.RuntimeArtifact(
                 name=f"{self.pipeline.name}/{self.run_id}/{name}/{key}",
                 type=spec.artifact_type, uri=str(task_root / key))])
-        if component.output_definitions.parameters:
-            raise LaunchError(f"task {name}: output parameters are not supported")
+        for key in component.output_definitions.parameters:
+            if key not in outputs:
+                raise LaunchError(f"task {name}: output parameter {key} has no value artifact of its name")
         return pb.ExecutorInput(
             inputs=pb.ExecutorInput.Inputs(
                 parameters=old, parameter_values=new,
                 artifacts={k: _artifact_list(v) for k, v in inputs.items()}),
             outputs=pb.ExecutorInput.Outputs(
-                artifacts=outputs, output_file=str(task_root / EXECUTOR_OUTPUT_FILE)))
+                artifacts=outputs, output_file=str(task_root / EXECUTOR_OUTPUT_FILE),
+                parameters={key: pb.ExecutorInput.OutputParameter(output_file=str(task_root / f"{key}.value"))
+                            for key in component.output_definitions.parameters}))
 
     def _resolve(self, name: str, resolver, inputs) -> StepResult:
         started = time.monotonic()

@@ -35,7 +35,7 @@ from pipeline.cli.command import command  # noqa: E402
 from pipeline.cli.flags import add_config_flags, config_from_args  # noqa: E402
 from pipeline.config import PipelineConfig  # noqa: E402
 from pipeline.preflight.deploy_args import (DeployArgError, check_cloud_uri, check_image,  # noqa: E402
-                                            with_project_package)
+                                            check_reachable_inputs, with_project_package)
 
 DEFAULT_IMAGE = "mtl-pipeline:latest"  # what `make image` builds
 # Where the Dockerfile puts the project inside the image (its setup.py ships it to Beam workers).
@@ -70,6 +70,7 @@ class Target:
         self.serving_dir = check_cloud_uri(
             args.serving_dir if args.serving_dir is not None
             else f"{self.pipeline_root}/serving", "--serving-dir")
+        check_reachable_inputs(config.data, self.pipeline_root)
         self.output = check_output_file(args.output)
 
 
@@ -101,7 +102,28 @@ def compile_pipeline(config: PipelineConfig, target: Target) -> dict:
     )
     runner = tfx.orchestration.experimental.KubeflowV2DagRunner(
         config=tfx.orchestration.experimental.KubeflowV2DagRunnerConfig(default_image=target.image))
-    return runner.run(pipeline, write_out=False)
+    return name_parameter_producers(runner.run(pipeline, write_out=False))
+
+
+def name_parameter_producers(pipeline_job: dict) -> dict:
+    """Points each run-time parameter at the task that outputs it, which the task then waits for.
+
+    KubeflowV2DagRunner (tfx 1.16) names the producer of a task output
+    parameter ``<component id>_task``, a task no DAG has: the task is the
+    component id. Kubeflow would refuse the spec.
+    """
+    tasks = pipeline_job["pipelineSpec"]["root"]["dag"]["tasks"]
+    for task in tasks.values():
+        for parameter in task.get("inputs", {}).get("parameters", {}).values():
+            output = parameter.get("taskOutputParameter")
+            if output is None:
+                continue
+            producer = output["producerTask"]
+            if producer not in tasks and producer.removesuffix("_task") in tasks:
+                producer = output["producerTask"] = producer.removesuffix("_task")
+            if producer not in task.setdefault("dependentTasks", []):
+                task["dependentTasks"] = sorted([*task["dependentTasks"], producer])
+    return pipeline_job
 
 
 def render(pipeline_job: dict, output: Path) -> str:

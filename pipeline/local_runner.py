@@ -34,10 +34,8 @@ from pipeline.beam_workers import evaluator_beam_args, local_beam_args  # noqa: 
 from pipeline.cli.status_line import Ticker  # noqa: E402
 from pipeline.cli.flags import PROJECT_ROOT, add_config_flags, config_from_args  # noqa: E402
 from pipeline.config import ConfigError, PipelineConfig, write_config_file  # noqa: E402
-from pipeline.preflight.classes import resolve_classes  # noqa: E402
 from pipeline.preflight.data_checks import check_data  # noqa: E402
 from pipeline.preflight.deploy_args import with_project_package  # noqa: E402
-from pipeline.preflight.feature_transforms import resolve_transforms  # noqa: E402
 from pipeline.preflight.run_state import check_run_state  # noqa: E402
 
 
@@ -70,11 +68,12 @@ def lock_output_dir(output_dir: Path):
     return lock
 
 
-def run(config: PipelineConfig, output_dir: Path, enable_cache: bool, out) -> int:
+def run(config: PipelineConfig, output_dir: Path, enable_cache: bool, out,
+        resolved_path: Path | None = None) -> int:
     from absl import logging as absl_logging
     from tfx import v1 as tfx
 
-    from pipeline.baseline import local_baseline_resolver, local_statistics_resolver
+    from pipeline.baseline import local_baseline_resolver
     from pipeline.definition import create_pipeline
     from pipeline.report.summary import summarize
 
@@ -96,7 +95,6 @@ def run(config: PipelineConfig, output_dir: Path, enable_cache: bool, out) -> in
         beam_pipeline_args=with_project_package(beam_args, str(PROJECT_ROOT / "setup.py")),
         evaluator_beam_args=evaluator_args,
         baseline_resolver=local_baseline_resolver,
-        statistics_resolver=local_statistics_resolver,
     )
     absl_logging.set_verbosity(absl_logging.INFO)
     progress = ComponentProgress(out)
@@ -123,6 +121,7 @@ def run(config: PipelineConfig, output_dir: Path, enable_cache: bool, out) -> in
     finally:
         absl_logging.get_absl_logger().removeHandler(progress)
     print(f"Pipeline finished in {time.monotonic() - started:.1f} s.", file=out)
+    config = show_decisions(metadata_path, config, resolved_path, out)
     try:
         lines = summarize(metadata_path, config, serving_dir).lines()
     except Exception as exc:  # the run itself succeeded; say why there is no summary
@@ -132,6 +131,32 @@ def run(config: PipelineConfig, output_dir: Path, enable_cache: bool, out) -> in
         print(line, file=out)
     print(report_line(output_dir, config.pipeline_name), file=out)
     return 0
+
+
+def show_decisions(metadata_path: Path, config: PipelineConfig, resolved_path: Path | None,
+                   out) -> PipelineConfig:
+    """Prints what the data decided (DataChoices) and records the configuration as decided.
+
+    Returns that configuration (the classes of multiclass tasks filled in), for the summary.
+    """
+    from pipeline.results.data_choices import decided
+
+    found = decided(metadata_path, config.pipeline_name)
+    if found is None:
+        return config
+    config, transforms = found
+    if resolved_path is not None:
+        # The configuration as run, with every decision made: rerunning it reproduces the run.
+        write_config_file(config, resolved_path)
+    if transforms:
+        where = f" (configuration as run: {resolved_path})" if resolved_path else ""
+        print(f"Numeric feature transforms{where}:", file=out)
+        for choice in transforms:
+            print(choice.line(), file=out)
+    for task in config.tasks:
+        if task.task_type.class_outputs:
+            print(f"Classes of {task.name}: {', '.join(task.classes)}", file=out)
+    return config
 
 
 def disk_full(exc: BaseException) -> bool:
@@ -174,9 +199,7 @@ def main(argv: list[str] | None = None) -> int:
     """``mtl-run``: 0 when the pipeline ran; 2 for a bad flag, config or data; 1 when a component failed."""
     args = parse_args(argv)
     config = config_from_args(args)
-    sample = check_data(config)  # the CSV inputs, read once for the checks and choices before the run
-    config = resolve_classes(config, sample)
-    config, transforms = resolve_transforms(config, sample)
+    check_data(config)
     check_output_dir(args.output_dir)
     lock = lock_output_dir(args.output_dir)  # noqa: F841  (held until exit)
     check_run_state(args.output_dir, config.pipeline_name)
@@ -186,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     terminal = redirect_noise(log_path)
     print(f"Running pipeline {config.pipeline_name!r} into {args.output_dir} (full log: {log_path})",
           file=terminal)
-    # The configuration as run, with every decision made: rerunning it reproduces the run.
+    # The configuration as given; once the data has decided (DataChoices), as decided.
     resolved_path = log_path.with_suffix(".config.yaml")
     try:
         write_config_file(config, resolved_path)
@@ -194,11 +217,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: cannot write {resolved_path}: {exc.strerror or exc}"
               f"{disk_full_hint(exc, args.output_dir)}", file=terminal)
         return 1
-    if transforms:
-        print(f"Numeric feature transforms (configuration as run: {resolved_path}):", file=terminal)
-        for choice in transforms:
-            print(choice.line(), file=terminal)
-    return run(config, args.output_dir, enable_cache=not args.no_cache, out=terminal)
+    return run(config, args.output_dir, enable_cache=not args.no_cache, out=terminal,
+               resolved_path=resolved_path)
 
 
 if __name__ == "__main__":

@@ -1,12 +1,17 @@
-"""The baseline resolvers' strategies over real TFX artifacts and a real (in-memory) ML Metadata store."""
+"""What a run is compared with: the baseline model (resolver strategy, Evaluator) and the served data's statistics."""
 
 from __future__ import annotations
 
-from ml_metadata import metadata_store
-from ml_metadata.proto import metadata_store_pb2
+import json
+
+from tensorflow_metadata.proto.v0 import statistics_pb2
 from tfx.types import standard_artifacts
 
-from pipeline.baseline import BlessedRunStatisticsStrategy, LatestBlessedOtherModelStrategy
+from components.atomic_pusher.executor import store_statistics
+from components.data_choices import STATISTICS_URI
+from components.drift_check import load_split, newest_served_statistics
+from components.evaluator import without_self_baseline
+from pipeline.baseline import LatestBlessedOtherModelStrategy
 
 
 def model(model_id: int) -> standard_artifacts.Model:
@@ -55,102 +60,51 @@ def test_the_newest_of_several_blessed_models_other_than_the_candidate():
     assert resolve(2, [1, 2, 3], [blessing(1), blessing(2), blessing(3)]) == ([3], [1003])
 
 
-class Lineage:
-    """Examples, the StatisticsGen and Evaluator executions that read them, and their outputs, in ML Metadata."""
-
-    def __init__(self):
-        config = metadata_store_pb2.ConnectionConfig()
-        config.fake_database.SetInParent()
-        self.store = metadata_store.MetadataStore(config)
-        self.execution_type = self.store.put_execution_type(metadata_store_pb2.ExecutionType(name="node"))
-        self.statistics: list[standard_artifacts.ExampleStatistics] = []
-        self.blessings: list[standard_artifacts.ModelBlessing] = []
-
-    def _put(self, artifact):
-        artifact.type_id = self.store.put_artifact_type(
-            metadata_store_pb2.ArtifactType(name=artifact.type_name))
-        [artifact.id] = self.store.put_artifacts([artifact.mlmd_artifact])
-        return artifact
-
-    def _execution(self, examples, key: str, output) -> None:
-        [execution_id] = self.store.put_executions([metadata_store_pb2.Execution(type_id=self.execution_type)])
-        self.store.put_events([
-            metadata_store_pb2.Event(artifact_id=examples.id, execution_id=execution_id,
-                                     type=metadata_store_pb2.Event.INPUT,
-                                     path=metadata_store_pb2.Event.Path(steps=[{"key": "examples"}])),
-            metadata_store_pb2.Event(artifact_id=output.id, execution_id=execution_id,
-                                     type=metadata_store_pb2.Event.OUTPUT,
-                                     path=metadata_store_pb2.Event.Path(steps=[{"key": key}]))])
-
-    def examples(self):
-        """New examples, StatisticsGen's statistics of them, then Transform's: (examples, statistics)."""
-        examples = self._put(standard_artifacts.Examples())
-        statistics = self._put(standard_artifacts.ExampleStatistics())
-        self._execution(examples, "statistics", statistics)
-        # Transform also outputs ExampleStatistics of the same examples, newer than StatisticsGen's.
-        transform_statistics = self._put(standard_artifacts.ExampleStatistics())
-        self._execution(examples, "pre_transform_stats", transform_statistics)
-        self.statistics += [statistics, transform_statistics]
-        return examples, statistics
-
-    def evaluate(self, examples, blessed: bool) -> None:
-        """An Evaluator execution on ``examples`` whose blessing says ``blessed``."""
-        blessing = standard_artifacts.ModelBlessing()
-        blessing.set_int_custom_property("blessed", int(blessed))
-        self._execution(examples, "blessing", self._put(blessing))
-        self.blessings.append(blessing)
-
-    def baseline(self, current) -> list[int]:
-        result = BlessedRunStatisticsStrategy().resolve_artifacts(
-            self.store, {"current": [current], "statistics": list(self.statistics),
-                         "model_blessing": list(self.blessings)})
-        assert set(result) == {"current", "statistics", "model_blessing"}  # TFX needs every input key back
-        assert [a.id for a in result["current"]] == [current.id]
-        assert len(result["model_blessing"]) == len(result["statistics"])
-        return [a.id for a in result["statistics"]]
+def test_the_evaluator_drops_a_baseline_that_is_the_candidate():
+    """On Kubeflow the newest blessed model can be the candidate itself (an unchanged, cached retrain)."""
+    candidate, older = model(7), model(5)
+    kept = {"model": [candidate], "baseline_model": [older], "examples": []}
+    assert without_self_baseline(kept) == kept
+    itself = model(7)  # the resolver's artifact for the same model
+    assert without_self_baseline({**kept, "baseline_model": [itself]})["baseline_model"] == []
+    same_folder = standard_artifacts.Model()
+    same_folder.uri = candidate.uri  # Kubeflow's resolved artifact: the same URI, no MLMD id here
+    assert without_self_baseline({**kept, "baseline_model": [same_folder]})["baseline_model"] == []
 
 
-def test_a_first_run_has_no_baseline_statistics():
-    lineage = Lineage()
-    _, first = lineage.examples()
-    assert lineage.baseline(first) == []
-    lineage.evaluate(first, blessed=False)  # its model was not blessed: still nothing to compare with
-    _, second = lineage.examples()
-    assert lineage.baseline(second) == []
+def _statistics_artifact(tmp_path, rows: int) -> str:
+    """A StatisticsGen-like output folder: Split-train and Split-eval, one FeatureStats.pb each."""
+    uri = tmp_path / f"statistics-{rows}"
+    for split in ("train", "eval"):
+        stats = statistics_pb2.DatasetFeatureStatisticsList(
+            datasets=[statistics_pb2.DatasetFeatureStatistics(name=split, num_examples=rows)])
+        (uri / f"Split-{split}").mkdir(parents=True)
+        (uri / f"Split-{split}" / "FeatureStats.pb").write_bytes(stats.SerializeToString())
+    return str(uri)
 
 
-def test_the_baseline_is_the_data_of_the_newest_blessed_model():
-    lineage = Lineage()
-    served, served_statistics = lineage.examples()
-    lineage.evaluate(served, blessed=True)
-    _, new = lineage.examples()
-    assert lineage.baseline(new) == [served_statistics.id]
+def _push(serving, version: str, statistics_uri=None) -> None:
+    (serving / version).mkdir(parents=True)
+    (serving / version / "saved_model.pb").write_bytes(b"")
+    if statistics_uri:
+        store_statistics({"custom_config": json.dumps({STATISTICS_URI: statistics_uri})}, str(serving / version))
 
 
-def test_the_same_data_as_the_served_model_has_nothing_to_compare():
-    lineage = Lineage()
-    served, served_statistics = lineage.examples()
-    lineage.evaluate(served, blessed=True)
-    assert lineage.baseline(served_statistics) == []
+def test_the_drift_baseline_is_the_newest_pushed_version_with_statistics(tmp_path):
+    serving = tmp_path / "serving"
+    assert newest_served_statistics(str(serving)) is None  # nothing pushed yet
+    _push(serving, "100", _statistics_artifact(tmp_path, 10))
+    _push(serving, "200", _statistics_artifact(tmp_path, 20))
+    _push(serving, "300")  # pushed before the statistics were stored with models: skipped
+    (serving / "notes").mkdir()
+    found = newest_served_statistics(str(serving))
+    assert found == str(serving / "200" / "assets.extra" / "statistics")
+    assert load_split(found, "train").datasets[0].num_examples == 20
+    assert load_split(found, "eval").datasets[0].name == "eval"
+    assert load_split(found, "test") is None
 
 
-def test_runs_whose_model_was_not_blessed_do_not_move_the_baseline():
-    lineage = Lineage()
-    served, served_statistics = lineage.examples()
-    lineage.evaluate(served, blessed=True)
-    worse, _ = lineage.examples()
-    lineage.evaluate(worse, blessed=False)
-    _, stopped = lineage.examples()  # e.g. a run stopped for drift: never evaluated
-    _, rerun = lineage.examples()
-    assert lineage.baseline(stopped) == [served_statistics.id]
-    assert lineage.baseline(rerun) == [served_statistics.id]
-
-
-def test_a_newer_blessed_model_moves_the_baseline_to_its_data():
-    lineage = Lineage()
-    old, _ = lineage.examples()
-    lineage.evaluate(old, blessed=True)
-    accepted, accepted_statistics = lineage.examples()
-    lineage.evaluate(accepted, blessed=True)
-    _, new = lineage.examples()
-    assert lineage.baseline(new) == [accepted_statistics.id]
+def test_a_push_without_statistics_configured_stores_none(tmp_path):
+    _push(tmp_path / "serving", "1")
+    store_statistics({"custom_config": "null"}, str(tmp_path / "serving" / "1"))
+    assert not (tmp_path / "serving" / "1" / "assets.extra").exists()

@@ -27,8 +27,9 @@ from pipeline.kubeflow_launcher import (ArtifactRecord, LaunchError, RunResult, 
 # What `make kubeflow-dry-run` runs: about 1,000 examples, a short training that clears the gates.
 BUDGET = load_config_file(REPO / "data" / "kubeflow_dry_run.yaml")
 RUN_2_STEPS = 1
-# Steps whose inputs or parameters change in run-2 (its Trainer has other train_args).
-RERUN_IN_RUN_2 = {"Trainer", "Evaluator", "Pusher"}
+# Steps whose inputs or parameters change in run-2 (its Trainer has other train_args; DataChoices
+# gets the whole configuration, and hands Transform the same parameters as in run-1).
+RERUN_IN_RUN_2 = {"DataChoices", "Trainer", "Evaluator", "Pusher"}
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +61,7 @@ def test_both_runs_reach_the_expected_outcome(dry):
 def test_every_step_of_run_1_exits_0_in_its_own_process(dry):
     root, first, _, _ = dry
     containers = _container_tasks(root / "specs" / "run-1.json")
-    assert len(containers) == 9
+    assert len(containers) == 11  # with DataChoices and DriftCheck
     executed = {name: step for name, step in first.steps.items() if step.kind == "container"}
     assert set(executed) == containers
     assert {name: step.returncode for name, step in executed.items()} == dict.fromkeys(containers, 0)
@@ -112,6 +113,21 @@ def test_a_step_that_cannot_import_its_executor_stops_the_run_with_its_error(dry
     assert "step SyntheticExampleGen exited 1" in proc.stderr
     assert "No module named 'components.synthetic_example_gen.missing'" in proc.stderr
     assert "StatisticsGen" not in proc.stdout  # nothing after the failed step ran
+
+
+@pytest.mark.e2e
+@pytest.mark.slow
+def test_a_multiclass_config_dry_runs_with_its_classes_read_from_the_data(tmp_path):
+    """data/kubeflow_dry_run_penguins.yaml lists no classes: the compiled spec's DataChoices reads them."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "pipeline.kubeflow_dry_run", "--root", str(tmp_path / "root"),
+         "--config", str(REPO / "data" / "kubeflow_dry_run_penguins.yaml")],
+        cwd=REPO, capture_output=True, text=True, timeout=3600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "Dry run passed" in proc.stdout
+    choices = next((tmp_path / "root").glob("penguins-dry-run/run-1/DataChoices/choices"))
+    decided = json.loads(choices.read_text())["pipeline_config"]
+    assert decided["tasks"][0]["classes"] == ["Adelie", "Chinstrap", "Gentoo"]
 
 
 # Pure parts, without TFX.

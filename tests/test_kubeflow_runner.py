@@ -14,6 +14,7 @@ from kfp.pipeline_spec import pipeline_spec_pb2
 
 from conftest import REPO, command
 from pipeline import kubeflow_runner
+from pipeline.config import load_config_file
 
 IMAGE = "example.com/mtl:1"
 PIPELINE_ROOT = "gs://test-bucket/mtl"
@@ -31,6 +32,8 @@ EXPECTED_DAG = {
     "SchemaGen": {"StatisticsGen"},
     "ExampleValidator": {"StatisticsGen", "SchemaGen"},
     "AnomaliesGate": {"ExampleValidator"},
+    "DataChoices": {"SyntheticExampleGen", "StatisticsGen"},
+    "DriftCheck": {"StatisticsGen"},
     "Transform": {"SyntheticExampleGen", "SchemaGen"},
     "Trainer": {"Transform", "SchemaGen"},
     BLESSING_RESOLVER: set(),
@@ -39,8 +42,14 @@ EXPECTED_DAG = {
     "Pusher": {"Trainer", "Evaluator"},
 }
 RESOLVERS = {BLESSING_RESOLVER, MODEL_RESOLVER}
-# Dependencies without an artifact: Transform waits for the anomalies gate to pass.
-ORDER_ONLY = {"Transform": {"AnomaliesGate"}}
+# Dependencies without an artifact: the anomalies gate must pass first, and the drift check;
+# a run-time parameter's producer (DataChoices) runs before the tasks that read it.
+ORDER_ONLY = {"DataChoices": {"AnomaliesGate", "DriftCheck"}, "DriftCheck": {"AnomaliesGate"},
+              "Transform": {"DriftCheck", "DataChoices"}, "Trainer": {"DataChoices"},
+              "Evaluator": {"DataChoices"}, "Pusher": {"DataChoices"}}
+# Parameters decided from the data while the pipeline runs: DataChoices' outputs.
+RUN_TIME = {"Transform": ("custom_config", "transform_config"), "Trainer": ("custom_config", "trainer_config"),
+            "Evaluator": ("eval_config", "eval_config"), "Pusher": ("custom_config", "pusher_config")}
 
 
 @pytest.fixture(scope="module")
@@ -141,6 +150,28 @@ def test_the_configuration_file_reaches_the_components(compiled):
     assert (data["num_examples"], data["num_shards"]) == (5000, 5)
     train_args = json.loads(_constant(tasks["Trainer"], "train_args"))
     assert train_args["num_steps"] == 123
+    assert json.loads(_constant(tasks["DataChoices"], "pipeline_config"))["training"]["train_steps"] == 123
+
+
+@pytest.mark.e2e
+def test_what_the_data_decides_reaches_the_components_at_run_time(compiled):
+    _, spec, _, _ = compiled
+    for name, (parameter, output) in RUN_TIME.items():
+        source = spec.root.dag.tasks[name].inputs.parameters[parameter].task_output_parameter
+        assert (source.producer_task, source.output_parameter_key) == ("DataChoices", output), name
+    produced = spec.components[spec.root.dag.tasks["DataChoices"].component_ref.name].output_definitions
+    assert set(produced.parameters) == {output for _, output in RUN_TIME.values()}
+
+
+def test_a_multiclass_config_compiles_without_its_classes(tmp_path, capsys):
+    penguins = load_config_file(REPO / "data" / "penguins.yaml")
+    penguins["data"]["path"] = "gs://bucket/penguins.csv"
+    (tmp_path / "penguins.yaml").write_text(yaml.safe_dump(penguins))
+    assert _compile(tmp_path, "--config", str(tmp_path / "penguins.yaml")) == 0, capsys.readouterr().err
+    job = json.loads((tmp_path / "p.json").read_text())
+    example_gen = job["pipelineSpec"]["root"]["dag"]["tasks"]["CsvExampleGen"]
+    assert example_gen["inputs"]["parameters"]["input_base"]["runtimeValue"]["constantValue"] == {
+        "stringValue": "gs://bucket"}  # the bucket, not this machine's data folder
 
 
 @pytest.mark.e2e
@@ -166,6 +197,10 @@ def _compile(tmp_path, *args):
     (["--beam-args=--runner=DataflowRunner --project=p --temp_location=/tmp/t"],
      "needs --temp_location=gs://"),
     (["--beam-args=--direct_num_workers='2"], "--beam-args cannot be split"),
+    (["--config", str(REPO / "data" / "sample.yaml")],
+     f"data.path {str(REPO / 'data' / 'sample.csv')!r} is on this machine, which the pipeline's pods "
+     "(pipeline root gs://sample-three-tasks/root) cannot read: copy it to the cloud and set data.path to "
+     "its gs:// URI, e.g. gs://my-bucket/data/sample.csv"),
 ])
 def test_unworkable_arguments_fail_before_compiling_and_keep_the_old_output(
         tmp_path, capsys, args, message):
@@ -217,3 +252,14 @@ def test_kfp_client_library_loads_the_yaml(compiled, tmp_path):
     loaded = component.pipeline_spec
     assert set(loaded.root.dag.tasks) == set(EXPECTED_DAG)
     assert loaded.default_pipeline_root == PIPELINE_ROOT
+
+
+def test_a_run_time_parameter_names_its_producer_task_and_waits_for_it():
+    """tfx 1.16 names the producer '<id>_task', which no DAG has; Kubeflow would refuse the spec."""
+    output = {"taskOutputParameter": {"producerTask": "DataChoices_task", "outputParameterKey": "x"}}
+    job = {"pipelineSpec": {"root": {"dag": {"tasks": {
+        "DataChoices": {}, "Transform": {"inputs": {"parameters": {"custom_config": output}},
+                                         "dependentTasks": ["SchemaGen"]}}}}}}
+    transform = kubeflow_runner.name_parameter_producers(job)["pipelineSpec"]["root"]["dag"]["tasks"]["Transform"]
+    assert transform["inputs"]["parameters"]["custom_config"]["taskOutputParameter"]["producerTask"] == "DataChoices"
+    assert transform["dependentTasks"] == ["DataChoices", "SchemaGen"]

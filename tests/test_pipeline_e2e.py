@@ -15,9 +15,9 @@ from pipeline.results.serving_check import check_serving
 
 pytestmark = pytest.mark.e2e
 COMPONENTS = {"SyntheticExampleGen", "StatisticsGen", "SchemaGen", "ExampleValidator", "AnomaliesGate",
-              "baseline_statistics_resolver", "DriftCheck", "Transform", "Trainer", "baseline_model_resolver",
+              "DataChoices", "DriftCheck", "Transform", "Trainer", "baseline_model_resolver",
               "Evaluator", "Pusher"}
-RESOLVERS = {"baseline_statistics_resolver", "baseline_model_resolver"}  # they run on every run
+RESOLVERS = {"baseline_model_resolver"}  # it runs on every run
 
 
 

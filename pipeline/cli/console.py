@@ -16,8 +16,38 @@ from models.trainer_outputs import TRAINER_PROGRESS
 from pipeline.cli.status_line import StatusLine
 
 
+# What TFX's launcher logs, and then goes on with the next component, when a node's
+# inputs (a resolver, a run-time parameter) cannot be resolved.
+RESOLUTION_ERRORS = ("[%s] Input resolution error: %s", "[%s] Dynamic exec property resolution error: %s")
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def _root_cause(exc) -> str:
+    """TFX's message, and the exception it was raised from (e.g. what a resolver strategy raised)."""
+    if not isinstance(exc, BaseException):
+        return str(exc)
+    root = exc
+    while root.__cause__ is not None or root.__context__ is not None:
+        root = root.__cause__ or root.__context__
+    if root is exc:
+        return _first_line(exc)
+    return f"{_first_line(exc)} ({type(root).__name__}: {_first_line(root)})"
+
+
+class ResolutionFailed(RuntimeError):
+    """A component's inputs could not be resolved; the run stops instead of going on without them."""
+
+
 class ComponentProgress(logging.Handler):
-    """Turns TFX's log records into one line per component: name, cached or ran, seconds."""
+    """Turns TFX's log records into one line per component: name, cached or ran, seconds.
+
+    A failed input resolution raises ResolutionFailed from the logging call,
+    inside the runner: LocalDagRunner itself would log it and go on, leaving
+    the components after it without their inputs and nothing said.
+    """
 
     def __init__(self, out, is_terminal: bool | None = None):
         super().__init__(level=logging.INFO)
@@ -37,6 +67,8 @@ class ComponentProgress(logging.Handler):
             self.status = "cached"
         elif message == TRAINER_PROGRESS and len(args) == 3:
             self.line.trainer_progress(*args)
+        elif message in RESOLUTION_ERRORS and len(args) == 2:
+            raise ResolutionFailed(f"{args[0]}: its inputs could not be resolved: {_root_cause(args[1])}")
         elif message == "Component %s is finished.":
             seconds = time.monotonic() - self.started.get(args[0], time.monotonic())
             self.current = None

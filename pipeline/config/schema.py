@@ -195,9 +195,9 @@ class Feature(_Strict):
 
 
 def _resolve_path(value: Optional[str], info: ValidationInfo) -> Optional[str]:
-    """Relative paths are read from the folder of the config file that names them."""
+    """Relative paths are read from the folder of the config file that names them; URIs stay as they are."""
     base_dir = (info.context or {}).get("base_dir")
-    if value is None or base_dir is None or os.path.isabs(value):
+    if value is None or base_dir is None or os.path.isabs(value) or "://" in value:
         return value
     return os.path.normpath(os.path.join(base_dir, value))
 

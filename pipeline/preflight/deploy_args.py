@@ -51,6 +51,34 @@ def check_cloud_uri(value: str, flag: str) -> str:
     return value.rstrip("/")
 
 
+def is_uri(path: str) -> bool:
+    """gs://..., s3://...: a location every machine reaches by name, not this machine's disk."""
+    return "://" in path
+
+
+def check_reachable_inputs(data, pipeline_root: str) -> None:
+    """For a pipeline root in the cloud, every file the pipeline reads must be there too.
+
+    ``data``: the configuration's ``data`` section. A local path would be the
+    compiling machine's, which the pipeline's pods cannot read.
+    """
+    if not is_uri(pipeline_root):
+        return
+    fields = {"data.schema_file": getattr(data, "schema_file", None)}
+    split = getattr(data, "split", None)
+    if getattr(data, "path", None) is not None:
+        fields["data.path"] = data.path
+    elif split is not None and hasattr(split, "train"):
+        fields.update({"data.split.train": split.train, "data.split.eval": split.eval})
+    for field, path in fields.items():
+        if path is not None and not is_uri(path):
+            scheme = pipeline_root.split("://", 1)[0]
+            raise DeployArgError(
+                f"{field} {path!r} is on this machine, which the pipeline's pods (pipeline root "
+                f"{pipeline_root}) cannot read: copy it to the cloud and set {field} to its "
+                f"{scheme}:// URI, e.g. {scheme}://my-bucket/data/{path.rstrip('/').rsplit('/', 1)[-1]}")
+
+
 def with_project_package(beam_args: Sequence[str], setup_file: str) -> list[str]:
     """Tells Beam to ship this project (``--setup_file``) unless the args already say how.
 

@@ -52,6 +52,11 @@ def check_serving(output_dir: Path, config: PipelineConfig) -> dict[str, float]:
     evaluator = mlmd.latest_node_run(store, config.pipeline_name, "Evaluator")
     if evaluator is None:
         raise RunStateError(f"no Evaluator run recorded in {output_dir / 'metadata.sqlite'}")
+    from pipeline.results.data_choices import decided
+
+    found = decided(output_dir / "metadata.sqlite", config.pipeline_name)
+    if found is not None:  # the configuration as the run decided it (e.g. the classes read from the data)
+        config = found[0]
     return score_served_model(output_dir / "serving" / versions[-1],
                               evaluator.inputs["examples"][0].uri, config)
 

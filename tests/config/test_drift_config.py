@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from pipeline.baseline import local_baseline_resolver, local_statistics_resolver
+from pipeline.baseline import local_baseline_resolver
 from pipeline.config import ConfigError, build_config
 from pipeline.definition import create_pipeline
 
@@ -34,10 +34,9 @@ def test_a_bad_drift_setting_is_named(drift, message):
     assert message in str(info.value)
 
 
-def _nodes(config, statistics_resolver=local_statistics_resolver) -> dict:
+def _nodes(config) -> dict:
     pipeline = create_pipeline(config, pipeline_root="/tmp/root", serving_dir="/tmp/serving",
-                               baseline_resolver=local_baseline_resolver,
-                               statistics_resolver=statistics_resolver)
+                               baseline_resolver=local_baseline_resolver)
     return {node.id: node for node in pipeline.components}
 
 
@@ -47,11 +46,11 @@ def test_the_drift_check_runs_after_the_anomalies_gate_and_before_transform():
     check = nodes["DriftCheck"]
     assert nodes["AnomaliesGate"] in check.upstream_nodes and check in nodes["Transform"].upstream_nodes
     assert json.loads(check.exec_properties["thresholds"]) == config.drift_thresholds()
+    assert check.exec_properties["serving_dir"] == "/tmp/serving"  # its baseline: the served model's data
     assert config.drift_thresholds()["columns"] == {"x": None, "y1": 0.3, "y2": None, "x_norm": None}
 
 
-def test_drift_disabled_or_no_statistics_resolver_leaves_the_check_out():
+def test_drift_disabled_leaves_the_check_out():
     on = set(_nodes(build_config()))
     off = set(_nodes(build_config({"drift": {"enabled": False}})))
-    assert on - off == {"baseline_statistics_resolver", "DriftCheck"} and off < on
-    assert set(_nodes(build_config(), statistics_resolver=None)) == off
+    assert on - off == {"DriftCheck"} and off < on

@@ -1,13 +1,11 @@
-"""One read of the CSV inputs serves the data checks, the class lists and the transform choices."""
+"""The data checks read each CSV input once, as far as they need."""
 
 from collections import Counter
 
 from pipeline.config import build_config
 from pipeline.preflight import csv_sample
-from pipeline.preflight.classes import resolve_classes
 from pipeline.preflight.csv_sample import CHECKED_ROWS, read_sample
 from pipeline.preflight.data_checks import check_data
-from pipeline.preflight.feature_transforms import resolve_transforms
 
 ROWS = 2 * CHECKED_ROWS
 
@@ -26,7 +24,7 @@ def _config(pattern, **data):
                          "tasks": [{"name": "y"}, {"name": "kind", "type": "multiclass"}]})
 
 
-def test_the_checks_and_choices_before_the_run_read_each_file_once(tmp_path, monkeypatch):
+def test_the_checks_before_the_run_read_each_file_once(tmp_path, monkeypatch):
     _table(tmp_path, "a.csv")
     _table(tmp_path, "b.csv", first=ROWS)
     config = _config(tmp_path / "*.csv")
@@ -39,15 +37,8 @@ def test_the_checks_and_choices_before_the_run_read_each_file_once(tmp_path, mon
 
     monkeypatch.setattr(csv_sample, "read_rows", counted)
     sample = check_data(config)
-    with_classes = resolve_classes(config, sample)
-    resolved, choices = resolve_transforms(with_classes, sample)
     assert reads == {str(tmp_path / "a.csv"): 1, str(tmp_path / "b.csv"): 1}
-    # Every row's class (the last row of each file holds the only 'd'), the first rows' numbers.
-    assert with_classes.tasks[1].classes == ["a", "b", "c", "d"]
-    expected = [float((i * 37) % 101) for i in range(2 * ROWS)]
-    assert sample.numeric_values["gain"] == expected
-    assert [c.transform for c in choices] == ["z_score"]
-    assert resolved.features[0].transform == "z_score"
+    assert sorted(sample.files) == [str(tmp_path / "a.csv"), str(tmp_path / "b.csv")]
 
 
 def test_the_checks_see_the_first_rows_through_the_first_past_the_limit(tmp_path):
@@ -58,12 +49,3 @@ def test_the_checks_see_the_first_rows_through_the_first_past_the_limit(tmp_path
     assert lines == list(range(2, CHECKED_ROWS + 2))  # header on line 1; rows from line 2
     assert lines[-1] > CHECKED_ROWS >= lines[-2]
     assert only.rows[0][1] == {"gain": "0", "kind": "a", "y": "0.0"}
-
-
-def test_without_class_lists_to_fill_reading_stops_after_the_sampled_rows(tmp_path):
-    path = _table(tmp_path, rows=csv_sample.TRANSFORM_ROWS + 10)
-    config = build_config({"data": {"source": "csv", "path": str(path), "features": [{"name": "gain"}]},
-                           "tasks": [{"name": "y"}]})
-    sample = read_sample(config)
-    assert len(sample.numeric_values["gain"]) == csv_sample.TRANSFORM_ROWS
-    assert sample.label_values == {}

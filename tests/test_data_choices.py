@@ -1,4 +1,4 @@
-"""The auto transform of numeric features, decided from the training data before the run."""
+"""What the data decides: the auto transform of numeric features and the classes of multiclass tasks."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 
 from pipeline.config import ConfigError, build_config
 from pipeline.preflight.data_checks import check_data
-from pipeline.preflight.feature_transforms import choose_transform, resolve_transforms
+from pipeline.data_choices import choose_transform, decide_classes, decide_transforms
 
 
 def test_mostly_zeros_non_negative_is_log():
@@ -42,14 +42,14 @@ def _csv(tmp_path, rows):
     return path
 
 
-def test_resolve_decides_auto_keeps_explicit_and_records_it(tmp_path):
+def test_decide_transforms_decides_auto_keeps_explicit_and_records_it():
     rng = np.random.RandomState(0)
-    rows = [(0 if i % 10 else round(float(rng.lognormal(8, 2)), 2), 20 + i % 50, "a", i) for i in range(300)]
-    config = build_config({"data": {"source": "csv", "path": str(_csv(tmp_path, rows)),
+    gain = [0.0 if i % 10 else round(float(rng.lognormal(8, 2)), 2) for i in range(300)]
+    config = build_config({"data": {"source": "csv", "path": "t.csv",
                                     "features": [{"name": "gain"}, {"name": "age", "transform": "quantile"},
                                                  {"name": "city", "type": "categorical"}]},
                            "tasks": [{"name": "y"}]})
-    resolved, choices = resolve_transforms(config)
+    resolved, choices = decide_transforms(config, {"gain": gain})
     assert [(c.column, c.transform) for c in choices] == [("gain", "log"), ("age", "quantile")]
     assert choices[0].line().startswith("  gain: log (non-negative, 90% zeros")
     assert choices[1].line() == "  age: quantile (set in the config)"
@@ -58,9 +58,28 @@ def test_resolve_decides_auto_keeps_explicit_and_records_it(tmp_path):
 
 
 def test_synthetic_inputs_are_z_scored():
-    _, choices = resolve_transforms(build_config({}))
+    _, choices = decide_transforms(build_config({}), {})
     assert [(c.column, c.transform, c.reason) for c in choices] == [
         ("x", "z_score", "synthetic inputs are standard normal")]
+
+
+def _multiclass(classes=None):
+    task = {"name": "species", "type": "multiclass", **({"classes": classes} if classes else {})}
+    return build_config({"data": {"source": "csv", "path": "t.csv", "features": [{"name": "a"}]},
+                         "tasks": [task]})
+
+
+def test_classes_are_the_sorted_distinct_values_unless_listed():
+    assert decide_classes(_multiclass(), {"species": {"b", "a", "c"}}).tasks[0].classes == ["a", "b", "c"]
+    assert decide_classes(_multiclass(["x", "y"]), {}).tasks[0].classes == ["x", "y"]
+
+
+def test_a_label_with_one_class_is_one_line_naming_column_task_and_fix():
+    with pytest.raises(ConfigError) as error:
+        decide_classes(_multiclass(), {"species": {"a"}})
+    assert str(error.value) == ("label column 'species' of multiclass task 'species' holds 1 class(es) ['a'] "
+                                "in the examples; a multiclass task needs at least two: use a column with "
+                                "several, or drop the task")
 
 
 def test_a_log_transform_on_a_string_column_is_one_line_naming_file_column_and_fix(tmp_path):

@@ -1,0 +1,130 @@
+"""DataChoices: decides from the examples what the configuration leaves to the data, inside the pipeline.
+
+Reads the examples ExampleGen wrote (``pipeline.data_choices`` decides: the
+``auto`` feature transforms from the first training examples, the classes of
+multiclass tasks from every split) and hands the components downstream their
+configuration as run-time parameters, with those decisions made:
+Transform's and the Trainer's ``custom_config``, the Evaluator's TFMA
+EvalConfig (its per-class metrics need the classes) and the Pusher's
+``custom_config`` (the statistics it stores beside each pushed model, the
+baseline of later drift checks). A local run and a Kubeflow run thus decide
+the same way from the same examples, and the machine that compiles the
+pipeline reads no data.
+"""
+
+
+import json
+
+import tensorflow as tf
+from absl import logging
+from google.protobuf import json_format
+from typing import TypedDict
+
+from tfx.dsl.component.experimental.annotations import InputArtifact, Parameter
+from tfx.dsl.component.experimental.decorators import component
+from tfx.types import artifact_utils, standard_artifacts
+
+from pipeline.config import PipelineConfig
+from pipeline import data_choices
+
+STATISTICS_URI = "statistics_uri"  # the Pusher's custom_config key
+
+
+def _present(feature: tf.train.Feature, missing: set[str]) -> list:
+    """A tf.Example feature's present values: numbers as they are, text stripped, missing tokens removed."""
+    kind = feature.WhichOneof("kind")
+    if kind != "bytes_list":
+        return list(getattr(feature, kind).value) if kind else []
+    texts = (v.decode("utf-8", "replace").strip() for v in feature.bytes_list.value)
+    return [t for t in texts if t and t not in missing]
+
+
+def _records(examples: standard_artifacts.Examples, split: str):
+    pattern = f"{artifact_utils.get_split_uri([examples], split)}/*"
+    files = sorted(tf.io.gfile.glob(pattern))
+    compression = "GZIP" if files and files[0].endswith(".gz") else ""
+    for record in tf.data.TFRecordDataset(files, compression_type=compression):
+        yield tf.train.Example.FromString(record.numpy())
+
+
+def train_values(examples: standard_artifacts.Examples, columns: list[str], missing: set[str],
+                 limit: int = data_choices.SAMPLE_ROWS) -> dict[str, list[float]]:
+    """The present numeric values of ``columns`` in the first ``limit`` training examples."""
+    values: dict[str, list[float]] = {c: [] for c in columns}
+    splits = artifact_utils.decode_split_names(examples.split_names)
+    for count, example in enumerate(_records(examples, "train" if "train" in splits else splits[0])):
+        if count >= limit:
+            break
+        for column in columns:
+            if column in example.features.feature:
+                for value in _present(example.features.feature[column], missing):
+                    try:
+                        values[column].append(float(value))
+                    except ValueError:
+                        pass  # the data check and Transform report non-numbers
+    return values
+
+
+def label_values(examples: standard_artifacts.Examples, columns: list[str], missing: set[str]
+                 ) -> dict[str, set[str]]:
+    """The distinct present values of ``columns``, as text, in every split."""
+    values: dict[str, set[str]] = {c: set() for c in columns}
+    for split in artifact_utils.decode_split_names(examples.split_names):
+        for example in _records(examples, split):
+            for column in columns:
+                if column in example.features.feature:
+                    values[column].update(str(v) for v in _present(example.features.feature[column], missing))
+    return values
+
+
+def decide(config: PipelineConfig, examples: standard_artifacts.Examples
+           ) -> tuple[PipelineConfig, list[data_choices.TransformChoice]]:
+    """The configuration with the data's decisions made, and each numeric feature's choice."""
+    missing = set(getattr(config.data, "missing_values", []))
+    auto = data_choices.auto_columns(config)
+    config, choices = data_choices.decide_transforms(
+        config, train_values(examples, auto, missing) if auto else {})
+    labels = data_choices.class_label_columns(config)
+    if labels:
+        config = data_choices.decide_classes(config, label_values(examples, labels, missing))
+    return config, choices
+
+
+class Decided(TypedDict):
+    """DataChoices' outputs: run-time parameters of the components downstream (JSON text)."""
+
+    transform_config: str
+    trainer_config: str
+    eval_config: str
+    pusher_config: str
+    choices: str  # the decided configuration and each numeric feature's choice and reason
+
+
+@component
+def DataChoices(examples: InputArtifact[standard_artifacts.Examples],  # noqa: N802
+                statistics: InputArtifact[standard_artifacts.ExampleStatistics],
+                pipeline_config: Parameter[str],
+                transform_extra: Parameter[str],
+                trainer_extra: Parameter[str],
+                code_version: Parameter[str],
+                ) -> Decided:
+    """``*_extra``: JSON keys added to that component's custom_config (its code version, for its cache);
+    ``code_version``: only this component's cache key, the fingerprint of this module (pipeline.definition)."""
+    del code_version
+    from pipeline.eval_config import build_eval_config  # TFMA: imported where it is needed
+
+    config, choices = decide(PipelineConfig.model_validate(json.loads(pipeline_config)), examples)
+    for choice in choices:
+        logging.info("DataChoices: %s: %s (%s)", choice.column, choice.transform, choice.reason)
+    for task in config.tasks:
+        if task.classes:
+            logging.info("DataChoices: task %s: classes %s", task.name, task.classes)
+    dumps = lambda value: json.dumps(value, sort_keys=True)  # noqa: E731  (the same decisions, the same text)
+    return {
+        "transform_config": dumps({**config.transform_custom_config(), **json.loads(transform_extra)}),
+        "trainer_config": dumps({**config.to_custom_config(), **json.loads(trainer_extra)}),
+        "eval_config": json_format.MessageToJson(build_eval_config(config), sort_keys=True),
+        "pusher_config": dumps({STATISTICS_URI: statistics.uri}),
+        "choices": dumps({"pipeline_config": config.model_dump(mode="json"),
+                          "transforms": [[c.column, c.transform, c.reason] for c in choices]}),
+    }
