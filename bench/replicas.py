@@ -164,11 +164,9 @@ class StackedReplicas:
             elif isinstance(layer, tf_keras.layers.Dropout):
                 y = x
             else:  # weightless: the builder's layer itself, replicas folded into the batch
-                flat = tf.nest.flatten(x)
-                lead = tf.shape(flat[0])[:2]
-                folded = tf.nest.map_structure(lambda t: tf.reshape(t, tf.concat([[-1], tf.shape(t)[2:]], 0)), x)
+                folded = tf.nest.map_structure(lambda t: tf.reshape(t, [-1, *t.shape[2:]]), x)
                 out = layer(folded)
-                y = tf.reshape(out, tf.concat([lead, tf.shape(out)[1:]], 0))
+                y = tf.reshape(out, [self.replicas, -1, *out.shape[1:]])
             values[layer.output.ref()] = y
         return {name: values[t.ref()] for name, t in zip(self.template.output_names, self.template.outputs)}
 
