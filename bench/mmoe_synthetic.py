@@ -276,9 +276,12 @@ def plot(runs: list[Run], correlations: tuple[float, ...], path: Path) -> None:
         for architecture in ARCHITECTURES:
             group = [r for r in runs if r.architecture == architecture and r.correlation == c]
             curves = np.array([np.mean(list(r.eval_loss.values()), axis=0) for r in group])
-            mean, sd = curves.mean(axis=0), curves.std(axis=0)
-            ax.plot(group[0].steps, mean, label=architecture, color=colors[architecture])
-            ax.fill_between(group[0].steps, mean - sd, mean + sd, color=colors[architecture], alpha=0.15)
+            # Each repeat thin (repeats differ in difficulty by 10x, so a mean +- sd band is meaningless
+            # on a log scale), the median over repeats bold.
+            for curve in curves:
+                ax.plot(group[0].steps, curve, color=colors[architecture], alpha=0.25, linewidth=0.8)
+            ax.plot(group[0].steps, np.median(curves, axis=0), label=f"{architecture} (median)",
+                    color=colors[architecture], linewidth=2)
         ax.set_title(f"correlation {c}")
         ax.set_yscale("log")
         ax.set_xlabel("training steps")
