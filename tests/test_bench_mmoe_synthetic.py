@@ -39,7 +39,8 @@ def test_reduced_run_writes_table_results_and_plot(tmp_path):
     out = tmp_path / "bench"
     proc = subprocess.run(
         [sys.executable, "-m", "bench.mmoe_synthetic", "--repeats", "1", "--steps", "20", "--eval-every", "10",
-         "--num-examples", "200", "--eval-examples", "100", "--correlations", "0.5", "1.0", "--out", str(out)],
+         "--num-examples", "200", "--eval-examples", "100", "--correlations", "0.5", "1.0",
+         "--learning-rates", "0.001", "0.01", "--pilot-repeats", "1", "--reference", "--out", str(out)],
         cwd=REPO, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stderr[-3000:]
     runs = json.loads((out / "results.json").read_text())["runs"]
@@ -53,6 +54,14 @@ def test_reduced_run_writes_table_results_and_plot(tmp_path):
     assert {r["architecture"]: r["parameters"] for r in runs} == expected
     assert all(r["steps"] == [10, 20] and len(r["eval_loss"]["y1"]) == 2 for r in runs)
     table = (out / "table.md").read_text()
+    assert "learning rate for mmoe: " in proc.stdout and "ratio " in table
+    # The paired table, recomputed from the saved curves: means, then run-by-run win counts.
+    final = {(r["architecture"], r["correlation"]): sum(c[-1] for c in r["eval_loss"].values()) / 2 for r in runs}
+    for c in (0.5, 1.0):
+        wins = [int(final[(a, c)] < final[(b, c)])
+                for a, b in (("omoe", "shared_bottom"), ("mmoe", "shared_bottom"), ("mmoe", "omoe"))]
+        assert (f"| {c} | " + " | ".join(f"{final[(a, c)]:.4f}" for a in bench.ARCHITECTURES) + " | "
+                + " | ".join(f"{w}/1" for w in wins) + " |") in table
     for architecture, params in expected.items():
         assert f"| {architecture} | {params} |" in table
     assert table.count("hold") == 3
