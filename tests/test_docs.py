@@ -19,7 +19,7 @@ MAX_README_LINES = 250
 
 # Pages already linked but not written yet; a link to one may dangle until it
 # exists (and then it must be taken off this list).
-PAGES_TO_COME = {"docs/mmoe-experiment.md"}
+PAGES_TO_COME: set[str] = set()
 
 LINK = re.compile(r"!?\[(?:[^\]\\]|\\.)*\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)")
 INLINE_CODE = re.compile(r"`[^`]*`")
