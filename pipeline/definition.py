@@ -48,15 +48,17 @@ def _file_input(data: CsvData) -> tuple[str, tfx.proto.Input, Optional[tfx.proto
     return input_base, input_config, output_config
 
 
-def _example_gen(data):
+def _example_gen(data, numeric_columns: list[str], categorical_columns: list[str]):
     if isinstance(data, SyntheticData):
         return SyntheticExampleGen(data_config=data.model_dump(mode="json"))
     input_base, input_config, output_config = _file_input(data)
     if data.source == "csv":
         # Column names as the header gives them, without a byte-order mark or the
-        # spaces around them (components.csv_example_gen).
+        # spaces around them; missing-value tokens absent, numeric columns floats
+        # (components.csv_example_gen).
         return FileBasedExampleGen(
             input_base=input_base, input_config=input_config, output_config=output_config,
+            custom_config=csv_executor.csv_options(numeric_columns, categorical_columns, data.missing_values),
             custom_executor_spec=executor_spec.BeamExecutorSpec(csv_executor.Executor)).with_id("CsvExampleGen")
     return tfx.components.ImportExampleGen(input_base=input_base, input_config=input_config,
                                            output_config=output_config)
@@ -107,7 +109,10 @@ def create_pipeline(config: PipelineConfig, pipeline_root: str, serving_dir: str
     code_version = {"code_version": code_fingerprint(
         PREPROCESSING_FN.rpartition(".")[0], RUN_FN.rpartition(".")[0], AnomaliesGate.__module__)}
 
-    example_gen = _example_gen(config.data)
+    categorical = [f.name for f in config.features if f.type == "categorical"]
+    numeric = [f.name for f in (*config.features, *config.evaluation.numeric_slice_features)
+               if f.type == "numeric" and f.name not in categorical]
+    example_gen = _example_gen(config.data, numeric, categorical)
     statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"])
     if config.data.schema_file:
         # A curated schema: the data is validated against it, not against itself.
