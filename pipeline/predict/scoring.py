@@ -113,9 +113,7 @@ def score_to_parts(source: str, model_dir: str, parts_dir: str, input_columns: l
                  | "Spread" >> beam.Reshuffle()
                  | "Score" >> RunInference(handler)
                  | "WritePart" >> beam.ParDo(WritePart(parts_dir, tasks, keep, as_csv)))
-    except inputs.BadRow:
-        raise
-    except Exception as exc:  # a worker's BadRow reaches here wrapped by the runner
+    except Exception as exc:  # a BadRow reaches here with the step's name added, or wrapped by a worker's runner
         found = _BAD_ROW.search(f"{type(exc).__name__}: {exc}")
         if found:
             raise inputs.BadRow(found.group(1)) from None
