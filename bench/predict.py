@@ -1,6 +1,6 @@
 """Batch scoring: rows/s of ``mtl-predict`` against calling serving_default in-process in batches of 1,000.
 
-    python bench/predict.py [--rows 1000000] [--repeats 3] [--beam-args='...']
+    python bench/predict.py [--rows 1000000] [--repeats 3] [--beam-args='...'] [--output-dir D]
 
 Measured: ``mtl-predict``'s whole scoring (``pipeline.predict.cli.predict``:
 the configuration from ML Metadata, the model loaded, the Beam pipeline with
@@ -29,6 +29,9 @@ def main(argv=None) -> dict:
     parser = common.base_parser(__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000, help="rows scored [1,000,000]")
     parser.add_argument("--beam-args", default="", help="Beam arguments for mtl-predict [in process]")
+    parser.add_argument("--output-dir", type=Path,
+                        help="a pipeline output dir with a pushed model of the default synthetic data "
+                             "[a base run made in the work dir]")
     args = parser.parse_args(argv)
 
     import tensorflow as tf
@@ -36,7 +39,7 @@ def main(argv=None) -> dict:
     from bench import eval_data
     from pipeline.predict.cli import predict, pushed_model
 
-    output_dir = common.base_run(args.work_dir)
+    output_dir = args.output_dir or common.base_run(args.work_dir)
     source = next((eval_data.examples_dir(args.work_dir, args.rows) / "Split-eval").glob("*.gz"))
     records = eval_data.read_records(source.parent.parent)
     model_dir = pushed_model(output_dir, None)

@@ -29,6 +29,13 @@ def mtl_predict(output_dir, *args) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=600)
 
 
+def error_line(proc: subprocess.CompletedProcess) -> str:
+    """The one ``error:`` line, the last of stderr."""
+    lines = proc.stderr.strip().splitlines()
+    assert [line for line in lines if line.startswith("error:")] == lines[-1:], proc.stderr
+    return lines[-1]
+
+
 def _example(row: dict, inputs: dict, missing=("?",)) -> bytes:
     example = tf.train.Example()
     for column, numeric in inputs.items():
@@ -91,7 +98,7 @@ def test_a_bad_row_is_one_line_and_no_output(sample_run, tmp_path):
         target = tmp_path / "out" / "p.csv"
         proc = mtl_predict(sample_run.output_dir, "--input", source, "--output", target)
         assert proc.returncode == 2
-        (line,) = proc.stderr.strip().splitlines()
+        line = error_line(proc)
         assert line.startswith(f"error: {source} line 1501 column 'visits': {cell!r} ") and reason in line, line
         assert not target.exists() and list(target.parent.iterdir()) == []  # nothing, not even a part
 
@@ -129,7 +136,7 @@ def test_a_nan_in_a_tfrecord_names_the_record_and_feature(default_run, tmp_path)
             writer.write(record)
     proc = mtl_predict(default_run.output_dir, "--input", source, "--output", tmp_path / "p.csv")
     assert proc.returncode == 2
-    (line,) = proc.stderr.strip().splitlines()
+    line = error_line(proc)
     assert line.startswith(f"error: {source} record 3: column 'x' holds a NaN or an infinity"), line
     assert not (tmp_path / "p.csv").exists()
 

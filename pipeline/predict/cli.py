@@ -17,7 +17,6 @@ import argparse
 import os
 import shlex
 import shutil
-import sys
 import tempfile
 import threading
 import time
@@ -61,7 +60,8 @@ def class_names(model_dir: Path) -> dict[str, list[str]]:
 
 
 class Progress:
-    """Prints the rows scored so far (counted from the finished parts) every few seconds."""
+    """Prints the rows scored so far (counted from the finished parts) every few seconds, on stdout:
+    stderr is for the one ``error:`` line."""
 
     def __init__(self, parts_dir: str, every: float = PROGRESS_SECONDS):
         self.parts_dir, self.every = parts_dir, every
@@ -76,7 +76,7 @@ class Progress:
             rows = rows_in_parts(self.parts_dir)
             if rows != self._shown:
                 self._shown = rows
-                print(f"scored {rows:,} rows", file=sys.stderr, flush=True)
+                print(f"scored {rows:,} rows", flush=True)
 
     def __enter__(self):
         self._thread.start()

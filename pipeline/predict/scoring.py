@@ -17,8 +17,7 @@ import re
 from typing import Iterable, Optional
 
 import apache_beam as beam
-from apache_beam.ml.inference.base import PredictionResult, RunInference
-from apache_beam.ml.inference.tensorflow_inference import TFModelHandlerTensor
+from apache_beam.ml.inference.base import ModelHandler, PredictionResult, RunInference
 
 from pipeline.predict import inputs, outputs
 
@@ -26,14 +25,34 @@ PART_PREFIX = "part-"
 _BAD_ROW = re.compile(r"BadRow: (.*?)(?: \[while running|\n|$)")
 
 
-class ServedModelHandler(TFModelHandlerTensor):
-    """TensorFlow's model handler, loading the SavedModel with its signatures (not as a Keras model):
-    ``serving_default`` parses serialized tf.Examples and runs the Transform graph."""
+class ServedModelHandler(ModelHandler):
+    """A SavedModel with its signatures, for RunInference: ``serving_default`` parses serialized
+    tf.Examples and runs the Transform graph, so a block of raw rows goes in as it is.
+
+    Beam's ``TFModelHandlerTensor`` would load the model as a Keras model, and its module
+    imports tensorflow_hub, which needs ``pkg_resources`` (gone from the locked setuptools);
+    this handler does what it does (one model per worker process, shared by its threads)
+    with ``tf.saved_model.load``. An element is a block of rows (``inputs.Block``), one per call.
+    """
+
+    def __init__(self, model_uri: str, source: str):
+        super().__init__()
+        self._model_uri, self._source = model_uri, source
 
     def load_model(self):
         import tensorflow as tf
 
         return tf.saved_model.load(self._model_uri)
+
+    def run_inference(self, batch, model, inference_args=None) -> Iterable[PredictionResult]:
+        return [PredictionResult(block, serve_block(model, block, self._source), self._model_uri)
+                for block in batch]
+
+    def batch_elements_kwargs(self):
+        return {"min_batch_size": 1, "max_batch_size": 1}  # an element is already a block of rows
+
+    def get_metrics_namespace(self) -> str:
+        return "mtl_predict"
 
 
 def serve_block(model, block: inputs.Block, source: str) -> dict:
@@ -66,13 +85,6 @@ def _reason(message: str) -> str:
     return first
 
 
-def _inference_fn(source: str):
-    def infer(model, batch: list[inputs.Block], inference_args, model_id=None) -> Iterable[PredictionResult]:
-        return [PredictionResult(block, serve_block(model, block, source), model_id) for block in batch]
-
-    return infer
-
-
 class WritePart(beam.DoFn):
     """A scored block as the part file of its place: CSV text, or TFRecords of tf.Example."""
 
@@ -103,8 +115,7 @@ def score_to_parts(source: str, model_dir: str, parts_dir: str, input_columns: l
     """Runs the Beam pipeline; a BadRow raised on a worker is raised here again, as itself."""
     from apache_beam.options.pipeline_options import PipelineOptions
 
-    handler = ServedModelHandler(model_dir, inference_fn=_inference_fn(source),
-                                 min_batch_size=1, max_batch_size=1)
+    handler = ServedModelHandler(model_dir, source)
     try:
         with beam.Pipeline(options=PipelineOptions(beam_args or [])) as pipeline:
             _ = (pipeline
