@@ -161,3 +161,11 @@ def test_gzipped_csv_with_bom_reads_as_the_pipeline_reads(sample_run, tmp_path):
     rows = [dict(zip(SAMPLE_INPUTS, line.split(","))) for line in text.splitlines()[1:]]
     served = _served(model_dir, [_example(r, SAMPLE_INPUTS) for r in rows])
     np.testing.assert_allclose([float(p["spend"]) for p in predicted], served["spend"][:, 0], atol=1e-6)
+
+
+def test_serving_check_finds_the_sample_pipeline_without_its_config(sample_run):
+    # The output dir holds "sample-three-tasks", not the default pipeline: found from ML Metadata.
+    proc = subprocess.run([*command("mtl-serving-check"), "--output-dir", str(sample_run.output_dir)],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    assert [line.split(":")[0] for line in proc.stdout.splitlines()] == list(SAMPLE_LABELS)
