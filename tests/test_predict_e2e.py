@@ -106,7 +106,7 @@ def test_a_bad_row_is_one_line_and_no_output(sample_run, tmp_path):
 def test_synthetic_tfrecord_input_and_both_outputs(default_run, tmp_path):
     """Synthetic model, TFRecord input (the eval split ExampleGen wrote, gzipped), both output kinds."""
     (model_dir,) = serving_versions(default_run.output_dir)[:1]
-    examples_dir = next(default_run.output_dir.glob("**/Split-eval"))
+    examples_dir = next(default_run.output_dir.glob("pipeline_root/SyntheticExampleGen/examples/*/Split-eval"))
     source = sorted(examples_dir.glob("*.gz"))[0]
     records = [r.numpy() for r in tf.data.TFRecordDataset(str(source), compression_type="GZIP")]
     served = _served(model_dir, records)

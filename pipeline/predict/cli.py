@@ -49,16 +49,6 @@ def model_inputs(config) -> list[inputs.InputColumn]:
     return [inputs.InputColumn(f.name, f.type == "numeric") for f in config.features]
 
 
-def class_names(model_dir: Path) -> dict[str, list[str]]:
-    """Task -> its class names in the order of its served probabilities (multiclass tasks only)."""
-    import tensorflow as tf
-
-    model = tf.saved_model.load(str(model_dir))
-    if "class_names" not in model.signatures:
-        return {}
-    return {task: [c.decode() for c in names.numpy()] for task, names in model.signatures["class_names"]().items()}
-
-
 class Progress:
     """Prints the rows scored so far (counted from the finished parts) every few seconds, on stdout:
     stderr is for the one ``error:`` line."""
@@ -104,7 +94,7 @@ def predict(output_dir: Path, source: str, target: Path, version: Optional[str] 
         if any(f.size > 1 for f in config.features):
             raise UsageError(f"--input {source}: the model takes vector features; score TFRecords of tf.Example")
         inputs.check_csv_columns(source, columns, keep)
-    tasks = outputs.output_tasks(config, class_names(model_dir))
+    tasks = outputs.output_tasks(config)
     target.parent.mkdir(parents=True, exist_ok=True)
     parts_dir = tempfile.mkdtemp(prefix=f".{target.name}.parts-", dir=target.parent)
     try:

@@ -29,9 +29,10 @@ class OutputTask:
         return self.task_type.prediction_columns(self.name, self.classes)
 
 
-def output_tasks(config: PipelineConfig, class_names: dict[str, list[str]]) -> list[OutputTask]:
-    """The tasks in config order; a multiclass task's classes as the served model names them."""
-    return [OutputTask(t.name, t.task_type, tuple(class_names.get(t.name, t.classes))) for t in config.tasks]
+def output_tasks(config: PipelineConfig) -> list[OutputTask]:
+    """The tasks in config order. A multiclass task's classes are those the run resolved and the
+    Trainer wrote into the model's ``class_names``: the recorded configuration holds them."""
+    return [OutputTask(t.name, t.task_type, tuple(t.classes)) for t in config.tasks]
 
 
 def header(tasks: list[OutputTask], keep: list[str]) -> list[str]:

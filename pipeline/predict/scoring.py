@@ -77,12 +77,15 @@ def row_name(source: str) -> str:
 
 
 def _reason(message: str) -> str:
-    first = message.strip().splitlines()[0]
-    found = re.search(r"feature '([^']+)' holds a NaN or an infinity", first)
+    """What TensorFlow's error says about the row, without its graph and stack details."""
+    found = re.search(r"feature '([^']+)' holds a NaN or an infinity", message)
     if found:
         return (f"column {found.group(1)!r} holds a NaN or an infinity; "
                 "send finite values (leave the value out to have it imputed)")
-    return first
+    lines = [line.strip() for line in message.splitlines()]
+    useful = [line for line in lines if line and not line.startswith(
+        ("Graph execution error", "Detected at node", "File ", "[[", "in ", "Traceback"))]
+    return re.sub(r"\s*\[\[.*", "", useful[-1] if useful else lines[0])
 
 
 class WritePart(beam.DoFn):
@@ -118,10 +121,12 @@ def score_to_parts(source: str, model_dir: str, parts_dir: str, input_columns: l
     handler = ServedModelHandler(model_dir, source)
     try:
         with beam.Pipeline(options=PipelineOptions(beam_args or [])) as pipeline:
-            _ = (pipeline
-                 | "Input" >> beam.Create([source])
-                 | "ReadBlocks" >> beam.FlatMap(inputs.blocks, input_columns, missing_values, keep)
-                 | "Spread" >> beam.Reshuffle()
+            blocks = (pipeline
+                      | "Input" >> beam.Create([source])
+                      | "ReadBlocks" >> beam.FlatMap(inputs.blocks, input_columns, missing_values, keep))
+            if beam_args:  # worker processes or a remote runner: spread the blocks over the workers
+                blocks = blocks | "Spread" >> beam.Reshuffle()
+            _ = (blocks
                  | "Score" >> RunInference(handler)
                  | "WritePart" >> beam.ParDo(WritePart(parts_dir, tasks, keep, as_csv)))
     except Exception as exc:  # a BadRow reaches here with the step's name added, or wrapped by a worker's runner
