@@ -17,6 +17,7 @@ import argparse
 import os
 import shlex
 import shutil
+import sys
 import tempfile
 import threading
 import time
@@ -134,7 +135,16 @@ def main(argv: Optional[list[str]] = None) -> int:
     except ValueError as exc:
         raise UsageError(f"--beam-args cannot be split into arguments: {exc}") from None
     started = time.monotonic()
-    rows = predict(args.output_dir, args.input, args.output, args.model, tuple(args.keep), beam_args)
+    try:
+        rows = predict(args.output_dir, args.input, args.output, args.model, tuple(args.keep), beam_args)
+    except inputs.BadRow as exc:
+        if argv is not None:
+            raise
+        # As a command: the model Beam loaded is finalized at interpreter exit with a page of
+        # TensorFlow's "Exception ignored" noise after the error line; leave without it.
+        print(f"error: {exc}", file=sys.stderr, flush=True)
+        sys.stdout.flush()
+        os._exit(exc.exit_code)
     seconds = time.monotonic() - started
     print(f"Scored {rows:,} rows in {seconds:.1f} s: {args.output}")
     return 0

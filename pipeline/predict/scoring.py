@@ -13,6 +13,7 @@ folder must then be where the workers can write, e.g. on GCS).
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Iterable, Optional
 
@@ -119,6 +120,8 @@ def score_to_parts(source: str, model_dir: str, parts_dir: str, input_columns: l
     from apache_beam.options.pipeline_options import PipelineOptions
 
     handler = ServedModelHandler(model_dir, source)
+    # Beam logs a failing step's traceback before raising; the error is reported once, by the caller.
+    logging.getLogger("apache_beam").setLevel(logging.CRITICAL)
     try:
         with beam.Pipeline(options=PipelineOptions(beam_args or [])) as pipeline:
             blocks = (pipeline
