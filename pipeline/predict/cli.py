@@ -140,11 +140,18 @@ def main(argv: Optional[list[str]] = None) -> int:
     except inputs.BadRow as exc:
         if argv is not None:
             raise
-        # As a command: the model Beam loaded is finalized at interpreter exit with a page of
-        # TensorFlow's "Exception ignored" noise after the error line; leave without it.
-        print(f"error: {exc}", file=sys.stderr, flush=True)
-        sys.stdout.flush()
-        os._exit(exc.exit_code)
+        print(f"error: {exc}", file=sys.stderr)
+        _leave(exc.exit_code)
     seconds = time.monotonic() - started
     print(f"Scored {rows:,} rows in {seconds:.1f} s: {args.output}")
+    if argv is None:
+        _leave(0)
     return 0
+
+
+def _leave(code: int) -> None:
+    """Exit now, as a command: the model Beam loaded is otherwise finalized at interpreter exit
+    with a page of TensorFlow's "Exception ignored" noise on stderr. Everything is written by then."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
