@@ -77,21 +77,26 @@ def _common_folder(folders: list[str]) -> str:
     return f"{scheme}://" + os.path.commonpath([f.partition("://")[2] for f in folders])
 
 
-def _synthetic_example_gen(data: DataSource):
-    return SyntheticExampleGen(data_config=data.model_dump(mode="json"))
+def _synthetic_example_gen(config: PipelineConfig):
+    return SyntheticExampleGen(data_config=config.data.model_dump(mode="json"))
 
 
-def _csv_example_gen(data: DataSource):
+def _csv_example_gen(config: PipelineConfig):
     # Column names as the header gives them, without a byte-order mark or the
-    # spaces around them (components.csv_example_gen).
-    input_base, input_config, output_config = _file_input(data)
+    # spaces around them; missing-value tokens absent, numeric columns floats,
+    # categorical ones text, whatever the cells look like (components.csv_example_gen).
+    categorical = [f.name for f in config.features if f.type == "categorical"]
+    numeric = [f.name for f in (*config.features, *config.evaluation.numeric_slice_features)
+               if f.type == "numeric" and f.name not in categorical]
+    input_base, input_config, output_config = _file_input(config.data)
     return FileBasedExampleGen(
         input_base=input_base, input_config=input_config, output_config=output_config,
+        custom_config=csv_executor.csv_options(numeric, categorical, config.data.missing_tokens),
         custom_executor_spec=executor_spec.BeamExecutorSpec(csv_executor.Executor)).with_id("CsvExampleGen")
 
 
-def _tfrecord_example_gen(data: DataSource):
-    input_base, input_config, output_config = _file_input(data)
+def _tfrecord_example_gen(config: PipelineConfig):
+    input_base, input_config, output_config = _file_input(config.data)
     return tfx.components.ImportExampleGen(input_base=input_base, input_config=input_config,
                                            output_config=output_config)
 
@@ -150,7 +155,7 @@ def create_pipeline(config: PipelineConfig, pipeline_root: str, serving_dir: str
     """
     code_versions = module_code_versions()
 
-    example_gen = EXAMPLE_GENS[config.data.source](config.data)
+    example_gen = EXAMPLE_GENS[config.data.source](config)
     statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"])
     if config.data.schema_file:
         # A curated schema: the data is validated against it, not against itself.

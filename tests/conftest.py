@@ -102,3 +102,28 @@ def copy_of_first_run(default_run: CliRun, folder: Path) -> CliRun:
 def own_default_run(default_run, tmp_path_factory) -> CliRun:
     """The default run's first state, copied for one test module (``copy_of_first_run``)."""
     return copy_of_first_run(default_run, tmp_path_factory.mktemp("own_default_run"))
+
+
+# data/sample.yaml made quick for the tests that need its model, not its quality:
+# fewer steps, no confidence intervals, gates any trained model passes.
+def quick_sample_config(folder: Path) -> Path:
+    import yaml
+
+    raw = yaml.safe_load((REPO / "data" / "sample.yaml").read_text())
+    raw["data"]["path"] = str(REPO / "data" / "sample.csv")
+    raw["training"]["train_steps"] = 300
+    raw["evaluation"]["confidence_intervals"] = "none"
+    for task in raw["tasks"]:
+        task["gate"] = {"min_r2": -1000} if task["type"] == "regression" else {"min_auc": 0.0}
+    path = folder / "sample-quick.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    return path
+
+
+@pytest.fixture(scope="session")
+def sample_run(tmp_path_factory) -> CliRun:
+    """One real run of the pipeline on data/sample.csv (three tasks, missing-value tokens)."""
+    folder = tmp_path_factory.mktemp("sample_run")
+    run = run_pipeline_cli(folder / "out", "--config", str(quick_sample_config(folder)))
+    assert run.returncode == 0, f"pipeline failed:\n{run.stdout}\n{run.stderr}"
+    return run

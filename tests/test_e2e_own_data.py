@@ -39,9 +39,10 @@ def test_sample_csv_three_mixed_tasks(tmp_path):
     (pushed,) = serving_versions(run.output_dir)
     serve = tf.saved_model.load(str(pushed)).signatures["serving_default"]
     examples = tf.constant([
-        _raw_example(age=30, visits=9, tenure_months="12.0", region="west", device="desktop", plan="pro"),
-        # Missing age and region, "?" tokens, and values never seen in training.
-        _raw_example(visits=1, tenure_months="?", device="?", plan="platinum"),
+        # Numeric columns are floats, whatever the CSV held ("?" cells in tenure_months, whole ages).
+        _raw_example(age=30.0, visits=9.0, tenure_months=12.0, region="west", device="desktop", plan="pro"),
+        # Missing age, tenure and region, a "?" token, and a value never seen in training.
+        _raw_example(visits=1.0, device="?", plan="platinum"),
     ])
     outputs = {name: value.numpy() for name, value in serve(examples=examples).items()}
     assert sorted(outputs) == ["churned", "purchased", "spend"]

@@ -9,12 +9,15 @@ scores on the same rows (computed here, independently) confirm.
 
 from __future__ import annotations
 
+import csv
+import subprocess
+
 import numpy as np
 import pytest
 import tensorflow as tf
 import yaml
 
-from conftest import REPO, run_pipeline_cli, serving_versions
+from conftest import REPO, command, run_pipeline_cli, serving_versions
 from pipeline.config import build_config, load_config_file
 from pipeline.results import eval_results, mlmd
 from pipeline.results.serving_check import check_serving
@@ -69,13 +72,60 @@ def test_served_model_gives_class_probabilities_and_names(penguins_run):
     names = model.signatures["class_names"]()["species"].numpy()
     assert [n.decode() for n in names] == CLASSES
     example = tf.train.Example()
-    # The measurement columns hold "NA" cells, so ExampleGen typed them as text.
-    for column, value in {"bill_length_mm": b"47.5", "bill_depth_mm": b"14.8", "flipper_length_mm": b"217"}.items():
-        example.features.feature[column].bytes_list.value.append(value)
+    # Numeric columns are floats and categorical ones text, as configured: the "NA" cells
+    # and the whole-number years in the file do not change that.
+    for column, value in {"bill_length_mm": 47.5, "bill_depth_mm": 14.8, "flipper_length_mm": 217.0}.items():
+        example.features.feature[column].float_list.value.append(value)
     example.features.feature["island"].bytes_list.value.append(b"Biscoe")
-    example.features.feature["year"].int64_list.value.append(2008)
+    example.features.feature["year"].bytes_list.value.append(b"2008")
     outputs = model.signatures["serving_default"](examples=tf.constant([example.SerializeToString()]))
     probabilities = outputs["species"].numpy()[0]
     assert probabilities.shape == (3,) and probabilities.sum() == pytest.approx(1.0, abs=1e-5)
     assert CLASSES[int(np.argmax(probabilities))] == "Gentoo"  # a typical Gentoo on Biscoe
     assert 3000 < float(outputs["body_mass_g"].numpy()[0, 0]) < 7000  # grams, not standard units
+
+
+def test_serving_check_finds_the_configuration_in_the_output_dir(penguins_run):
+    run, _ = penguins_run
+    proc = subprocess.run([*command("mtl-serving-check"), "--output-dir", str(run.output_dir)],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert [line.split(":")[0] for line in proc.stdout.splitlines()] == ["species", "sex", "body_mass_g"]
+
+
+def test_predict_scores_the_table_as_serving_default_does(penguins_run, tmp_path):
+    run, _ = penguins_run
+    with open(REPO / "data" / "penguins.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    source = tmp_path / "penguins.csv"
+    with open(source, "w", newline="") as f:  # without the labels
+        writer = csv.DictWriter(f, ["island", "bill_length_mm", "bill_depth_mm", "flipper_length_mm", "year"],
+                                extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    proc = subprocess.run([*command("mtl-predict"), "--output-dir", str(run.output_dir), "--input", str(source),
+                           "--output", str(tmp_path / "p.csv")], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    with open(tmp_path / "p.csv", newline="") as f:
+        predicted = list(csv.DictReader(f))
+    assert list(predicted[0]) == ["species", *(f"species_{c}" for c in CLASSES), "sex", "body_mass_g"]
+    assert len(predicted) == len(rows) == 344
+
+    examples = []
+    for row in rows:
+        example = tf.train.Example()
+        for column in ("bill_length_mm", "bill_depth_mm", "flipper_length_mm"):
+            if row[column] != "NA":
+                example.features.feature[column].float_list.value.append(float(row[column]))
+        for column in ("island", "year"):
+            example.features.feature[column].bytes_list.value.append(row[column].encode())
+        examples.append(example.SerializeToString())
+    (pushed,) = serving_versions(run.output_dir)
+    served = tf.saved_model.load(str(pushed)).signatures["serving_default"](examples=tf.constant(examples))
+    probabilities = served["species"].numpy()
+    for i, name in enumerate(CLASSES):
+        np.testing.assert_allclose([float(p[f"species_{name}"]) for p in predicted], probabilities[:, i], atol=1e-6)
+    assert [p["species"] for p in predicted] == [CLASSES[i] for i in np.argmax(probabilities, axis=1)]
+    for task in ("sex", "body_mass_g"):
+        # 9 significant digits give the served float32 back exactly, grams included.
+        np.testing.assert_allclose([float(p[task]) for p in predicted], served[task].numpy()[:, 0], rtol=0, atol=1e-6)

@@ -119,6 +119,15 @@ class TaskType:
         """``serving_metric`` of served predictions against known labels (no missing ones)."""
         raise NotImplementedError
 
+    # --- batch predictions (mtl-predict) ------------------------------------------------------
+    def prediction_columns(self, task: str, classes: Sequence[str] = ()) -> list[str]:
+        """The columns a file of predictions holds for one task: here its one served value."""
+        return [task]
+
+    def prediction_values(self, served: np.ndarray, classes: Sequence[str] = ()) -> list[np.ndarray]:
+        """The task's served output, [rows, outputs], as the values of ``prediction_columns``."""
+        return [np.asarray(served, dtype=np.float32).reshape(len(served), -1)[:, 0]]
+
 
 TASK_TYPES: dict[str, TaskType] = {}
 

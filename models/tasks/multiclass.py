@@ -69,6 +69,16 @@ class Multiclass(TaskType):
                     "classes: use a column with several, or drop the task")
         return None
 
+    def prediction_columns(self, task: str, classes: Sequence[str] = ()) -> list[str]:
+        """The predicted class, then one probability column per class, named ``<task>_<class>``."""
+        return [task, *(f"{task}_{name}" for name in classes)]
+
+    def prediction_values(self, served: np.ndarray, classes: Sequence[str] = ()) -> list[np.ndarray]:
+        probabilities = np.asarray(served, dtype=np.float32).reshape(len(served), len(classes))
+        predicted = np.asarray(classes, dtype=object)[np.argmax(probabilities, axis=1)] if len(served) else \
+            np.array([], dtype=object)
+        return [predicted, *probabilities.T]
+
     def keras_metrics(self, project_metrics: bool = True) -> list:
         import tf_keras
 

@@ -2,6 +2,9 @@
 
     mtl-serving-check --output-dir outputs [--config my.yaml]
 
+Without ``--config``, the configuration is the one the latest Trainer run in
+the output dir recorded (``pipeline.results.run_config``).
+
 Feeds the eval split the Evaluator used (found through ML Metadata), with the
 label features removed, to the pushed model's ``serving_default`` signature and
 prints each task's score (its task type's ``score``: R², AUC, accuracy) against the
@@ -24,6 +27,7 @@ if __name__ == "__main__" and not __package__:
 from pipeline.cli.command import command  # noqa: E402
 from pipeline.config import PipelineConfig, build_config, load_config_file  # noqa: E402
 from pipeline.errors import RunStateError  # noqa: E402
+from pipeline.results.run_config import recorded_config  # noqa: E402
 
 
 def label_value(feature, task, classes=(), missing_values=()) -> float:
@@ -101,9 +105,10 @@ def main(argv: list[str] | None = None) -> int:
     """``mtl-serving-check``: 0 with one score per task; 1 when nothing was pushed or evaluated."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--output-dir", type=Path, default=Path("outputs"))
-    parser.add_argument("--config", type=Path, help="the YAML configuration the run used")
+    parser.add_argument("--config", type=Path,
+                        help="the YAML configuration the run used [the one recorded in the output dir]")
     args = parser.parse_args(argv)
-    config = build_config(load_config_file(args.config) if args.config else {})
+    config = build_config(load_config_file(args.config)) if args.config else recorded_config(args.output_dir)
     scores = check_serving(args.output_dir, config)
     for task in config.tasks:
         metric = task.task_type.metric_label(task.task_type.serving_metric)

@@ -1,0 +1,1 @@
+"""mtl-predict: score a file of rows with a pushed model (``cli``)."""

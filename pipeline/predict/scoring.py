@@ -1,0 +1,167 @@
+"""Score a file with a pushed model through Beam's RunInference, block by block.
+
+    read blocks of rows -> Reshuffle -> RunInference(serving_default) -> one part file per block
+
+An element is a block of ``inputs.BLOCK_ROWS`` rows (one serving call), not
+a row: Beam's cost per element is then paid once per thousand rows. Blocks are
+scored in any order, on any worker; each writes its own part file, named by
+its place in the input, and ``write_in_order`` joins them in that order.
+The same pipeline runs in this process, on worker processes
+(``--direct_running_mode=multi_processing``) or on a remote runner (the part
+folder must then be where the workers can write, e.g. on GCS).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Iterable, Optional
+
+import apache_beam as beam
+from apache_beam.ml.inference.base import ModelHandler, PredictionResult, RunInference
+
+from pipeline.predict import inputs, outputs
+
+PART_PREFIX = "part-"
+_BAD_ROW = re.compile(r"BadRow: (.*?)(?: \[while running|\n|$)")
+
+
+class ServedModelHandler(ModelHandler):
+    """A SavedModel with its signatures, for RunInference: ``serving_default`` parses serialized
+    tf.Examples and runs the Transform graph, so a block of raw rows goes in as it is.
+
+    Beam's ``TFModelHandlerTensor`` would load the model as a Keras model, and its module
+    imports tensorflow_hub, which needs ``pkg_resources`` (gone from the locked setuptools);
+    this handler does what it does (one model per worker process, shared by its threads)
+    with ``tf.saved_model.load``. An element is a block of rows (``inputs.Block``), one per call.
+    """
+
+    def __init__(self, model_uri: str, source: str):
+        super().__init__()
+        self._model_uri, self._source = model_uri, source
+
+    def load_model(self):
+        import tensorflow as tf
+
+        return tf.saved_model.load(self._model_uri)
+
+    def run_inference(self, batch, model, inference_args=None) -> Iterable[PredictionResult]:
+        return [PredictionResult(block, serve_block(model, block, self._source), self._model_uri)
+                for block in batch]
+
+    def batch_elements_kwargs(self):
+        return {"min_batch_size": 1, "max_batch_size": 1}  # an element is already a block of rows
+
+    def get_metrics_namespace(self) -> str:
+        return "mtl_predict"
+
+
+def serve_block(model, block: inputs.Block, source: str) -> dict:
+    """Task -> [rows, outputs] of one block; a row the signature rejects is a BadRow naming it."""
+    import tensorflow as tf
+
+    serve = model.signatures["serving_default"]
+    try:
+        return {k: v.numpy() for k, v in serve(examples=tf.constant(block.examples, tf.string)).items()}
+    except tf.errors.InvalidArgumentError:
+        pass
+    for row, example in zip(block.rows, block.examples):  # which row: the rare path, one at a time
+        try:
+            serve(examples=tf.constant([example], tf.string))
+        except tf.errors.InvalidArgumentError as exc:
+            raise inputs.BadRow(f"{source} {row_name(source)} {row}: {_reason(exc.message)}") from None
+    raise AssertionError("the block failed but none of its rows did")
+
+
+def row_name(source: str) -> str:
+    return "line" if inputs.is_csv(source) else "record"
+
+
+def _reason(message: str) -> str:
+    """What TensorFlow's error says about the row, without its graph and stack details."""
+    found = re.search(r"feature '([^']+)' holds a NaN or an infinity", message)
+    if found:
+        return (f"column {found.group(1)!r} holds a NaN or an infinity; "
+                "send finite values (leave the value out to have it imputed)")
+    lines = [line.strip() for line in message.splitlines()]
+    useful = [line for line in lines if line and not line.startswith(
+        ("Graph execution error", "Detected at node", "File ", "[[", "in ", "Traceback"))]
+    return re.sub(r"\s*\[\[.*", "", useful[-1] if useful else lines[0])
+
+
+class WritePart(beam.DoFn):
+    """A scored block as the part file of its place: CSV text, or TFRecords of tf.Example."""
+
+    def __init__(self, parts_dir: str, tasks: list[outputs.OutputTask], keep: list[str], as_csv: bool):
+        self.parts_dir, self.tasks, self.keep, self.as_csv = parts_dir, tasks, keep, as_csv
+
+    def process(self, result: PredictionResult):
+        import tensorflow as tf
+
+        block = result.example
+        values = outputs.columns(result.inference, self.tasks, block.kept, self.keep)
+        path = f"{self.parts_dir}/{PART_PREFIX}{block.index:09d}-{len(block.examples)}"
+        # Written under another name and renamed: a part that exists is complete.
+        if self.as_csv:
+            with tf.io.gfile.GFile(path + ".writing", "wb") as f:
+                f.write(outputs.csv_text(values).encode("utf-8"))
+        else:
+            with tf.io.TFRecordWriter(path + ".writing") as writer:
+                for record in outputs.example_records(values, outputs.header(self.tasks, self.keep)):
+                    writer.write(record)
+        tf.io.gfile.rename(path + ".writing", path, overwrite=True)
+        yield len(block.examples)
+
+
+def score_to_parts(source: str, model_dir: str, parts_dir: str, input_columns: list[inputs.InputColumn],
+                   missing_values: list[str], tasks: list[outputs.OutputTask], keep: list[str],
+                   as_csv: bool, beam_args: Optional[list[str]] = None) -> None:
+    """Runs the Beam pipeline; a BadRow raised on a worker is raised here again, as itself."""
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    handler = ServedModelHandler(model_dir, source)
+    # Beam logs a failing step's traceback before raising; the error is reported once, by the caller.
+    logging.getLogger("apache_beam").setLevel(logging.CRITICAL)
+    try:
+        with beam.Pipeline(options=PipelineOptions(beam_args or [])) as pipeline:
+            blocks = (pipeline
+                      | "Input" >> beam.Create([source])
+                      | "ReadBlocks" >> beam.FlatMap(inputs.blocks, input_columns, missing_values, keep))
+            if beam_args:  # worker processes or a remote runner: spread the blocks over the workers
+                blocks = blocks | "Spread" >> beam.Reshuffle()
+            _ = (blocks
+                 | "Score" >> RunInference(handler)
+                 | "WritePart" >> beam.ParDo(WritePart(parts_dir, tasks, keep, as_csv)))
+    except Exception as exc:  # a BadRow reaches here with the step's name added, or wrapped by a worker's runner
+        found = _BAD_ROW.search(f"{type(exc).__name__}: {exc}")
+        if found:
+            raise inputs.BadRow(found.group(1)) from None
+        raise
+
+
+def part_files(parts_dir: str) -> list[str]:
+    import tensorflow as tf
+
+    if not tf.io.gfile.isdir(parts_dir):
+        return []
+    return sorted(f"{parts_dir}/{name}" for name in tf.io.gfile.listdir(parts_dir)
+                  if name.startswith(PART_PREFIX) and not name.endswith(".writing"))
+
+
+def rows_in_parts(parts_dir: str) -> int:
+    """Rows scored so far (each part's name ends with its row count)."""
+    return sum(int(path.rsplit("-", 1)[1]) for path in part_files(parts_dir))
+
+
+def write_in_order(parts_dir: str, target, header_line: Optional[str]) -> int:
+    """The parts joined in input order into the open binary file ``target``; returns the rows."""
+    import tensorflow as tf
+
+    if header_line is not None:
+        target.write(header_line.encode("utf-8"))
+    rows = 0
+    for path in part_files(parts_dir):
+        with tf.io.gfile.GFile(path, "rb") as part:
+            target.write(part.read())  # TFRecord files join by concatenation too
+        rows += int(path.rsplit("-", 1)[1])
+    return rows
