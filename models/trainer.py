@@ -45,6 +45,7 @@ from models.request_checks import reject_non_finite
 from models.task_weighting import LogTaskWeights, save_learned_weights
 from pipeline.cli.status_line import TRAINER_PROGRESS
 from pipeline.config import PipelineConfig
+from pipeline.config.tuning import trained_config
 from pipeline.results.gate_weights import GATE_WEIGHTS_FILE
 
 PROBABILITY_EPSILON = 1e-7  # as Keras clips probabilities in its log loss
@@ -421,7 +422,8 @@ def run_fn(fn_args: FnArgs) -> None:
         the ``serving_default`` and ``transform_features`` signatures
         described at the top of this module.
     """
-    config = PipelineConfig.from_custom_config(fn_args.custom_config)
+    # With a Tuner in the pipeline, its best hyperparameters replace the configured ones.
+    config = trained_config(PipelineConfig.from_custom_config(fn_args.custom_config), fn_args.hyperparameters)
     tf_keras.utils.set_random_seed(config.training.seed)
     tf_transform_output = tft.TFTransformOutput(fn_args.transform_output)
     training = config.training
@@ -459,7 +461,8 @@ def run_fn(fn_args: FnArgs) -> None:
     with tf.io.gfile.GFile(os.path.join(fn_args.model_run_dir, budget.TRAINING_RECORD), "w") as f:
         json.dump({"steps": result.steps, "epochs": result.epochs, "stopped_early": result.stopped_early,
                    "best_step": result.best_step, "budget": result.budget,
-                   "train_examples_counted": train_examples, "summary": result.describe()}, f)
+                   "train_examples_counted": train_examples, "summary": result.describe(),
+                   "hyperparameters": (fn_args.hyperparameters or {}).get("values")}, f)
     if learned:
         print("learned task weights:", save_learned_weights(model, config, fn_args.model_run_dir))
     eval_once = _dataset(fn_args.eval_files, tf_transform_output.transformed_feature_spec(), config,

@@ -3,7 +3,7 @@
 ExampleGen (synthetic, CSV or TFRecord) -> StatisticsGen
   -> SchemaGen (or ImportSchemaGen) -> ExampleValidator -> AnomaliesGate
   -> (the served model's data statistics) DriftCheck
-  -> Transform -> Trainer -> (latest blessed model) Evaluator -> Pusher
+  -> Transform -> (with tuning.enabled) Tuner -> Trainer -> (latest blessed model) Evaluator -> Pusher
 
 Module code is named by dotted paths into the installed package, so it runs
 unchanged in Beam workers and in a Kubeflow container image.
@@ -31,6 +31,7 @@ from pipeline.fingerprint import code_fingerprint
 
 PREPROCESSING_FN = "models.preprocessing.preprocessing_fn"
 RUN_FN = "models.trainer.run_fn"
+TUNER_FN = "models.tuning.tuner_fn"
 
 
 def _file_input(data: CsvData) -> tuple[str, tfx.proto.Input, Optional[tfx.proto.Output]]:
@@ -99,13 +100,15 @@ def create_pipeline(config: PipelineConfig, pipeline_root: str, serving_dir: str
     Returns:
         The ``tfx.dsl.Pipeline``: ExampleGen, StatisticsGen, SchemaGen (or
         ImportSchemaGen), ExampleValidator, AnomaliesGate, (with a statistics
-        resolver) its resolver and DriftCheck, Transform, Trainer, the
+        resolver) its resolver and DriftCheck, Transform, (with
+        ``tuning.enabled``) Tuner, Trainer, the
         baseline resolver (id ``baseline_model_resolver``), Evaluator and
         Pusher.
     """
     # The code Transform and Trainer run (and what it imports), for their cache keys.
     code_version = {"code_version": code_fingerprint(
-        PREPROCESSING_FN.rpartition(".")[0], RUN_FN.rpartition(".")[0], AnomaliesGate.__module__)}
+        PREPROCESSING_FN.rpartition(".")[0], RUN_FN.rpartition(".")[0], TUNER_FN.rpartition(".")[0],
+        AnomaliesGate.__module__)}
 
     example_gen = _example_gen(config.data)
     statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"])
@@ -139,11 +142,25 @@ def create_pipeline(config: PipelineConfig, pipeline_root: str, serving_dir: str
         drift_check.add_upstream_node(anomalies_gate)  # data that breaks its schema is reported as that
         transform.add_upstream_node(drift_check)
         drift_nodes = [previous, drift_check]
+    tuner_nodes, best_hyperparameters = [], None
+    if config.tuning.enabled:
+        # Trials train as the Trainer does; the best one's hyperparameters go to the Trainer.
+        tuner = tfx.components.Tuner(
+            tuner_fn=TUNER_FN,
+            examples=transform.outputs["transformed_examples"],
+            transform_graph=transform.outputs["transform_graph"],
+            schema=schema_gen.outputs["schema"],
+            train_args=tfx.proto.TrainArgs(num_steps=config.training.train_steps),
+            eval_args=tfx.proto.EvalArgs(num_steps=config.training.eval_steps),
+            custom_config={**config.to_custom_config(), **code_version},
+        )
+        tuner_nodes, best_hyperparameters = [tuner], tuner.outputs["best_hyperparameters"]
     trainer = tfx.components.Trainer(
         run_fn=RUN_FN,
         examples=transform.outputs["transformed_examples"],
         transform_graph=transform.outputs["transform_graph"],
         schema=schema_gen.outputs["schema"],
+        hyperparameters=best_hyperparameters,
         train_args=tfx.proto.TrainArgs(num_steps=config.training.train_steps),
         eval_args=tfx.proto.EvalArgs(num_steps=config.training.eval_steps),
         custom_config={**config.to_custom_config(), **code_version},
@@ -170,7 +187,7 @@ def create_pipeline(config: PipelineConfig, pipeline_root: str, serving_dir: str
         pipeline_name=config.pipeline_name,
         pipeline_root=pipeline_root,
         components=[example_gen, statistics_gen, schema_gen, example_validator, anomalies_gate, *drift_nodes,
-                    transform, trainer, baseline, evaluator, pusher],
+                    transform, *tuner_nodes, trainer, baseline, evaluator, pusher],
         enable_cache=enable_cache,
         metadata_connection_config=metadata_connection_config,
         beam_pipeline_args=beam_pipeline_args or config.beam_args,

@@ -19,6 +19,7 @@ from pydantic import (BaseModel, ConfigDict, Field, ValidationInfo, field_valida
                       model_validator)
 
 from pipeline.config import names, task_types
+from pipeline.config.tuning import TuningConfig
 from pipeline.errors import UsageError
 from pipeline.preflight.deploy_args import check_beam_args
 
@@ -572,6 +573,7 @@ class PipelineConfig(_Strict):
     training: TrainingConfig = Field(default_factory=TrainingConfig)
     evaluation: EvaluationConfig = Field(default_factory=EvaluationConfig)
     drift: DriftConfig = Field(default_factory=DriftConfig)
+    tuning: TuningConfig = Field(default_factory=TuningConfig)  # pipeline.config.tuning
     # Passed to every Beam-based component, e.g. ["--direct_num_workers=2"].
     beam_args: list[str] = Field(default_factory=list)
 
