@@ -1,7 +1,7 @@
 """The quality benchmark: the pipeline with default settings against scikit-learn, per task.
 
     .venv/bin/python bench/quality.py [--output-dir outputs/bench-quality] [--datasets diabetes,penguins]
-        [--seeds 7,8,9]
+        [--seeds 7,8,9] [--set model.numeric_embedding=periodic ...]
     make bench-quality
 
 On each dataset (see bench/quality_datasets.py) every model sees the same
@@ -168,12 +168,38 @@ def plain_config(dataset: qd.BenchDataset, seed: int) -> dict:
         if task.positive is not None:
             entry["positive"] = task.positive
         tasks.append(entry)
-    return {"pipeline_name": f"bench-{dataset.name.replace('_', '-')}",
+    return merged({"pipeline_name": f"bench-{dataset.name.replace('_', '-')}",
             "data": {"source": "csv", "split": {"train": "train.csv", "eval": "eval.csv"},
                      "features": features},
             "tasks": tasks,
             "training": {"seed": seed},
-            "evaluation": {"confidence_intervals": "none"}}
+            "evaluation": {"confidence_intervals": "none"}}, OVERRIDES)
+
+
+# --set KEY=VALUE: configuration values added to every table's plain configuration (a lever
+# under test), e.g. model.numeric_embedding=periodic; the value is read as YAML.
+OVERRIDES: dict = {}
+
+
+def parse_override(text: str) -> dict:
+    """'training.learning_rate=0.003' -> {'training': {'learning_rate': 0.003}}."""
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise ValueError(f"--set: give KEY=VALUE, e.g. model.numeric_embedding=periodic; got {text!r}")
+    nested: dict = {}
+    leaf = nested
+    *parents, last = key.split(".")
+    for part in parents:
+        leaf = leaf.setdefault(part, {})
+    leaf[last] = yaml.safe_load(value)
+    return nested
+
+
+def merged(base: dict, extra: dict) -> dict:
+    out = dict(base)
+    for key, value in extra.items():
+        out[key] = merged(out.get(key, {}), value) if isinstance(value, dict) else value
+    return out
 
 
 REUSE_RUNS = False  # --reuse-runs: read the pipeline runs already in the output dir
@@ -332,6 +358,9 @@ def main(argv: Optional[list[str]] = None) -> int:
                         help=f"comma-separated, from {', '.join(qd.ALL)} [all]")
     parser.add_argument("--seeds", default="7",
                         help="comma-separated training seeds, one pipeline run each [7, the default seed]")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="a configuration value for every table (not the synthetic default run), "
+                             "e.g. model.numeric_embedding=periodic; repeatable")
     parser.add_argument("--reuse-runs", action="store_true",
                         help="score the pipeline runs already in the output dir instead of running again")
     args = parser.parse_args(argv)
@@ -349,6 +378,13 @@ def main(argv: Optional[list[str]] = None) -> int:
         return 2
     if not seeds:
         print("error: --seeds: give at least one seed, e.g. --seeds 7,8,9", file=sys.stderr)
+        return 2
+    global OVERRIDES
+    try:
+        for text in args.set:
+            OVERRIDES = merged(OVERRIDES, parse_override(text))
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
         return 2
     args.output_dir.mkdir(parents=True, exist_ok=True)
     results, runs = [], {}

@@ -23,7 +23,8 @@ from typing import Any, Literal, Optional
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 # Model settings a search leaves as the configuration gives them.
-KEPT_MODEL_SETTINGS = ("bottom_activation", "task_activation", "bottom_initializer", "task_initializer", "l2")
+KEPT_MODEL_SETTINGS = ("bottom_activation", "task_activation", "bottom_initializer", "task_initializer", "l2",
+                       "numeric_embedding")
 
 
 class SearchSpace(BaseModel):
