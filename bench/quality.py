@@ -250,7 +250,8 @@ def compare(dataset: str, task: str, task_type: str, seeds: list[int], pipeline_
     best = max(float(np.mean(trees)), linear)
     gap = None if pipeline_value is None else pipeline_value - best
     return TaskResult(dataset, task, task_type, score.metric, pipeline_value, float(np.mean(trees)), linear,
-                      gap, gap is not None and gap >= -score.tolerance,
+                      # (1e-9: a gap of exactly the tolerance, give or take float rounding, is met)
+                      gap, gap is not None and gap >= -score.tolerance - 1e-9,
                       pipeline_seeds=list(pipeline_values), hist_gradient_boosting_seeds=trees, seeds=list(seeds))
 
 
