@@ -33,7 +33,9 @@ def _tuned_config(folder: Path) -> Path:
     raw["pipeline_name"] = "penguins-tuned"
     # The Kubeflow runner cannot read the classes from the data: they are given.
     raw["tasks"][0]["classes"] = ["Adelie", "Chinstrap", "Gentoo"]
-    raw["tuning"] = {"enabled": True, "max_trials": TRIALS, "trial_max_steps": 300}
+    raw["tuning"] = {"enabled": True, "max_trials": TRIALS, "trial_max_steps": 100}
+    raw["evaluation"]["confidence_intervals"] = "none"  # not under test here; the Evaluator is faster without
+    raw["training"] = {"max_steps": 300}  # the wiring is under test, not the model's quality
     path = folder / "penguins_tuned.yaml"
     path.write_text(yaml.safe_dump(raw, sort_keys=False))
     return path
@@ -42,7 +44,7 @@ def _tuned_config(folder: Path) -> Path:
 @pytest.fixture(scope="module")
 def tuned_run(tmp_path_factory):
     folder = tmp_path_factory.mktemp("tuning")
-    run = run_pipeline_cli(folder / "out", "--config", str(_tuned_config(folder)))
+    run = run_pipeline_cli(folder / "out", "--config", str(_tuned_config(folder)), timeout=1800)
     assert run.returncode == 0, f"pipeline failed:\n{run.stdout}\n{run.stderr}"
     store = mlmd.open_store(run.output_dir / "metadata.sqlite")
     tuner = mlmd.latest_node_run(store, "penguins-tuned", "Tuner")
@@ -97,10 +99,10 @@ def test_the_tuner_compiles_for_kubeflow_and_feeds_the_trainer(tmp_path):
                           cwd=REPO, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     job = json_format.Parse(output.read_text(), pipeline_spec_pb2.PipelineJob())
-    tasks = job.pipeline_spec["root"]["dag"]["tasks"]
-    assert tasks["Tuner"]["inputs"]["parameters"]["tuner_fn"]["runtimeValue"]["constant"] == \
-        "models.tuning.tuner_fn"
-    assert {a["taskOutputArtifact"]["producerTask"] for a in tasks["Tuner"]["inputs"]["artifacts"].values()} == \
+    spec = json_format.ParseDict(json_format.MessageToDict(job.pipeline_spec), pipeline_spec_pb2.PipelineSpec())
+    tuner, trainer = spec.root.dag.tasks["Tuner"], spec.root.dag.tasks["Trainer"]
+    assert tuner.inputs.parameters["tuner_fn"].runtime_value.constant_value.string_value == "models.tuning.tuner_fn"
+    assert {a.task_output_artifact.producer_task for a in tuner.inputs.artifacts.values()} == \
         {"Transform", "SchemaGen"}
-    hyperparameters = tasks["Trainer"]["inputs"]["artifacts"]["hyperparameters"]["taskOutputArtifact"]
-    assert hyperparameters == {"producerTask": "Tuner", "outputArtifactKey": "best_hyperparameters"}
+    hyperparameters = trainer.inputs.artifacts["hyperparameters"].task_output_artifact
+    assert (hyperparameters.producer_task, hyperparameters.output_artifact_key) == ("Tuner", "best_hyperparameters")
