@@ -1,6 +1,7 @@
 """The quality benchmark: the pipeline with default settings against scikit-learn, per task.
 
     .venv/bin/python bench/quality.py [--output-dir outputs/bench-quality] [--datasets diabetes,penguins]
+        [--seeds 7,8,9] [--set model.numeric_embedding=periodic ...]
     make bench-quality
 
 On each dataset (see bench/quality_datasets.py) every model sees the same
@@ -12,9 +13,18 @@ scikit-learn's HistGradientBoosting{Regressor,Classifier} and a linear
 (LinearRegression) or logistic (LogisticRegression) model on standardized
 inputs with one-hot categories.
 
-The target: per task, the pipeline is within 0.02 R² (regression) or 0.01 AUC
-(binary) of the better scikit-learn model, or ahead of it. It prints a table
-and writes it as JSON (``<output-dir>/quality.json``).
+Each seed (``--seeds``) is one pipeline run with ``training.seed`` set to it
+(the data and the split stay the same; after the first seed only the Trainer
+and what follows it run again, the rest is cached) and one gradient-boosting
+fit with ``random_state`` set to it. The table shows the mean over seeds and
+the spread (lowest to highest). The pipeline's configuration also turns the
+Evaluator's confidence intervals off: they change no metric value, only the
+time the Evaluator takes.
+
+The target: per task, the pipeline's mean is within 0.02 R² (regression) or
+0.01 AUC (binary) or accuracy (multiclass) of the better scikit-learn mean,
+or ahead of it. It prints a table and writes it as JSON
+(``<output-dir>/quality.json``).
 
 The synthetic default is the pipeline's default run (no configuration at
 all); the scikit-learn models are then fitted on the very examples its
@@ -30,7 +40,7 @@ import shutil
 import subprocess
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable, Optional
 
@@ -67,10 +77,14 @@ def _auc(y, p):
     return float(roc_auc_score(y, p))
 
 
-# Multiclass tasks add an entry (accuracy, 0.01) when the pipeline has them.
+def _accuracy(y, p):
+    return float(np.mean(np.asarray(y) == np.asarray(p)))
+
+
 SCORES = {
     "regression": Score("r2", "R²", 0.02, _r2),
     "binary": Score("auc", "AUC", 0.01, _auc),
+    "multiclass": Score("sparse_categorical_accuracy", "accuracy", 0.01, _accuracy),
 }
 
 
@@ -80,19 +94,25 @@ class TaskResult:
     task: str
     type: str
     metric: str
-    pipeline: Optional[float]
+    pipeline: Optional[float]  # the mean over seeds
     hist_gradient_boosting: float
     linear: float
-    gap: Optional[float]  # pipeline minus the better scikit-learn model
+    gap: Optional[float]  # pipeline minus the better scikit-learn model (means)
     target_met: bool
+    # One value per seed (the linear model has no seed).
+    pipeline_seeds: list = field(default_factory=list)
+    hist_gradient_boosting_seeds: list = field(default_factory=list)
+    seeds: list = field(default_factory=list)
 
 
 # --- scikit-learn references -------------------------------------------------
 
 def sklearn_scores(train: pd.DataFrame, evaluation: pd.DataFrame, numeric: list[str],
                    categorical: list[str], y_train: np.ndarray, y_eval: np.ndarray,
-                   task_type: str) -> dict[str, float]:
-    """HistGradientBoosting and a linear/logistic model, fitted on train, scored on eval."""
+                   task_type: str, seed: int = 0,
+                   which: tuple[str, ...] = ("hist_gradient_boosting", "linear")) -> dict[str, float]:
+    """HistGradientBoosting (``random_state=seed``) and a linear/logistic model (``which`` of them),
+    fitted on train, scored on eval."""
     from sklearn.compose import ColumnTransformer
     from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
     from sklearn.impute import SimpleImputer
@@ -108,7 +128,7 @@ def sklearn_scores(train: pd.DataFrame, evaluation: pd.DataFrame, numeric: list[
         if categorical else []))
     is_category = [False] * len(numeric) + [True] * len(categorical)
     trees_cls = HistGradientBoostingRegressor if regression else HistGradientBoostingClassifier
-    trees = make_pipeline(trees_in, trees_cls(random_state=0, categorical_features=is_category))
+    trees = make_pipeline(trees_in, trees_cls(random_state=seed, categorical_features=is_category))
     linear_in = ColumnTransformer(
         [("num", make_pipeline(SimpleImputer(), StandardScaler()), numeric)]
         + ([("cat", OneHotEncoder(handle_unknown="ignore"), categorical)] if categorical else []))
@@ -116,9 +136,13 @@ def sklearn_scores(train: pd.DataFrame, evaluation: pd.DataFrame, numeric: list[
     score = SCORES[task_type].score
     result = {}
     for name, model in (("hist_gradient_boosting", trees), ("linear", linear)):
+        if name not in which:
+            continue
         model.fit(train[columns], y_train)
-        predicted = model.predict(evaluation[columns]) if regression else \
-            model.predict_proba(evaluation[columns])[:, 1]
+        if task_type == "binary":
+            predicted = model.predict_proba(evaluation[columns])[:, 1]
+        else:
+            predicted = model.predict(evaluation[columns])
         result[name] = score(y_eval, predicted)
     return result
 
@@ -126,13 +150,16 @@ def sklearn_scores(train: pd.DataFrame, evaluation: pd.DataFrame, numeric: list[
 def task_labels(table: pd.DataFrame, task: qd.BenchTask) -> np.ndarray:
     if task.type == "binary":
         return qd.binary_labels(table[task.name], task)
+    if task.type == "multiclass":
+        return table[task.name].astype(str).to_numpy()
     return table[task.name].to_numpy(dtype=float)
 
 
 # --- the pipeline -------------------------------------------------------------
 
-def plain_config(dataset: qd.BenchDataset) -> dict:
-    """Features and tasks only: everything else is the pipeline's default."""
+def plain_config(dataset: qd.BenchDataset, seed: int) -> dict:
+    """Features and tasks only (and the seed): everything else is the pipeline's default,
+    but for the Evaluator's confidence intervals, which change no metric value."""
     features = [{"name": c} for c in dataset.numeric] + \
         [{"name": c, "type": "categorical"} for c in dataset.categorical]
     tasks = []
@@ -141,20 +168,50 @@ def plain_config(dataset: qd.BenchDataset) -> dict:
         if task.positive is not None:
             entry["positive"] = task.positive
         tasks.append(entry)
-    return {"pipeline_name": f"bench-{dataset.name.replace('_', '-')}",
+    return merged({"pipeline_name": f"bench-{dataset.name.replace('_', '-')}",
             "data": {"source": "csv", "split": {"train": "train.csv", "eval": "eval.csv"},
                      "features": features},
-            "tasks": tasks}
+            "tasks": tasks,
+            "training": {"seed": seed},
+            "evaluation": {"confidence_intervals": "none"}}, OVERRIDES)
+
+
+# --set KEY=VALUE: configuration values added to every table's plain configuration (a lever
+# under test), e.g. model.numeric_embedding=periodic; the value is read as YAML.
+OVERRIDES: dict = {}
+
+
+def parse_override(text: str) -> dict:
+    """'training.learning_rate=0.003' -> {'training': {'learning_rate': 0.003}}."""
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise ValueError(f"--set: give KEY=VALUE, e.g. model.numeric_embedding=periodic; got {text!r}")
+    nested: dict = {}
+    leaf = nested
+    *parents, last = key.split(".")
+    for part in parents:
+        leaf = leaf.setdefault(part, {})
+    leaf[last] = yaml.safe_load(value)
+    return nested
+
+
+def merged(base: dict, extra: dict) -> dict:
+    out = dict(base)
+    for key, value in extra.items():
+        out[key] = merged(out.get(key, {}), value) if isinstance(value, dict) else value
+    return out
 
 
 REUSE_RUNS = False  # --reuse-runs: read the pipeline runs already in the output dir
 
 
-def run_pipeline(output_dir: Path, config_path: Optional[Path]) -> tuple[Optional[float], list[str]]:
-    """Runs the real local runner; (seconds, its terminal lines)."""
+def run_pipeline(output_dir: Path, config_path: Optional[Path],
+                 fresh: bool = True) -> tuple[Optional[float], list[str]]:
+    """Runs the real local runner; (seconds, its terminal lines). ``fresh``: start from an empty
+    output dir; otherwise reuse its cache (a later seed reruns only what the seed changes)."""
     if REUSE_RUNS and (output_dir / "metadata.sqlite").is_file():
         return None, []
-    if output_dir.exists():
+    if fresh and output_dir.exists():
         shutil.rmtree(output_dir)
     command = [sys.executable, str(REPO / "pipeline" / "local_runner.py"), "--output-dir", str(output_dir)]
     if config_path is not None:
@@ -178,34 +235,54 @@ def pipeline_metrics(output_dir: Path, pipeline_name: str) -> dict[str, dict[str
     return eval_results.overall_metrics(records)
 
 
-def compare(dataset: str, task: str, task_type: str, pipeline_value: Optional[float],
-            references: dict[str, float]) -> TaskResult:
+def _mean(values: list) -> Optional[float]:
+    known = [v for v in values if v is not None and not np.isnan(v)]
+    return float(np.mean(known)) if known and len(known) == len(values) else None
+
+
+def compare(dataset: str, task: str, task_type: str, seeds: list[int], pipeline_values: list,
+            references: list[dict[str, float]]) -> TaskResult:
+    """One task over seeds: ``pipeline_values`` and ``references`` hold one entry per seed."""
     score = SCORES[task_type]
-    best = max(references.values())
-    gap = None if pipeline_value is None or np.isnan(pipeline_value) else pipeline_value - best
-    return TaskResult(dataset, task, task_type, score.metric, pipeline_value,
-                      references["hist_gradient_boosting"], references["linear"], gap,
-                      gap is not None and gap >= -score.tolerance)
+    pipeline_value = _mean(pipeline_values)
+    trees = [r["hist_gradient_boosting"] for r in references]
+    linear = float(np.mean([r["linear"] for r in references]))
+    best = max(float(np.mean(trees)), linear)
+    gap = None if pipeline_value is None else pipeline_value - best
+    return TaskResult(dataset, task, task_type, score.metric, pipeline_value, float(np.mean(trees)), linear,
+                      # (1e-9: a gap of exactly the tolerance, give or take float rounding, is met)
+                      gap, gap is not None and gap >= -score.tolerance - 1e-9,
+                      pipeline_seeds=list(pipeline_values), hist_gradient_boosting_seeds=trees, seeds=list(seeds))
 
 
-def bench_table(dataset: qd.BenchDataset, work: Path) -> tuple[list[TaskResult], dict]:
+def bench_table(dataset: qd.BenchDataset, work: Path, seeds: list[int]) -> tuple[list[TaskResult], dict]:
     data_dir = work / "data"
     data_dir.mkdir(parents=True, exist_ok=True)
     dataset.train.to_csv(data_dir / "train.csv", index=False)
     dataset.eval.to_csv(data_dir / "eval.csv", index=False)
-    config = plain_config(dataset)
-    config_path = data_dir / "config.yaml"
-    config_path.write_text(yaml.safe_dump(config, sort_keys=False))
-    seconds, lines = run_pipeline(work / "run", config_path)
-    metrics = pipeline_metrics(work / "run", config["pipeline_name"])
-    results = []
-    for task in dataset.tasks:
-        references = sklearn_scores(dataset.train, dataset.eval, dataset.numeric, dataset.categorical,
-                                    task_labels(dataset.train, task), task_labels(dataset.eval, task), task.type)
-        value = metrics.get(task.name, {}).get(SCORES[task.type].metric)
-        results.append(compare(dataset.name, task.name, task.type, value, references))
+    values = {task.name: [] for task in dataset.tasks}
+    references = {task.name: [] for task in dataset.tasks}
+    seconds, lines = [], []
+    for i, seed in enumerate(seeds):
+        config = plain_config(dataset, seed)
+        config_path = data_dir / "config.yaml"
+        config_path.write_text(yaml.safe_dump(config, sort_keys=False))
+        took, run_lines = run_pipeline(work / "run", config_path, fresh=i == 0)
+        seconds.append(took and round(took, 1))
+        lines += run_lines
+        metrics = pipeline_metrics(work / "run", config["pipeline_name"])
+        for task in dataset.tasks:
+            values[task.name].append(metrics.get(task.name, {}).get(SCORES[task.type].metric))
+            # The linear model has no seed: fitted once.
+            which = ("hist_gradient_boosting", "linear") if i == 0 else ("hist_gradient_boosting",)
+            scores = sklearn_scores(dataset.train, dataset.eval, dataset.numeric, dataset.categorical,
+                                    task_labels(dataset.train, task), task_labels(dataset.eval, task),
+                                    task.type, seed, which)
+            references[task.name].append({"linear": references[task.name][0]["linear"], **scores} if i else scores)
+    results = [compare(dataset.name, task.name, task.type, seeds, values[task.name], references[task.name])
+               for task in dataset.tasks]
     return results, {"rows_train": len(dataset.train), "rows_eval": len(dataset.eval),
-                     "pipeline_seconds": seconds and round(seconds, 1), "notes": dataset.notes,
+                     "pipeline_seconds": seconds, "notes": dataset.notes,
                      "run_output": lines}
 
 
@@ -242,7 +319,7 @@ def bench_synthetic(work: Path) -> tuple[list[TaskResult], dict]:
         references = sklearn_scores(frames[0], frames[1], numeric, [], train[task.label][:, 0],
                                     evaluation[task.label][:, 0], task.type)
         value = metrics.get(task.name, {}).get(SCORES[task.type].metric)
-        results.append(compare(qd.SYNTHETIC, task.name, task.type, value, references))
+        results.append(compare(qd.SYNTHETIC, task.name, task.type, [config.training.seed], [value], [references]))
     return results, {"rows_train": len(frames[0]), "rows_eval": len(frames[1]),
                      "pipeline_seconds": seconds and round(seconds, 1), "notes": "the default run, no config",
                      "run_output": lines}
@@ -254,16 +331,24 @@ def _fmt(value: Optional[float]) -> str:
     return "NaN" if value is None or np.isnan(value) else f"{value:.4f}"
 
 
+def _spread(values: list) -> str:
+    """'' for one value; ' (0.8712–0.8790)' for several."""
+    known = [v for v in values if v is not None and not np.isnan(v)]
+    return f" ({min(known):.4f}–{max(known):.4f})" if len(known) > 1 else ""
+
+
 def table_lines(results: list[TaskResult]) -> list[str]:
-    header = "| dataset | task | metric | pipeline | HistGB | linear | gap to best | target |"
-    lines = [header, "| --- | --- | --- | ---: | ---: | ---: | ---: | --- |"]
+    header = "| dataset | task | metric | seeds | pipeline (spread) | HistGB (spread) | linear | gap to best | target |"
+    lines = [header, "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | --- |"]
     for r in results:
         score = SCORES[r.type]
         gap = "n/a" if r.gap is None else f"{r.gap:+.4f}"
         verdict = "met" if r.target_met else f"MISSED (by {-(r.gap or 0) - score.tolerance:.4f})" \
             if r.gap is not None else "MISSED (no value)"
-        lines.append(f"| {r.dataset} | {r.task} | {score.label} | {_fmt(r.pipeline)} | "
-                     f"{_fmt(r.hist_gradient_boosting)} | {_fmt(r.linear)} | {gap} | {verdict} |")
+        lines.append(f"| {r.dataset} | {r.task} | {score.label} | {len(r.seeds) or 1} | "
+                     f"{_fmt(r.pipeline)}{_spread(r.pipeline_seeds)} | "
+                     f"{_fmt(r.hist_gradient_boosting)}{_spread(r.hist_gradient_boosting_seeds)} | "
+                     f"{_fmt(r.linear)} | {gap} | {verdict} |")
     return lines
 
 
@@ -272,6 +357,11 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--output-dir", type=Path, default=REPO / "outputs" / "bench-quality")
     parser.add_argument("--datasets", default=",".join(qd.ALL),
                         help=f"comma-separated, from {', '.join(qd.ALL)} [all]")
+    parser.add_argument("--seeds", default="7",
+                        help="comma-separated training seeds, one pipeline run each [7, the default seed]")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="a configuration value for every table (not the synthetic default run), "
+                             "e.g. model.numeric_embedding=periodic; repeatable")
     parser.add_argument("--reuse-runs", action="store_true",
                         help="score the pipeline runs already in the output dir instead of running again")
     args = parser.parse_args(argv)
@@ -282,16 +372,31 @@ def main(argv: Optional[list[str]] = None) -> int:
     if unknown:
         print(f"error: --datasets: unknown {', '.join(unknown)}; choose from {', '.join(qd.ALL)}", file=sys.stderr)
         return 2
+    try:
+        seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
+    except ValueError:
+        print(f"error: --seeds: give whole numbers separated by commas, got {args.seeds!r}", file=sys.stderr)
+        return 2
+    if not seeds:
+        print("error: --seeds: give at least one seed, e.g. --seeds 7,8,9", file=sys.stderr)
+        return 2
+    global OVERRIDES
+    try:
+        for text in args.set:
+            OVERRIDES = merged(OVERRIDES, parse_override(text))
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     args.output_dir.mkdir(parents=True, exist_ok=True)
     results, runs = [], {}
     for name in names:
         work = args.output_dir / name
         print(f"{name}: running the pipeline ...", flush=True)
-        found, info = bench_synthetic(work) if name == qd.SYNTHETIC else bench_table(qd.DATASETS[name](), work)
+        found, info = bench_synthetic(work) if name == qd.SYNTHETIC else bench_table(qd.DATASETS[name](), work, seeds)
         results += found
         runs[name] = info
         summary = [line.strip() for line in info["run_output"]
-                   if line.startswith("Training") or "(regression)" in line or "(binary)" in line]
+                   if line.startswith("Training") or any(f"({t})" in line for t in SCORES)]
         print(f"{name}: {info['rows_train']} train / {info['rows_eval']} eval rows, pipeline "
               f"{info['pipeline_seconds']} s" + "".join(f"\n  {s}" for s in summary), flush=True)
     # Datasets not run this time keep their earlier results (rerun one with --datasets NAME).

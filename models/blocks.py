@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import tf_keras
 
 from models.features import ModelInput
+from models.numeric_embeddings import PeriodicEmbedding
 from pipeline.config import PipelineConfig
 
 
@@ -29,9 +30,11 @@ def dense_stack(x, units_list, activation, dropout, initializer, prefix, regular
 
 
 def _encode(name: str, spec: ModelInput, x):
-    """A categorical index as an embedding (or one-hot); numeric inputs as they are."""
+    """A categorical index as an embedding (or one-hot); numeric inputs as they are, or with
+    their periodic embeddings."""
     if not spec.categorical:
-        return x
+        return PeriodicEmbedding(seed=zlib.crc32(name.encode()) % 2**31, name=f"{name}_periodic")(x) \
+            if spec.periodic else x
     if spec.embedding_dim is None:
         return tf_keras.layers.CategoryEncoding(spec.num_indices, output_mode="one_hot",
                                                 name=f"{name}_one_hot")(x)

@@ -66,6 +66,7 @@ class ModelInput:
     size: int = 1
     num_indices: Optional[int] = None
     embedding_dim: Optional[int] = None
+    periodic: bool = False  # numeric: periodic embeddings beside the values (models.numeric_embeddings)
 
     @property
     def categorical(self) -> bool:
@@ -77,7 +78,8 @@ def model_inputs(config: PipelineConfig, vocabulary_size: Callable[[str], int]) 
     spec = {}
     for feature in config.features:
         if feature.type == "numeric":
-            spec[transformed_name(feature.name)] = ModelInput(size=feature.size)
+            spec[transformed_name(feature.name)] = ModelInput(
+                size=feature.size, periodic=config.model.numeric_embedding == "periodic")
         else:
             num_indices = 1 + vocabulary_size(vocabulary_name(feature.name)) + feature.num_oov_buckets
             spec[transformed_name(feature.name)] = ModelInput(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+from typing import Optional
 
 import tensorflow as tf
 import tensorflow_transform as tft
@@ -22,6 +23,7 @@ from models.gates import mean_gate_weights
 from models.task_weighting import save_learned_weights
 from models.trainer_outputs import GATE_WEIGHTS_FILE
 from pipeline.config import PipelineConfig
+from pipeline.config.tuning import trained_config
 
 # Training steps run in one call of the compiled training function. Keras'
 # fit loop costs about 0.4 ms of Python a call (callbacks, logs, dispatch);
@@ -47,7 +49,8 @@ def run_fn(fn_args: FnArgs) -> None:
         None. Writes the trained model to ``fn_args.serving_model_dir`` with
         the signatures of ``models.signatures``.
     """
-    config = PipelineConfig.from_custom_config(fn_args.custom_config)
+    # With a Tuner in the pipeline, its best hyperparameters replace the configured ones.
+    config = trained_config(PipelineConfig.from_custom_config(fn_args.custom_config), fn_args.hyperparameters)
     tf_keras.utils.set_random_seed(config.training.seed)
     tf_transform_output = tft.TFTransformOutput(fn_args.transform_output)
 
@@ -85,7 +88,7 @@ def run_fn(fn_args: FnArgs) -> None:
 
     result = budget.outcome(plan, best.checks_run, best.best_check, train_examples, training.batch_size,
                             counted_whole=limit is None or train_examples < limit)
-    _write_training_record(fn_args.model_run_dir, result, train_examples)
+    _write_training_record(fn_args.model_run_dir, result, train_examples, fn_args.hyperparameters)
     if training.task_weighting == "uncertainty":
         print("learned task weights:", save_learned_weights(model, config, fn_args.model_run_dir))
     eval_once = input_pipeline.make_dataset(fn_args.eval_files, tf_transform_output.transformed_feature_spec(),
@@ -96,13 +99,15 @@ def run_fn(fn_args: FnArgs) -> None:
                  signatures=signatures.signatures(network, tf_transform_output, config))
 
 
-def _write_training_record(model_run_dir: str, result: budget.TrainingOutcome, train_examples: int) -> None:
+def _write_training_record(model_run_dir: str, result: budget.TrainingOutcome, train_examples: int,
+                           hyperparameters: Optional[dict] = None) -> None:
     """How long training ran and why it stopped, for the report (``budget.TRAINING_RECORD``)."""
     tf.io.gfile.makedirs(model_run_dir)
     with tf.io.gfile.GFile(os.path.join(model_run_dir, budget.TRAINING_RECORD), "w") as f:
         json.dump({"steps": result.steps, "epochs": result.epochs, "stopped_early": result.stopped_early,
                    "best_step": result.best_step, "budget": result.budget,
-                   "train_examples_counted": train_examples, "summary": result.describe()}, f)
+                   "train_examples_counted": train_examples, "summary": result.describe(),
+                   "hyperparameters": (hyperparameters or {}).get("values")}, f)
 
 
 def _record_gates(model: tf_keras.Model, config: PipelineConfig, eval_once: tf.data.Dataset,

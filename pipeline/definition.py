@@ -3,7 +3,7 @@
 ExampleGen (synthetic, CSV or TFRecord) -> StatisticsGen
   -> SchemaGen (or ImportSchemaGen) -> ExampleValidator -> AnomaliesGate
   -> DataChoices -> (against the served model's data statistics) DriftCheck
-  -> Transform -> Trainer -> (latest blessed model) Evaluator -> Pusher
+  -> Transform -> (with tuning.enabled) Tuner -> Trainer -> (latest blessed model) Evaluator -> Pusher
 
 What the data decides (``auto`` transforms, the classes of multiclass tasks)
 is decided by DataChoices while the pipeline runs, and reaches Transform, the
@@ -39,6 +39,7 @@ from pipeline.fingerprint import code_fingerprint
 
 PREPROCESSING_FN = "models.preprocessing.preprocessing_fn"
 RUN_FN = "models.trainer.run_fn"
+TUNER_FN = "models.tuning.tuner_fn"
 # Component -> the module whose code (with what it imports) is that component's cache key.
 CODE_MODULES = {
     "AnomaliesGate": AnomaliesGate.__module__,
@@ -46,6 +47,7 @@ CODE_MODULES = {
     "DriftCheck": DriftCheck.__module__,
     "Transform": PREPROCESSING_FN.rpartition(".")[0],
     "Trainer": RUN_FN.rpartition(".")[0],
+    "Tuner": TUNER_FN.rpartition(".")[0],
 }
 
 
@@ -150,7 +152,8 @@ def create_pipeline(config: PipelineConfig, pipeline_root: str, serving_dir: str
         The ``tfx.dsl.Pipeline``: ExampleGen, StatisticsGen, SchemaGen (or
         ImportSchemaGen), ExampleValidator, AnomaliesGate, DataChoices,
         DriftCheck (unless ``drift.enabled: false``; its baseline is the
-        newest model in ``serving_dir``), Transform, Trainer, the baseline
+        newest model in ``serving_dir``), Transform, (with ``tuning.enabled``)
+        Tuner, Trainer, the baseline
         resolver (id ``baseline_model_resolver``), Evaluator and Pusher.
     """
     code_versions = module_code_versions()
@@ -174,7 +177,10 @@ def create_pipeline(config: PipelineConfig, pipeline_root: str, serving_dir: str
         pipeline_config=json.dumps(config.model_dump(mode="json"), sort_keys=True),
         # Only what preprocessing reads reaches Transform, so a training change does not rerun it.
         transform_extra=json.dumps({"code_version": code_versions["Transform"]}, sort_keys=True),
-        trainer_extra=json.dumps({"code_version": code_versions["Trainer"]}, sort_keys=True),
+        # A Tuner trains as the Trainer does: with one, its code is in the key too.
+        trainer_extra=json.dumps({"code_version": code_versions["Trainer"],
+                                  **({"tuner_code_version": code_versions["Tuner"]} if config.tuning.enabled else {})},
+                                 sort_keys=True),
         code_version=code_versions["DataChoices"],
     )
     data_choices.add_upstream_node(anomalies_gate)  # data that breaks its schema is reported as that
@@ -197,11 +203,26 @@ def create_pipeline(config: PipelineConfig, pipeline_root: str, serving_dir: str
         data_choices.add_upstream_node(drift_check)  # decisions only for data the check accepted
         transform.add_upstream_node(drift_check)
         drift_nodes = [drift_check]
+    tuner_nodes, best_hyperparameters = [], None
+    if config.tuning.enabled:
+        # Trials train as the Trainer does; the best one's hyperparameters go to the Trainer.
+        tuner = tfx.components.Tuner(
+            tuner_fn=TUNER_FN,
+            examples=transform.outputs["transformed_examples"],
+            transform_graph=transform.outputs["transform_graph"],
+            schema=schema_gen.outputs["schema"],
+            train_args=tfx.proto.TrainArgs(num_steps=config.training.train_steps),
+            eval_args=tfx.proto.EvalArgs(num_steps=config.training.eval_steps),
+        )
+        # The decided configuration, as the Trainer gets it (its key holds the Tuner's code too).
+        _set_at_run_time(tuner, "custom_config", data_choices.outputs["trainer_config"])
+        tuner_nodes, best_hyperparameters = [tuner], tuner.outputs["best_hyperparameters"]
     trainer = tfx.components.Trainer(
         run_fn=RUN_FN,
         examples=transform.outputs["transformed_examples"],
         transform_graph=transform.outputs["transform_graph"],
         schema=schema_gen.outputs["schema"],
+        hyperparameters=best_hyperparameters,
         train_args=tfx.proto.TrainArgs(num_steps=config.training.train_steps),
         eval_args=tfx.proto.EvalArgs(num_steps=config.training.eval_steps),
     )
@@ -232,7 +253,7 @@ def create_pipeline(config: PipelineConfig, pipeline_root: str, serving_dir: str
         pipeline_root=pipeline_root,
         components=[example_gen, statistics_gen, schema_gen, example_validator, anomalies_gate, data_choices,
                     *drift_nodes,
-                    transform, trainer, baseline, evaluator, pusher],
+                    transform, *tuner_nodes, trainer, baseline, evaluator, pusher],
         enable_cache=enable_cache,
         metadata_connection_config=metadata_connection_config,
         beam_pipeline_args=beam_pipeline_args or config.beam_args,

@@ -56,6 +56,8 @@ class ModelConfig(Strict):
     # L2 penalty on every Dense kernel; null: 5 / the number of training examples
     # (strong on a table of hundreds of rows, negligible on a million).
     l2: Optional[float] = Field(default=None, ge=0)
+    # Numeric inputs as they are, or with periodic embeddings beside them (models.numeric_embeddings).
+    numeric_embedding: Literal["none", "periodic"] = "none"
 
     positive_units = field_validator("task_units")(_positive_units)
 

@@ -23,6 +23,7 @@ from pipeline.config import names
 from pipeline.config.architectures import ModelConfig, SharedBottomConfig
 from pipeline.config.beam_args import check_beam_args
 from pipeline.config.strict import Strict as _Strict
+from pipeline.config.tuning import TuningConfig
 from pipeline.errors import UsageError
 
 # Transform writes a numeric slice feature's quantile bucket as <internal name>_bucket.
@@ -552,6 +553,7 @@ class PipelineConfig(_Strict):
     training: TrainingConfig = Field(default_factory=TrainingConfig)
     evaluation: EvaluationConfig = Field(default_factory=EvaluationConfig)
     drift: DriftConfig = Field(default_factory=DriftConfig)
+    tuning: TuningConfig = Field(default_factory=TuningConfig)  # pipeline.config.tuning
     # Passed to every Beam-based component, e.g. ["--direct_num_workers=2"].
     beam_args: list[str] = Field(default_factory=list)
 

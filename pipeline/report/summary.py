@@ -12,6 +12,7 @@ import tensorflow_data_validation as tfdv
 from models.trainer_outputs import TRAINING_RECORD
 from pipeline.results import eval_results, gate_weights, mlmd, task_weights
 from pipeline.config import PipelineConfig
+from pipeline.config import tuning
 from models.tasks import task_type
 
 
@@ -36,9 +37,11 @@ class RunSummary:
     gates: Optional[gate_weights.GateWeights] = None  # a gated model's mean gate weights
     task_weights: Optional[dict] = None  # learned task weights (uncertainty weighting)
     training: Optional[str] = None  # how many steps ran and why training stopped
+    tuning: Optional[str] = None  # the Tuner's best hyperparameters, which the Trainer used
 
     def lines(self) -> list[str]:
-        out = [f"Training: {self.training}"] if self.training else []
+        out = [f"Tuning: {self.tuning}"] if self.tuning else []
+        out += [f"Training: {self.training}"] if self.training else []
         out.append(f"Evaluation on the eval split ({self.eval_examples} examples):" if self.eval_examples
                    else "Evaluation on the eval split:")
         for t in self.tasks:
@@ -88,6 +91,21 @@ def _training_record(model_run_uri: str) -> Optional[str]:
     return json.loads(path.read_text()).get("summary")
 
 
+def _tuning_line(tuner: Optional[mlmd.NodeRun]) -> Optional[str]:
+    """'best of 3 trials (eval loss 0.412): architecture mmoe, width 64, ...', from the Tuner's outputs."""
+    if tuner is None:
+        return None
+    best = Path(tuner.output("best_hyperparameters").uri) / "best_hyperparameters.txt"
+    results = Path(tuner.output("tuner_results").uri) / "tuner_results.json"
+    if not best.is_file():
+        return None
+    values = json.loads(best.read_text()).get("values", {})
+    trials = json.loads(results.read_text()) if results.is_file() else []
+    scores = [t["score"] for t in trials if t.get("score") is not None]
+    head = f"best of {len(trials)} trials" + (f" (eval loss {min(scores):.4g})" if scores else "")
+    return f"{head}: {tuning.describe(values)}"
+
+
 def serving_versions(serving_dir: Path) -> list[str]:
     if not serving_dir.is_dir():
         return []
@@ -125,6 +143,7 @@ def summarize(metadata_path: Path, config: PipelineConfig, serving_dir: Path) ->
             pushed_path = mlmd.string_property(pushed, "pushed_destination")
     model_run = mlmd.evaluated_model_run_uri(store, evaluator)
     training = _training_record(trainer.output("model_run").uri) if trainer else None
+    tuned = _tuning_line(mlmd.latest_node_run(store, name, "Tuner")) if config.tuning.enabled else None
     return RunSummary(tasks, int(counts[0]) if counts else None, blessed, pushed_path, push_cached,
                       serving_versions(serving_dir), gate_weights.load(model_run) if model_run else None,
-                      task_weights.load(model_run) if model_run else None, training)
+                      task_weights.load(model_run) if model_run else None, training, tuned)
