@@ -43,7 +43,7 @@ def test_a_shared_bottom_choice_drops_the_configured_experts():
     assert tuned.model.bottom_units == [32, 16]
     assert tuned.model.task_units == [11, 5]
     assert tuned.model.bottom_dropout == 0.2
-    assert tuned.model.num_experts == 4  # back to the default, which shared_bottom ignores
+    assert "num_experts" not in tuned.model.model_dump()  # shared_bottom has no experts setting
 
 
 def test_the_trainer_config_is_unchanged_without_a_tuner():
