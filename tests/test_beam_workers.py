@@ -43,4 +43,4 @@ def test_the_evaluator_stays_in_process_when_it_evaluates_per_slice_groups():
     assert evaluator_beam_args(users, cores=2) == []  # the user's choice, for every step
     binary = build_config({"data": {"num_examples": MULTI_PROCESS_MIN_EXAMPLES, "binary_labels": ["y2"]},
                            "tasks": [{"name": "y1"}, {"name": "y2", "type": "binary"}]})
-    assert evaluator_beam_args(binary, cores=2) == []  # evaluated example by example: workers help
+    assert evaluator_beam_args(binary, cores=2) == IN_PROCESS  # binary tasks are evaluated in groups too
