@@ -128,4 +128,4 @@ def test_predict_scores_the_table_as_serving_default_does(penguins_run, tmp_path
     assert [p["species"] for p in predicted] == [CLASSES[i] for i in np.argmax(probabilities, axis=1)]
     for task in ("sex", "body_mass_g"):
         # 9 significant digits give the served float32 back exactly, grams included.
-        np.testing.assert_allclose([float(p[task]) for p in predicted], served[task].numpy()[:, 0], rtol=0, atol=1e-6)
+        np.testing.assert_array_equal(np.float32([float(p[task]) for p in predicted]), served[task].numpy()[:, 0])

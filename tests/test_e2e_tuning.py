@@ -31,8 +31,6 @@ def _tuned_config(folder: Path) -> Path:
     raw = load_config_file(REPO / "data" / "penguins.yaml")
     raw["data"]["path"] = str(REPO / "data" / "penguins.csv")
     raw["pipeline_name"] = "penguins-tuned"
-    # The Kubeflow runner cannot read the classes from the data: they are given.
-    raw["tasks"][0]["classes"] = ["Adelie", "Chinstrap", "Gentoo"]
     raw["tuning"] = {"enabled": True, "max_trials": TRIALS, "trial_max_steps": 100}
     raw["evaluation"]["confidence_intervals"] = "none"  # not under test here; the Evaluator is faster without
     raw["training"] = {"max_steps": 300}  # the wiring is under test, not the model's quality
@@ -93,7 +91,12 @@ def test_the_run_summary_shows_the_best_hyperparameters(tuned_run):
 @pytest.mark.e2e
 def test_the_tuner_compiles_for_kubeflow_and_feeds_the_trainer(tmp_path):
     output = tmp_path / "pipeline.json"
-    proc = subprocess.run([*command("mtl-kubeflow"), "--config", str(_tuned_config(tmp_path)),
+    # A cloud pipeline root reads its data from the cloud too (a local path is refused when compiling).
+    raw = load_config_file(_tuned_config(tmp_path))
+    raw["data"]["path"] = "gs://test-bucket/penguins.csv"
+    cloud_config = tmp_path / "penguins_tuned_cloud.yaml"
+    cloud_config.write_text(yaml.safe_dump(raw, sort_keys=False))
+    proc = subprocess.run([*command("mtl-kubeflow"), "--config", str(cloud_config),
                            "--output", str(output), "--image", "example.com/mtl:1",
                            "--pipeline-root", "gs://test-bucket/mtl"],
                           cwd=REPO, capture_output=True, text=True, timeout=300)

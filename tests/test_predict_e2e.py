@@ -20,7 +20,7 @@ from conftest import REPO, command, serving_versions
 pytestmark = pytest.mark.e2e
 
 SAMPLE_INPUTS = {"age": True, "visits": True, "tenure_months": True,
-                 "region": False, "device": False, "plan": False}  # column -> numeric
+                 "region": False, "device": False, "plan": False, "balance": True}  # column -> numeric
 SAMPLE_LABELS = ("spend", "purchased", "churned")
 
 
@@ -144,13 +144,14 @@ def test_missing_input_column_and_unknown_model_are_usage_errors(default_run, sa
     source = tmp_path / "rows.csv"
     source.write_text("age,visits\n30,2\n")
     proc = mtl_predict(sample_run.output_dir, "--input", source, "--output", tmp_path / "p.csv")
-    assert proc.returncode == 2 and "no column 'tenure_months', 'region', 'device', 'plan'" in proc.stderr
+    assert proc.returncode == 2 and "no column 'tenure_months', 'balance', 'region', 'device', 'plan'" in proc.stderr
     proc = mtl_predict(default_run.output_dir, "--input", source, "--output", tmp_path / "p.csv", "--model", "7")
     assert proc.returncode == 2 and "--model 7: no such version" in proc.stderr
 
 
 def test_gzipped_csv_with_bom_reads_as_the_pipeline_reads(sample_run, tmp_path):
-    text = "\ufeffage, visits,tenure_months,region,device,plan\n25,5,?,west,tablet,basic\n,3,7.6,north,,pro\n"
+    text = ("\ufeffage, visits,tenure_months,region,device,plan,balance\n25,5,?,west,tablet,basic,0.00\n"
+            ",3,7.6,north,,pro,35.60\n")
     with gzip.open(tmp_path / "rows.csv.gz", "wt", encoding="utf-8") as f:
         f.write(text)
     proc = mtl_predict(sample_run.output_dir, "--input", tmp_path / "rows.csv.gz", "--output", tmp_path / "p.csv")

@@ -71,7 +71,7 @@ def test_empty_batch_gives_empty_outputs(serve, good_scores):
 def _sample_example(skip=(), **values) -> bytes:
     """A sample request with every numeric value a float; ``values`` override, ``skip`` leaves out."""
     row = {"age": 30.0, "visits": 4.0, "tenure_months": 24.0, "region": "west", "device": "mobile",
-           "plan": "basic", **values}
+           "plan": "basic", "balance": 0.0, **values}
     example = tf.train.Example()
     for key, value in row.items():
         if key in skip:

@@ -24,9 +24,14 @@ import time
 from pathlib import Path
 from typing import Optional
 
-from pipeline.cli.command import command
-from pipeline.errors import RunStateError, UsageError
-from pipeline.predict import inputs, outputs
+if __name__ == "__main__" and not __package__:
+    # Run as a script (`python pipeline/predict/cli.py`): start from the project root, not this
+    # folder, whose modules would shadow top-level ones (see pipeline/local_runner.py).
+    sys.path[0] = str(Path(__file__).resolve().parents[2])
+
+from pipeline.cli.command import command  # noqa: E402
+from pipeline.errors import RunStateError, UsageError  # noqa: E402
+from pipeline.predict import inputs, outputs  # noqa: E402
 
 PROGRESS_SECONDS = 5.0
 
@@ -100,7 +105,7 @@ def predict(output_dir: Path, source: str, target: Path, version: Optional[str] 
     parts_dir = tempfile.mkdtemp(prefix=f".{target.name}.parts-", dir=target.parent)
     try:
         with Progress(parts_dir):
-            scoring.score_to_parts(source, str(model_dir), parts_dir, columns, list(config.data.missing_values),
+            scoring.score_to_parts(source, str(model_dir), parts_dir, columns, list(config.data.missing_tokens),
                                    tasks, keep, as_csv, beam_args)
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
         try:
@@ -155,3 +160,7 @@ def _leave(code: int) -> None:
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
