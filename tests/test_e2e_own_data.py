@@ -40,9 +40,10 @@ def test_sample_csv_three_mixed_tasks(tmp_path):
     serve = tf.saved_model.load(str(pushed)).signatures["serving_default"]
     examples = tf.constant([
         # Numeric columns are floats, whatever the CSV held ("?" cells in tenure_months, whole ages).
-        _raw_example(age=30.0, visits=9.0, tenure_months=12.0, region="west", device="desktop", plan="pro"),
+        _raw_example(age=30.0, visits=9.0, tenure_months=12.0, region="west", device="desktop", plan="pro",
+                     balance=120.0),
         # Missing age, tenure and region, a "?" token, and a value never seen in training.
-        _raw_example(visits=1.0, device="?", plan="platinum"),
+        _raw_example(visits=1.0, device="?", plan="platinum", balance=0.0),
     ])
     outputs = {name: value.numpy() for name, value in serve(examples=examples).items()}
     assert sorted(outputs) == ["churned", "purchased", "spend"]
