@@ -2,14 +2,14 @@
 
 Reads the examples ExampleGen wrote (``pipeline.data_choices`` decides: the
 ``auto`` feature transforms from the first training examples, the classes of
-multiclass tasks from every split) and hands the components downstream their
-configuration as run-time parameters, with those decisions made:
-Transform's and the Trainer's ``custom_config``, the Evaluator's TFMA
-EvalConfig (its per-class metrics need the classes) and the Pusher's
-``custom_config`` (the statistics it stores beside each pushed model, the
-baseline of later drift checks). A local run and a Kubeflow run thus decide
-the same way from the same examples, and the machine that compiles the
-pipeline reads no data.
+multiclass tasks from every split) and hands Transform its ``custom_config``
+as a run-time parameter, with those decisions made; ComponentConfigs
+(``components.component_configs``) gives the other components theirs. A local
+run and a Kubeflow run thus decide the same way from the same examples, and
+the machine that compiles the pipeline reads no data.
+
+It is given only the part of the configuration it and Transform read, so a
+training change reruns neither.
 """
 
 
@@ -26,9 +26,6 @@ from tfx.types import artifact_utils, standard_artifacts
 
 from pipeline.config import PipelineConfig
 from pipeline import data_choices
-
-STATISTICS_URI = "statistics_uri"  # the Pusher's custom_config key
-
 
 def _present(feature: tf.train.Feature, missing: set[str]) -> list:
     """A tf.Example feature's present values: numbers as they are, text stripped, missing tokens removed."""
@@ -93,38 +90,36 @@ def decide(config: PipelineConfig, examples: standard_artifacts.Examples
 class Decided(TypedDict):
     """DataChoices' outputs: run-time parameters of the components downstream (JSON text)."""
 
-    transform_config: str
-    trainer_config: str
-    eval_config: str
-    pusher_config: str
-    choices: str  # the decided configuration and each numeric feature's choice and reason
+    transform_config: str  # Transform's custom_config
+    choices: str  # the decided configuration (its data view) and each numeric feature's choice and reason
+
+
+def choices_json(config: PipelineConfig, choices: list[data_choices.TransformChoice]) -> str:
+    """A decided configuration and each numeric feature's choice, as the ``choices`` outputs hold them."""
+    return json.dumps({"pipeline_config": config.model_dump(mode="json"),
+                       "transforms": [[c.column, c.transform, c.reason] for c in choices]}, sort_keys=True)
 
 
 @component
 def DataChoices(examples: InputArtifact[standard_artifacts.Examples],  # noqa: N802
-                statistics: InputArtifact[standard_artifacts.ExampleStatistics],
-                pipeline_config: Parameter[str],
+                data_config: Parameter[str],
                 transform_extra: Parameter[str],
-                trainer_extra: Parameter[str],
                 code_version: Parameter[str],
                 ) -> Decided:
-    """``*_extra``: JSON keys added to that component's custom_config (its code version, for its cache);
+    """``data_config``: the configuration's ``pipeline.data_choices.data_view`` (JSON), so that only a
+    change of the data, the features or the tasks reruns this step and Transform;
+    ``transform_extra``: JSON keys added to Transform's custom_config (its code version, for its cache);
     ``code_version``: only this component's cache key, the fingerprint of this module (pipeline.definition)."""
     del code_version
-    from pipeline.eval_config import build_eval_config  # TFMA: imported where it is needed
-
-    config, choices = decide(PipelineConfig.model_validate(json.loads(pipeline_config)), examples)
+    config, choices = decide(PipelineConfig.model_validate(json.loads(data_config)), examples)
     for choice in choices:
         logging.info("DataChoices: %s: %s (%s)", choice.column, choice.transform, choice.reason)
     for task in config.tasks:
         if task.classes:
             logging.info("DataChoices: task %s: classes %s", task.name, task.classes)
-    dumps = lambda value: json.dumps(value, sort_keys=True)  # noqa: E731  (the same decisions, the same text)
     return {
-        "transform_config": dumps({**config.transform_custom_config(), **json.loads(transform_extra)}),
-        "trainer_config": dumps({**config.to_custom_config(), **json.loads(trainer_extra)}),
-        "eval_config": json_format.MessageToJson(build_eval_config(config), sort_keys=True),
-        "pusher_config": dumps({STATISTICS_URI: statistics.uri}),
-        "choices": dumps({"pipeline_config": config.model_dump(mode="json"),
-                          "transforms": [[c.column, c.transform, c.reason] for c in choices]}),
+        # sort_keys: the same decisions, the same text (and Transform stays cached)
+        "transform_config": json.dumps({**config.transform_custom_config(), **json.loads(transform_extra)},
+                                       sort_keys=True),
+        "choices": choices_json(config, choices),
     }

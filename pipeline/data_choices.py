@@ -24,7 +24,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from pipeline.config import ConfigError, PipelineConfig, SyntheticData
+from pipeline.config import ConfigError, EvaluationConfig, PipelineConfig, SyntheticData
 
 SAMPLE_ROWS = 100_000  # training examples read to decide the transforms
 MOSTLY_ZEROS = 0.5  # a non-negative column with at least this share of zeros is heavy-tailed
@@ -40,6 +40,25 @@ class TransformChoice:
 
     def line(self) -> str:
         return f"  {self.column}: {self.transform} ({self.reason})"
+
+
+def data_view(config: PipelineConfig) -> PipelineConfig:
+    """The part of ``config`` the data's decisions and Transform read, the rest at its defaults.
+
+    DataChoices gets only this, so that a change of the model, the training or
+    the gates leaves it, and with it Transform, cached.
+    """
+    return PipelineConfig.model_validate({
+        "pipeline_name": config.pipeline_name,
+        "data": config.data.model_dump(mode="json"),
+        "tasks": [t.model_dump(mode="json") for t in config.tasks],
+        "evaluation": EvaluationConfig(slice_features=config.evaluation.slice_features).model_dump(mode="json"),
+    })
+
+
+def apply_decisions(config: PipelineConfig, decided_view: PipelineConfig) -> PipelineConfig:
+    """``config`` with the decisions of its decided ``data_view`` (feature transforms, classes) made."""
+    return config.model_copy(update={"data": decided_view.data, "tasks": decided_view.tasks})
 
 
 def choose_transform(values: Sequence[float]) -> tuple[str, str]:

@@ -2,13 +2,16 @@
 
 ExampleGen (synthetic, CSV or TFRecord) -> StatisticsGen
   -> SchemaGen (or ImportSchemaGen) -> ExampleValidator -> AnomaliesGate
-  -> DataChoices -> (against the served model's data statistics) DriftCheck
+  -> (against the served model's data statistics) DriftCheck -> DataChoices -> ComponentConfigs
   -> Transform -> (with tuning.enabled) Tuner -> Trainer -> (latest blessed model) Evaluator -> Pusher
 
 What the data decides (``auto`` transforms, the classes of multiclass tasks)
-is decided by DataChoices while the pipeline runs, and reaches Transform, the
-Trainer, the Evaluator and the Pusher as run-time parameters: every
-orchestrator runs the same decisions on the same data.
+is decided by DataChoices while the pipeline runs, from the data part of the
+configuration only, and reaches Transform as a run-time parameter;
+ComponentConfigs applies the decisions to the whole configuration for the
+Tuner, the Trainer, the Evaluator and the Pusher. Every orchestrator runs the
+same decisions on the same data, and a training change reruns neither
+DataChoices nor Transform.
 
 Module code is named by dotted paths into the installed package, so it runs
 unchanged in Beam workers and in a Kubeflow container image.
@@ -27,6 +30,7 @@ from tfx.dsl.components.base import executor_spec
 
 from components.anomalies_gate import AnomaliesGate
 from components.atomic_pusher.component import AtomicPusher
+from components.component_configs import ComponentConfigs
 from components.csv_example_gen import executor as csv_executor
 from components.data_choices import DataChoices
 from components.drift_check import DriftCheck
@@ -34,6 +38,7 @@ from components.evaluator import Evaluator
 from components.synthetic_example_gen.component import SyntheticExampleGen
 from pipeline.baseline import BaselineResolver
 from pipeline.config import DataSource, FileSplit, PipelineConfig
+from pipeline.data_choices import data_view
 from pipeline.eval_config import EVALUATOR_MODULE
 from pipeline.fingerprint import code_fingerprint
 
@@ -43,6 +48,7 @@ TUNER_FN = "models.tuning.tuner_fn"
 # Component -> the module whose code (with what it imports) is that component's cache key.
 CODE_MODULES = {
     "AnomaliesGate": AnomaliesGate.__module__,
+    "ComponentConfigs": ComponentConfigs.__module__,
     "DataChoices": DataChoices.__module__,
     "DriftCheck": DriftCheck.__module__,
     "Transform": PREPROCESSING_FN.rpartition(".")[0],
@@ -127,8 +133,8 @@ def create_pipeline(config: PipelineConfig, pipeline_root: str, serving_dir: str
     Args:
         config: the validated configuration; DataChoices makes the
             decisions it leaves to the data, then Transform gets
-            ``transform_custom_config()`` and the Trainer
-            ``to_custom_config()`` of the decided configuration as
+            ``transform_custom_config()`` and the Trainer (through
+            ComponentConfigs) ``to_custom_config()`` of the decided configuration as
             ``custom_config``, each with a ``code_version`` key: the
             fingerprint of the code that component runs
             (``module_code_versions``), so editing it reruns that component
@@ -150,7 +156,7 @@ def create_pipeline(config: PipelineConfig, pipeline_root: str, serving_dir: str
 
     Returns:
         The ``tfx.dsl.Pipeline``: ExampleGen, StatisticsGen, SchemaGen (or
-        ImportSchemaGen), ExampleValidator, AnomaliesGate, DataChoices,
+        ImportSchemaGen), ExampleValidator, AnomaliesGate, DataChoices, ComponentConfigs,
         DriftCheck (unless ``drift.enabled: false``; its baseline is the
         newest model in ``serving_dir``), Transform, (with ``tuning.enabled``)
         Tuner, Trainer, the baseline
@@ -170,19 +176,26 @@ def create_pipeline(config: PipelineConfig, pipeline_root: str, serving_dir: str
         statistics=statistics_gen.outputs["statistics"], schema=schema_gen.outputs["schema"])
     anomalies_gate = AnomaliesGate(anomalies=example_validator.outputs["anomalies"],
                                    code_version=code_versions["AnomaliesGate"])
-    # Decisions the configuration leaves to the data, made from the examples as this run reads them.
+    # Decisions the configuration leaves to the data, made from the examples as this run reads them,
+    # given only what they and Transform read: a training change reruns neither.
     data_choices = DataChoices(
         examples=example_gen.outputs["examples"],
+        data_config=json.dumps(data_view(config).model_dump(mode="json"), sort_keys=True),
+        transform_extra=json.dumps({"code_version": code_versions["Transform"]}, sort_keys=True),
+        code_version=code_versions["DataChoices"],
+    )
+    # The whole configuration with those decisions, for the components after Transform.
+    component_configs = ComponentConfigs(
         statistics=statistics_gen.outputs["statistics"],
         pipeline_config=json.dumps(config.model_dump(mode="json"), sort_keys=True),
-        # Only what preprocessing reads reaches Transform, so a training change does not rerun it.
-        transform_extra=json.dumps({"code_version": code_versions["Transform"]}, sort_keys=True),
+        choices="",  # DataChoices' output, set below
         # A Tuner trains as the Trainer does: with one, its code is in the key too.
         trainer_extra=json.dumps({"code_version": code_versions["Trainer"],
                                   **({"tuner_code_version": code_versions["Tuner"]} if config.tuning.enabled else {})},
                                  sort_keys=True),
-        code_version=code_versions["DataChoices"],
+        code_version=code_versions["ComponentConfigs"],
     )
+    _set_at_run_time(component_configs, "choices", data_choices.outputs["choices"])
     data_choices.add_upstream_node(anomalies_gate)  # data that breaks its schema is reported as that
     transform = tfx.components.Transform(
         examples=example_gen.outputs["examples"],
@@ -215,7 +228,7 @@ def create_pipeline(config: PipelineConfig, pipeline_root: str, serving_dir: str
             eval_args=tfx.proto.EvalArgs(num_steps=config.training.eval_steps),
         )
         # The decided configuration, as the Trainer gets it (its key holds the Tuner's code too).
-        _set_at_run_time(tuner, "custom_config", data_choices.outputs["trainer_config"])
+        _set_at_run_time(tuner, "custom_config", component_configs.outputs["trainer_config"])
         tuner_nodes, best_hyperparameters = [tuner], tuner.outputs["best_hyperparameters"]
     trainer = tfx.components.Trainer(
         run_fn=RUN_FN,
@@ -226,17 +239,17 @@ def create_pipeline(config: PipelineConfig, pipeline_root: str, serving_dir: str
         train_args=tfx.proto.TrainArgs(num_steps=config.training.train_steps),
         eval_args=tfx.proto.EvalArgs(num_steps=config.training.eval_steps),
     )
-    _set_at_run_time(trainer, "custom_config", data_choices.outputs["trainer_config"])
+    _set_at_run_time(trainer, "custom_config", component_configs.outputs["trainer_config"])
     baseline = baseline_resolver(trainer.outputs["model"]).with_id("baseline_model_resolver")
     evaluator = Evaluator(
         examples=example_gen.outputs["examples"],
         model=trainer.outputs["model"],
         baseline_model=baseline.outputs["model"],
-        eval_config=tfma.EvalConfig(),  # built by DataChoices: per-class metrics need the classes
+        eval_config=tfma.EvalConfig(),  # built by ComponentConfigs: per-class metrics need the classes
         # Per-slice groups of examples instead of one example at a time, where the metrics allow it.
         module_path=EVALUATOR_MODULE,
     ).with_id("Evaluator")
-    _set_at_run_time(evaluator, "eval_config", data_choices.outputs["eval_config"])
+    _set_at_run_time(evaluator, "eval_config", component_configs.outputs["eval_config"])
     if evaluator_beam_args:
         evaluator = evaluator.with_beam_pipeline_args(evaluator_beam_args)
     # A version appears in serving_dir whole or not at all (written beside it, then renamed),
@@ -247,11 +260,12 @@ def create_pipeline(config: PipelineConfig, pipeline_root: str, serving_dir: str
         push_destination=tfx.proto.PushDestination(
             filesystem=tfx.proto.PushDestination.Filesystem(base_directory=serving_dir)),
     ).with_id("Pusher")
-    _set_at_run_time(pusher, "custom_config", data_choices.outputs["pusher_config"])
+    _set_at_run_time(pusher, "custom_config", component_configs.outputs["pusher_config"])
     return tfx.dsl.Pipeline(
         pipeline_name=config.pipeline_name,
         pipeline_root=pipeline_root,
         components=[example_gen, statistics_gen, schema_gen, example_validator, anomalies_gate, data_choices,
+                    component_configs,
                     *drift_nodes,
                     transform, *tuner_nodes, trainer, baseline, evaluator, pusher],
         enable_cache=enable_cache,

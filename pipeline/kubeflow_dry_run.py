@@ -90,7 +90,7 @@ def _names(result: RunResult, task: str, key: str) -> list[str]:
 
 def decided_config(run: RunResult, config: PipelineConfig) -> PipelineConfig:
     """The configuration as the run's DataChoices decided it (the classes of multiclass tasks filled in)."""
-    choices = run.output("DataChoices", "choices")
+    choices = run.output("ComponentConfigs", "run_config")
     if choices is None:
         return config
     return PipelineConfig.model_validate(json.loads(Path(choices.uri).read_text(encoding="utf-8"))["pipeline_config"])

@@ -8,7 +8,7 @@ from tensorflow_metadata.proto.v0 import statistics_pb2
 from tfx.types import standard_artifacts
 
 from components.atomic_pusher.executor import store_statistics
-from components.data_choices import STATISTICS_URI
+from components.component_configs import STATISTICS_URI
 from components.drift_check import load_split, newest_served_statistics
 from components.evaluator import without_self_baseline
 from pipeline.baseline import LatestBlessedOtherModelStrategy

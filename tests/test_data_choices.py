@@ -7,7 +7,7 @@ import pytest
 
 from pipeline.config import ConfigError, build_config
 from pipeline.preflight.data_checks import check_data
-from pipeline.data_choices import choose_transform, decide_classes, decide_transforms
+from pipeline.data_choices import apply_decisions, choose_transform, data_view, decide_classes, decide_transforms
 
 
 def test_mostly_zeros_non_negative_is_log():
@@ -104,3 +104,32 @@ def test_transform_options_are_validated():
                       "tasks": [{"name": "y"}]})
     with pytest.raises(ConfigError, match="give training.epochs or training.train_steps, not both"):
         build_config({"training": {"epochs": 3, "train_steps": 100}})
+
+
+def _own_csv_config(**sections):
+    return build_config({"data": {"source": "csv", "path": "t.csv",
+                                  "features": [{"name": "gain"}, {"name": "city", "type": "categorical"}]},
+                         "tasks": [{"name": "species", "type": "multiclass", "label": "y"}],
+                         "evaluation": {"slice_features": [{"name": "city"}]}, **sections})
+
+
+def test_the_data_view_drops_what_neither_the_decisions_nor_transform_read():
+    config = _own_csv_config()
+    retrained = _own_csv_config(training={"train_steps": 77, "learning_rate": 0.01},
+                                model={"architecture": "mmoe"}, drift={"enabled": False})
+    assert data_view(retrained) == data_view(config)  # so DataChoices and Transform stay cached
+    assert data_view(config).transform_custom_config() == config.transform_custom_config()
+    changed_data = _own_csv_config(data={"source": "csv", "path": "t.csv", "missing_values": ["?"],
+                                         "features": [{"name": "gain"}, {"name": "city", "type": "categorical"}]})
+    assert data_view(changed_data) != data_view(config)
+
+
+def test_the_decisions_of_the_data_view_apply_to_the_whole_configuration():
+    config = _own_csv_config(training={"train_steps": 77})
+    view, _ = decide_transforms(data_view(config), {"gain": [0.0] * 90 + [10.0 ** k for k in range(10)]})
+    view = decide_classes(view, {"y": {"b", "a"}})
+    decided = apply_decisions(config, view)
+    assert [f.transform for f in decided.features] == ["log", "auto"]
+    assert decided.tasks[0].classes == ["a", "b"]
+    assert decided.training == config.training  # the rest is the whole configuration's
+    assert config.features[0].transform == "auto" and not config.tasks[0].classes  # not changed

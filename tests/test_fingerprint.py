@@ -45,6 +45,7 @@ def test_each_component_has_the_key_of_its_own_code():
     assert "models.preprocessing" in files["Transform"] and "models.trainer" not in files["Transform"]
     assert {"models.trainer", "models.builder", "models.trainer_outputs"} <= files["Trainer"]
     assert "models.preprocessing" not in files["Trainer"]
+    assert "models.trainer" not in files["DataChoices"]  # Transform's run-time config stays cached
     assert files["AnomaliesGate"] == {"components", "components.anomalies_gate"}
     assert files["DriftCheck"] == {"components", "components.drift_check", "components.data_drift"}
     for component, names in files.items():

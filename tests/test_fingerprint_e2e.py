@@ -62,6 +62,8 @@ def test_each_component_reruns_for_its_own_code_only(tmp_path):
         _add_comment(project / not_run)
     after_trainer_edit = _run(project, out, config).component_lines()
     assert after_trainer_edit["Trainer"] == "ran"
+    assert after_trainer_edit["ComponentConfigs"] == "ran"  # it hands the Trainer its code version
+    assert after_trainer_edit["DataChoices"] == "cached"  # and this one hands Transform its own
     assert after_trainer_edit["Transform"] == "cached"
     assert after_trainer_edit["AnomaliesGate"] == "cached"
 

@@ -27,9 +27,9 @@ from pipeline.kubeflow_launcher import (ArtifactRecord, LaunchError, RunResult, 
 # What `make kubeflow-dry-run` runs: about 1,000 examples, a short training that clears the gates.
 BUDGET = load_config_file(REPO / "data" / "kubeflow_dry_run.yaml")
 RUN_2_STEPS = 1
-# Steps whose inputs or parameters change in run-2 (its Trainer has other train_args; DataChoices
-# gets the whole configuration, and hands Transform the same parameters as in run-1).
-RERUN_IN_RUN_2 = {"DataChoices", "Trainer", "Evaluator", "Pusher"}
+# Steps whose inputs or parameters change in run-2 (its Trainer has other train_args; ComponentConfigs
+# gets the whole configuration; DataChoices only its data part, so it and Transform are cached).
+RERUN_IN_RUN_2 = {"ComponentConfigs", "Trainer", "Evaluator", "Pusher"}
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +61,7 @@ def test_both_runs_reach_the_expected_outcome(dry):
 def test_every_step_of_run_1_exits_0_in_its_own_process(dry):
     root, first, _, _ = dry
     containers = _container_tasks(root / "specs" / "run-1.json")
-    assert len(containers) == 11  # with DataChoices and DriftCheck
+    assert len(containers) == 12  # with DataChoices, ComponentConfigs and DriftCheck
     executed = {name: step for name, step in first.steps.items() if step.kind == "container"}
     assert set(executed) == containers
     assert {name: step.returncode for name, step in executed.items()} == dict.fromkeys(containers, 0)

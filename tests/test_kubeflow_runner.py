@@ -14,7 +14,7 @@ from kfp.pipeline_spec import pipeline_spec_pb2
 
 from conftest import REPO, command
 from pipeline import kubeflow_runner
-from pipeline.config import load_config_file
+from pipeline.config import TrainingConfig, load_config_file
 
 IMAGE = "example.com/mtl:1"
 PIPELINE_ROOT = "gs://test-bucket/mtl"
@@ -32,7 +32,8 @@ EXPECTED_DAG = {
     "SchemaGen": {"StatisticsGen"},
     "ExampleValidator": {"StatisticsGen", "SchemaGen"},
     "AnomaliesGate": {"ExampleValidator"},
-    "DataChoices": {"SyntheticExampleGen", "StatisticsGen"},
+    "DataChoices": {"SyntheticExampleGen"},
+    "ComponentConfigs": {"StatisticsGen"},
     "DriftCheck": {"StatisticsGen"},
     "Transform": {"SyntheticExampleGen", "SchemaGen"},
     "Trainer": {"Transform", "SchemaGen"},
@@ -43,13 +44,17 @@ EXPECTED_DAG = {
 }
 RESOLVERS = {BLESSING_RESOLVER, MODEL_RESOLVER}
 # Dependencies without an artifact: the anomalies gate must pass first, and the drift check;
-# a run-time parameter's producer (DataChoices) runs before the tasks that read it.
+# a run-time parameter's producer (DataChoices, ComponentConfigs) runs before the tasks that read it.
 ORDER_ONLY = {"DataChoices": {"AnomaliesGate", "DriftCheck"}, "DriftCheck": {"AnomaliesGate"},
-              "Transform": {"DriftCheck", "DataChoices"}, "Trainer": {"DataChoices"},
-              "Evaluator": {"DataChoices"}, "Pusher": {"DataChoices"}}
-# Parameters decided from the data while the pipeline runs: DataChoices' outputs.
-RUN_TIME = {"Transform": ("custom_config", "transform_config"), "Trainer": ("custom_config", "trainer_config"),
-            "Evaluator": ("eval_config", "eval_config"), "Pusher": ("custom_config", "pusher_config")}
+              "ComponentConfigs": {"DataChoices"},
+              "Transform": {"DriftCheck", "DataChoices"}, "Trainer": {"ComponentConfigs"},
+              "Evaluator": {"ComponentConfigs"}, "Pusher": {"ComponentConfigs"}}
+# Parameters decided from the data while the pipeline runs: (reader, parameter) -> (producer, its output).
+RUN_TIME = {("Transform", "custom_config"): ("DataChoices", "transform_config"),
+            ("ComponentConfigs", "choices"): ("DataChoices", "choices"),
+            ("Trainer", "custom_config"): ("ComponentConfigs", "trainer_config"),
+            ("Evaluator", "eval_config"): ("ComponentConfigs", "eval_config"),
+            ("Pusher", "custom_config"): ("ComponentConfigs", "pusher_config")}
 
 
 @pytest.fixture(scope="module")
@@ -150,17 +155,22 @@ def test_the_configuration_file_reaches_the_components(compiled):
     assert (data["num_examples"], data["num_shards"]) == (5000, 5)
     train_args = json.loads(_constant(tasks["Trainer"], "train_args"))
     assert train_args["num_steps"] == 123
-    assert json.loads(_constant(tasks["DataChoices"], "pipeline_config"))["training"]["train_steps"] == 123
+    assert json.loads(_constant(tasks["ComponentConfigs"], "pipeline_config"))["training"]["train_steps"] == 123
+    # DataChoices (and through it Transform) is given no training setting: changing one reruns neither.
+    data_view = json.loads(_constant(tasks["DataChoices"], "data_config"))
+    assert data_view["training"] == json.loads(TrainingConfig().model_dump_json())
 
 
 @pytest.mark.e2e
 def test_what_the_data_decides_reaches_the_components_at_run_time(compiled):
     _, spec, _, _ = compiled
-    for name, (parameter, output) in RUN_TIME.items():
+    for (name, parameter), (producer, output) in RUN_TIME.items():
         source = spec.root.dag.tasks[name].inputs.parameters[parameter].task_output_parameter
-        assert (source.producer_task, source.output_parameter_key) == ("DataChoices", output), name
-    produced = spec.components[spec.root.dag.tasks["DataChoices"].component_ref.name].output_definitions
-    assert set(produced.parameters) == {output for _, output in RUN_TIME.values()}
+        assert (source.producer_task, source.output_parameter_key) == (producer, output), name
+    for producer in ("DataChoices", "ComponentConfigs"):
+        produced = spec.components[spec.root.dag.tasks[producer].component_ref.name].output_definitions
+        read = {output for p, output in RUN_TIME.values() if p == producer}
+        assert read <= set(produced.parameters), producer
 
 
 def test_a_multiclass_config_compiles_without_its_classes(tmp_path, capsys):

@@ -15,7 +15,7 @@ from pipeline.results.serving_check import check_serving
 
 pytestmark = pytest.mark.e2e
 COMPONENTS = {"SyntheticExampleGen", "StatisticsGen", "SchemaGen", "ExampleValidator", "AnomaliesGate",
-              "DataChoices", "DriftCheck", "Transform", "Trainer", "baseline_model_resolver",
+              "DataChoices", "ComponentConfigs", "DriftCheck", "Transform", "Trainer", "baseline_model_resolver",
               "Evaluator", "Pusher"}
 RESOLVERS = {"baseline_model_resolver"}  # it runs on every run
 

@@ -13,7 +13,7 @@ Each pushed version also holds the statistics of the data its model was
 trained and evaluated on (``assets.extra/statistics/``, StatisticsGen's
 layout; TF Serving ignores ``assets.extra``), the baseline the drift check of
 later runs compares with (``components.drift_check``). Their location comes
-in ``custom_config`` (``components.data_choices.STATISTICS_URI``).
+in ``custom_config`` (``components.component_configs.STATISTICS_URI``).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from tfx.proto import pusher_pb2
 from tfx.types import artifact_utils, standard_component_specs
 from tfx.utils import proto_utils
 
-from components.data_choices import STATISTICS_URI
+from components.component_configs import STATISTICS_URI
 from components.drift_check import STATISTICS_DIR
 
 PUSHED_DESTINATION = "pushed_destination"  # the custom property TFX's Pusher sets on its output
