@@ -125,9 +125,17 @@ def encode_examples(int64s: Optional[Mapping[str, np.ndarray]] = None,
         elif kind == "string":
             strings_coded[name] = _string_table(values)
             widths.append(strings_coded[name][2])
-    records: list[bytes] = []
-    for start, stop in _runs(np.stack(widths, axis=1) if widths else np.zeros((n, 0), dtype=np.int64)):
-        records += _encode_rows(names, columns, strings_coded, start, stop)
+    widths = np.stack(widths, axis=1) if widths else np.zeros((n, 0), dtype=np.int64)
+    if not np.any(widths[1:] != widths[:-1]):  # one width for every row (the synthetic data): one block
+        return _encode_rows(names, columns, strings_coded, slice(0, n))
+    # Rows grouped by their widths (a stable sort), each group encoded as one block, then put back in order:
+    # text of varying length would otherwise make a block of every few rows.
+    order = np.lexsort(widths.T[::-1])
+    records: list[bytes] = [b""] * n
+    for start, stop in _runs(widths[order]):
+        rows = order[start:stop]
+        for row, record in zip(rows.tolist(), _encode_rows(names, columns, strings_coded, rows)):
+            records[row] = record
     return records
 
 
@@ -156,18 +164,21 @@ def _string_table(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarra
     return table, codes, lengths[codes]
 
 
-def _encode_rows(names: list[str], columns: dict, strings_coded: dict, start: int, stop: int) -> list[bytes]:
-    """Records of rows [start, stop), whose varying widths are all equal."""
-    m, entries = stop - start, []
+def _encode_rows(names: list[str], columns: dict, strings_coded: dict, rows) -> list[bytes]:
+    """Records of ``rows`` (a slice or row numbers), whose varying widths are all equal."""
+    entries = []
     for name in names:
         kind, values = columns[name]
+        block = values[rows]
+        m = len(block)
         if kind == "int64":
-            feature = _int64_feature(values[start:stop], int(varint_lengths(values[start:start + 1])[0]))
+            feature = _int64_feature(block, int(varint_lengths(block[:1])[0]))
         elif kind == "float":
-            feature = _float_feature(values[start:stop].reshape(m, -1))
+            feature = _float_feature(block.reshape(m, -1))
         else:
             table, codes, lengths = strings_coded[name]
-            feature = _bytes_feature(table[:, :lengths[start]], codes[start:stop])
+            codes = codes[rows]
+            feature = _bytes_feature(table[:, :lengths[rows][0]], codes)
         key = name.encode()
         entry = [_const(bytes([_tag(1)]) + varint(len(key)) + key, m), *_delimited(2, feature, m)]
         entries += _delimited(1, entry, m)

@@ -46,6 +46,17 @@ def test_long_runs_of_equal_widths_and_short_strings():
     assert got == _protobuf({"id": ids}, floats, {"segment": segment})
 
 
+def test_widths_changing_from_row_to_row_keep_each_record_in_its_row():
+    # Text and ids of varying widths in random order: rows are encoded grouped by width, returned in order.
+    rng = np.random.default_rng(1)
+    n = 2000
+    int64s = {"id": rng.permutation(np.concatenate([rng.integers(0, 100, n // 2), rng.integers(2 ** 20, 2 ** 40, n // 2)]))}
+    strings = {"grade": rng.choice(["Fair", "Good", "VeryGood", "Ideal", "Premium"], size=n),
+               "color": rng.choice(["color_1", "color_10", ""], size=n).astype(object)}
+    floats = {"carat": rng.lognormal(size=n)}
+    assert encoding.encode_examples(int64s, floats, strings) == _protobuf(int64s, floats, strings)
+
+
 @pytest.mark.parametrize("value", [0, 1, 127, 128, 300, 2 ** 35, 2 ** 63 - 1, -1])
 def test_int64_feature_bytes_is_the_serialized_feature(value):
     expected = tf.train.Feature(int64_list=tf.train.Int64List(value=[value])).SerializeToString(
