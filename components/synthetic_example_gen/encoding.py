@@ -16,7 +16,7 @@ field 1, ``float_list`` 2, ``int64_list`` 3, each a list in its field 1
 
 from __future__ import annotations
 
-from typing import Mapping, Optional
+from typing import Mapping, Optional, Sequence
 
 import numpy as np
 
@@ -95,46 +95,61 @@ def int64_feature_bytes(value: int) -> bytes:
 
 def encode_examples(int64s: Optional[Mapping[str, np.ndarray]] = None,
                     floats: Optional[Mapping[str, np.ndarray]] = None,
-                    strings: Optional[Mapping[str, np.ndarray]] = None) -> list[bytes]:
+                    strings: Optional[Mapping[str, np.ndarray]] = None,
+                    present: Optional[Mapping[str, np.ndarray]] = None,
+                    without_values: Sequence[str] = ()) -> list[bytes]:
     """Serialized tf.Examples, one per row.
 
     ``int64s``: name -> [n] integers, one value a feature; ``floats``: name ->
     [n] or [n, k] values, k a feature (as float32); ``strings``: name -> [n]
     str, one value a feature (UTF-8). Names must differ across the three.
+    ``present``: name -> [n] bools; where False the row's feature has an empty
+    value list of its kind (as TFX's CSV reader writes an empty cell).
+    ``without_values``: features written with no value list at all in every row
+    (TFX's CSV reader's column without a single value).
     """
-    int64s, floats, strings = int64s or {}, floats or {}, strings or {}
+    int64s, floats, strings, present = int64s or {}, floats or {}, strings or {}, present or {}
     columns = {**{k: ("int64", np.asarray(v)) for k, v in int64s.items()},
                **{k: ("float", np.asarray(v, dtype=np.float32)) for k, v in floats.items()},
                **{k: ("string", np.asarray(v)) for k, v in strings.items()}}
-    if len(columns) != len(int64s) + len(floats) + len(strings):
+    valued = len(columns)
+    columns.update({k: ("none", None) for k in without_values})
+    if len(columns) != len(int64s) + len(floats) + len(strings) + len(without_values):
         raise ValueError("a feature name is given twice")
-    rows = {len(v) for _, v in columns.values()}
-    if len(rows) != 1:
-        raise ValueError(f"columns of different lengths: {sorted(rows)}")
-    (n,) = rows
-    if n == 0:
+    present = {k: np.asarray(v, dtype=bool) for k, v in present.items()}
+    if set(present) - set(columns):
+        raise ValueError(f"present given for unknown features: {sorted(set(present) - set(columns))}")
+    rows = {len(v) for kind, v in columns.values() if kind != "none"} | {len(v) for v in present.values()}
+    if len(rows) > 1 or (not rows and columns):
+        raise ValueError(f"columns of different lengths: {sorted(rows)}" if rows else "no column has rows")
+    n = rows.pop() if rows else 0
+    if n == 0 or not valued and not without_values:
         return []
     names = sorted(columns, key=lambda name: name.encode())  # deterministic map order
 
-    # Per row, the widths that vary: an int64's varint, a string's bytes.
+    # Per row, the widths that vary: an int64's varint, a string's bytes, whether a value is there.
     widths, strings_coded = [], {}
     for name in names:
         kind, values = columns[name]
+        mask = present.get(name)
         if kind == "int64":
-            widths.append(varint_lengths(values))
+            widths.append(varint_lengths(values) * (1 if mask is None else mask))
         elif kind == "string":
             strings_coded[name] = _string_table(values)
-            widths.append(strings_coded[name][2])
+            widths.append(strings_coded[name][2] * (1 if mask is None else mask))
+        if mask is not None:
+            widths.append(mask.astype(np.int64))
     widths = np.stack(widths, axis=1) if widths else np.zeros((n, 0), dtype=np.int64)
     if not np.any(widths[1:] != widths[:-1]):  # one width for every row (the synthetic data): one block
-        return _encode_rows(names, columns, strings_coded, slice(0, n))
+        return _encode_rows(names, columns, strings_coded, present, slice(0, n), n)
     # Rows grouped by their widths (a stable sort), each group encoded as one block, then put back in order:
     # text of varying length would otherwise make a block of every few rows.
     order = np.lexsort(widths.T[::-1])
     records: list[bytes] = [b""] * n
     for start, stop in _runs(widths[order]):
         rows = order[start:stop]
-        for row, record in zip(rows.tolist(), _encode_rows(names, columns, strings_coded, rows)):
+        for row, record in zip(rows.tolist(),
+                               _encode_rows(names, columns, strings_coded, present, rows, stop - start)):
             records[row] = record
     return records
 
@@ -164,21 +179,28 @@ def _string_table(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarra
     return table, codes, lengths[codes]
 
 
-def _encode_rows(names: list[str], columns: dict, strings_coded: dict, rows) -> list[bytes]:
-    """Records of ``rows`` (a slice or row numbers), whose varying widths are all equal."""
+_EMPTY_LIST = {"int64": _INT64_LIST, "float": _FLOAT_LIST, "string": _BYTES_LIST}
+
+
+def _encode_rows(names: list[str], columns: dict, strings_coded: dict, present: dict, rows, m: int
+                 ) -> list[bytes]:
+    """Records of the ``m`` rows ``rows`` (a slice or row numbers), whose varying widths are all equal."""
     entries = []
     for name in names:
         kind, values = columns[name]
-        block = values[rows]
-        m = len(block)
-        if kind == "int64":
+        mask = present.get(name)
+        if kind == "none":
+            feature = []
+        elif mask is not None and not mask[rows][0]:  # no value in these rows: the kind's empty list
+            feature = _delimited(_EMPTY_LIST[kind], [], m)
+        elif kind == "int64":
+            block = values[rows]
             feature = _int64_feature(block, int(varint_lengths(block[:1])[0]))
         elif kind == "float":
-            feature = _float_feature(block.reshape(m, -1))
+            feature = _float_feature(values[rows].reshape(m, -1))
         else:
             table, codes, lengths = strings_coded[name]
-            codes = codes[rows]
-            feature = _bytes_feature(table[:, :lengths[rows][0]], codes)
+            feature = _bytes_feature(table[:, :lengths[rows][0]], codes[rows])
         key = name.encode()
         entry = [_const(bytes([_tag(1)]) + varint(len(key)) + key, m), *_delimited(2, feature, m)]
         entries += _delimited(1, entry, m)

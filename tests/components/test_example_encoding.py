@@ -57,6 +57,26 @@ def test_widths_changing_from_row_to_row_keep_each_record_in_its_row():
     assert encoding.encode_examples(int64s, floats, strings) == _protobuf(int64s, floats, strings)
 
 
+def test_empty_cells_and_columns_without_values_as_tfxs_csv_reader_writes_them():
+    # An empty cell: the feature with its kind's empty list; a column with no value at all: a Feature without a list.
+    rng = np.random.default_rng(2)
+    n = 500
+    int64s, floats = {"count": rng.integers(-3, 2 ** 33, n)}, {"price": rng.normal(size=n)}
+    strings = {"grade": rng.choice(["Fair", "VeryGood", ""], size=n)}
+    present = {"count": rng.random(n) > 0.3, "price": rng.random(n) > 0.5, "grade": strings["grade"] != ""}
+    expected = []
+    for row in range(n):
+        example = tf.train.Example()
+        feature = example.features.feature
+        feature["count"].int64_list.value.extend([int(int64s["count"][row])] if present["count"][row] else [])
+        feature["price"].float_list.value.extend([float(floats["price"][row])] if present["price"][row] else [])
+        feature["grade"].bytes_list.value.extend([strings["grade"][row].encode()] if present["grade"][row] else [])
+        feature["empty"].CopyFrom(tf.train.Feature())
+        expected.append(example.SerializeToString(deterministic=True))
+    assert encoding.encode_examples(int64s, floats, strings, present=present, without_values=["empty"]) == expected
+    assert tf.train.Example.FromString(expected[0]).features.feature["empty"].WhichOneof("kind") is None
+
+
 @pytest.mark.parametrize("value", [0, 1, 127, 128, 300, 2 ** 35, 2 ** 63 - 1, -1])
 def test_int64_feature_bytes_is_the_serialized_feature(value):
     expected = tf.train.Feature(int64_list=tf.train.Int64List(value=[value])).SerializeToString(
