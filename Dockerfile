@@ -19,4 +19,5 @@ COPY pyproject.toml setup.py README.md ./
 COPY pipeline ./pipeline
 COPY components ./components
 COPY models ./models
+COPY config ./config
 RUN pip install --no-deps . && python -c "import pipeline.definition, models.trainer, components.synthetic_example_gen.executor"

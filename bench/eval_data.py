@@ -10,7 +10,7 @@ import tensorflow as tf
 
 from components import synthetic_data
 from components.synthetic_example_gen.executor import to_example_bytes
-from pipeline.config import SyntheticData
+from config import SyntheticData
 
 
 def serialized_examples(num_examples: int, first_shard: int = 1000, shard_size: int = 50_000,

@@ -31,7 +31,7 @@ METHODS = ("none", "jackknife", "poisson_bootstrap")
 
 
 def _latest_uri(run_dir: Path, node_id: str, key: str) -> str:
-    from pipeline.config import build_config
+    from config import build_config
     from pipeline.results import mlmd
 
     store = mlmd.open_store(run_dir / "metadata.sqlite")
@@ -61,7 +61,7 @@ def eval_subset(examples_uri: str, num_examples: int, work: Path, name: str = "e
 def run_evaluator(model_uri: str, examples_uri: Path, output: Path, method: str) -> tuple[float, float]:
     """(wall, CPU) seconds of one Evaluator executor run with this interval method, as the pipeline runs it."""
     from bench.evaluator import run_evaluator as run_executor
-    from pipeline.config import build_config
+    from config import build_config
     from pipeline.eval_config import EVALUATOR_MODULE
 
     config = build_config({"evaluation": {"confidence_intervals": method}})

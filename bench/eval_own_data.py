@@ -40,7 +40,7 @@ def finished_run(run_dir: Path, args: list[str]) -> Path:
 
 def run_inputs(run_dir: Path):
     """(config as run, trained model uri, examples uri) of the run's latest Trainer and Evaluator inputs."""
-    from pipeline.config import build_config, load_config_file
+    from config import build_config, load_config_file
     from pipeline.results import mlmd
 
     config_path = max((run_dir / "logs").glob("*.config.yaml"))

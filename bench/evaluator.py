@@ -85,7 +85,7 @@ def main(argv=None) -> dict:
     args = parser.parse_args(argv)
 
     from bench import eval_data
-    from pipeline.config import build_config, load_config_file
+    from config import build_config, load_config_file
     from pipeline.eval_config import EVALUATOR_MODULE
 
     work = args.work_dir

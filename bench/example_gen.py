@@ -62,7 +62,7 @@ def main(argv=None) -> dict:
     parser.add_argument("--beam-args", default="", help="Beam arguments for the executor")
     args = parser.parse_args(argv)
 
-    from pipeline.config import SyntheticData
+    from config import SyntheticData
 
     data = SyntheticData(num_examples=args.num_examples)
     work = args.work_dir / "example_gen"

@@ -54,7 +54,7 @@ FULL = dict(repeats=20, steps=20000, eval_every=1000, num_examples=10000, learni
 
 def paper_config(architecture: str, learning_rate: float, seed: int, batch_size: int):
     """The paper's sizes (Sec. 5.1) as a pipeline configuration."""
-    from pipeline.config import build_config
+    from config import build_config
 
     model = {"architecture": architecture, "task_units": [8]}
     if architecture == "shared_bottom":

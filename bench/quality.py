@@ -302,7 +302,7 @@ def _read_split(uri: str, split: str) -> dict[str, np.ndarray]:
 def bench_synthetic(work: Path) -> tuple[list[TaskResult], dict]:
     """The default run; references fitted on the examples its ExampleGen wrote."""
     from pipeline.results import mlmd
-    from pipeline.config import PipelineConfig
+    from config import PipelineConfig
 
     config = PipelineConfig()
     seconds, lines = run_pipeline(work / "run", None)

@@ -45,7 +45,7 @@ def main(argv=None) -> dict:
 
     from bench import eval_data
     from models import features
-    from pipeline.config import build_config
+    from config import build_config
 
     config = build_config({})
     model_dir = common.latest_artifact(common.base_run(args.work_dir), "Trainer", "model") / "Format-Serving"

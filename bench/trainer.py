@@ -114,7 +114,7 @@ def main(argv=None) -> dict:
 
     from models import callbacks, features, input_pipeline, trainer
     from models.builder import build_model, compile_model
-    from pipeline.config import build_config
+    from config import build_config
 
     work = args.work_dir
     base = common.base_run(work)

@@ -24,7 +24,7 @@ from tfx.dsl.component.experimental.annotations import InputArtifact, Parameter
 from tfx.dsl.component.experimental.decorators import component
 from tfx.types import artifact_utils, standard_artifacts
 
-from pipeline.config import PipelineConfig
+from config import PipelineConfig
 from pipeline import data_choices
 
 def _present(feature: tf.train.Feature, missing: set[str]) -> list:

@@ -12,7 +12,7 @@ import tf_keras
 
 from models.features import ModelInput
 from models.numeric_embeddings import PeriodicEmbedding
-from pipeline.config import PipelineConfig
+from config import PipelineConfig
 
 
 def l2_regularizer(strength):

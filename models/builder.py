@@ -2,7 +2,7 @@
 
 A builder takes the configuration and the input spec (input name -> ModelInput) and
 returns a tf_keras model with one output per task, named by the task. Each
-architecture of the configuration (``pipeline.config.architectures``, which
+architecture of the configuration (``config.architectures``, which
 also holds its settings) registers its builder here under the same name, and,
 if it has gates, where they are; the Trainer does not change.
 """
@@ -19,7 +19,7 @@ from models.blocks import GateGroup
 from models.features import ModelInput
 from models.shared_bottom import build_shared_bottom
 from models.task_weighting import uncertainty_losses
-from pipeline.config import PipelineConfig
+from config import PipelineConfig
 
 # The default L2 penalty on every kernel is this over the number of training
 # examples: it matters on a table of hundreds of rows and vanishes on a million
@@ -42,7 +42,7 @@ class Architecture:
     gate_groups: Optional[Callable[[PipelineConfig], list[GateGroup]]] = None
 
 
-# Name (as in pipeline.config.architectures.ARCHITECTURES) -> its builder.
+# Name (as in config.architectures.ARCHITECTURES) -> its builder.
 BUILDERS: dict[str, Architecture] = {
     "shared_bottom": Architecture(build_shared_bottom),
     "omoe": Architecture(mmoe.build_mixture_of_experts, mmoe.gate_groups),

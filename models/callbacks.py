@@ -19,7 +19,7 @@ from tfx.components.trainer.fn_args_utils import FnArgs
 from models.fit_steps import StepCallback, crossed
 from models.task_weighting import LogTaskWeights
 from models.trainer_outputs import TRAINER_PROGRESS
-from pipeline.config import PipelineConfig
+from config import PipelineConfig
 
 
 class BestWeights(tf_keras.callbacks.Callback):

@@ -1,7 +1,7 @@
 """Names of raw and transformed features and labels, and the model's input spec.
 
 Raw columns keep the names the file gives them (any characters); everything
-Transform writes is named from their internal names (``pipeline.config.names``:
+Transform writes is named from their internal names (``config.names``:
 letters, digits and ``_`` only), so tensors, vocabulary files and Keras layers
 get valid names.
 """
@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Optional
 
-from pipeline.config import PipelineConfig
-from pipeline.config.names import internal_name
+from config import PipelineConfig
+from config.names import internal_name
 
 TRANSFORMED_SUFFIX = "_xf"
 

@@ -7,7 +7,7 @@ import tensorflow as tf
 import tf_keras
 
 from models.builder import gate_groups
-from pipeline.config import PipelineConfig
+from config import PipelineConfig
 from models.trainer_outputs import GateGroupWeights, GateWeights
 
 

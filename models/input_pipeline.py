@@ -18,7 +18,7 @@ import tensorflow_transform as tft
 from tfx.components.trainer.fn_args_utils import FnArgs
 
 from models import features
-from pipeline.config import PipelineConfig
+from config import PipelineConfig
 
 # Records parsed together: parsing is per batch, not per example.
 PARSE_BATCH = 1024

@@ -15,7 +15,7 @@ import tf_keras
 
 from models.blocks import GateGroup, expert, gate, inputs_and_features, mix, task_outputs
 from models.features import ModelInput
-from pipeline.config import PipelineConfig
+from config import PipelineConfig
 
 SHARED = "shared"
 

@@ -35,7 +35,7 @@ import tensorflow as tf
 import tensorflow_transform as tft
 
 from models import features
-from pipeline.config import Feature, SliceFeature
+from config import Feature, SliceFeature
 from models.tasks import task_type
 
 

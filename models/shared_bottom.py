@@ -9,7 +9,7 @@ import tf_keras
 
 from models.blocks import dense_stack, inputs_and_features, l2_regularizer, task_outputs
 from models.features import ModelInput
-from pipeline.config import PipelineConfig
+from config import PipelineConfig
 
 
 def build_shared_bottom(config: PipelineConfig, model_inputs: dict[str, ModelInput]) -> tf_keras.Model:

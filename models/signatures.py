@@ -31,7 +31,7 @@ import tf_keras
 
 from models import features
 from models.request_checks import reject_non_finite
-from pipeline.config import PipelineConfig
+from config import PipelineConfig
 
 PROBABILITY_EPSILON = 1e-7  # as Keras clips probabilities in its log loss
 

@@ -20,7 +20,7 @@ import tf_keras
 
 from models.fit_steps import StepCallback, crossed
 from models.trainer_outputs import TASK_WEIGHTS_FILE
-from pipeline.config import PipelineConfig, Task
+from config import PipelineConfig, Task
 
 
 class TaskLogVariances(tf_keras.layers.Layer):

@@ -22,8 +22,8 @@ from models.builder import build_model, compile_model
 from models.gates import mean_gate_weights
 from models.task_weighting import save_learned_weights
 from models.trainer_outputs import GATE_WEIGHTS_FILE
-from pipeline.config import PipelineConfig
-from pipeline.config.tuning import trained_config
+from config import PipelineConfig
+from config.tuning import trained_config
 
 # Training steps run in one call of the compiled training function. Keras'
 # fit loop costs about 0.4 ms of Python a call (callbacks, logs, dispatch);

@@ -4,11 +4,11 @@
 with the same arguments as the Trainer's run_fn (Transform's output, the
 configuration in ``custom_config``). Each trial builds the model with one
 choice from each entry of ``tuning.search_space``
-(``pipeline.config.tuning``), trains it as the Trainer does (the same
+(``config.tuning``), trains it as the Trainer does (the same
 datasets, early stopping on the eval loss, at most ``tuning.trial_max_steps``
 steps) and is scored by its lowest eval loss. The Tuner writes the best
 trial's hyperparameters; the Trainer receives them as ``fn_args.hyperparameters``
-and applies them with ``pipeline.config.tuning.trained_config``.
+and applies them with ``config.tuning.trained_config``.
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ from models import budget, features
 from models.builder import build_model, compile_model
 from models.input_pipeline import count_examples, datasets, planned_passes
 from models.trainer import STEPS_PER_EXECUTION
-from pipeline.config import PipelineConfig
-from pipeline.config.tuning import apply_hyperparameters
+from config import PipelineConfig
+from config.tuning import apply_hyperparameters
 
 OBJECTIVE = "val_loss"  # the loss the Trainer's early stopping watches
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 from typing import Optional
 
-from pipeline.config import PipelineConfig
+from config import PipelineConfig
 
 # At or above this many examples a local run uses one Beam worker per core.
 MULTI_PROCESS_MIN_EXAMPLES = 200_000

@@ -24,7 +24,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from pipeline.config import ConfigError, EvaluationConfig, PipelineConfig, SyntheticData
+from config import ConfigError, EvaluationConfig, PipelineConfig, SyntheticData
 
 SAMPLE_ROWS = 100_000  # training examples read to decide the transforms
 MOSTLY_ZEROS = 0.5  # a non-negative column with at least this share of zeros is heavy-tailed

@@ -37,7 +37,7 @@ from components.drift_check import DriftCheck
 from components.evaluator import Evaluator
 from components.synthetic_example_gen.component import SyntheticExampleGen
 from pipeline.baseline import BaselineResolver
-from pipeline.config import DataSource, FileSplit, PipelineConfig
+from config import DataSource, FileSplit, PipelineConfig
 from pipeline.data_choices import data_view
 from pipeline.eval_config import EVALUATOR_MODULE
 from pipeline.fingerprint import code_fingerprint

@@ -7,17 +7,10 @@ Evaluator run, a failed execution): exit 1. ``pipeline.cli.command.main``
 turns both into the ``error:`` line and the exit code.
 """
 
+# The configuration raises usage errors, and it imports nothing of pipeline: they are defined there.
+from config.errors import PipelineError, UsageError
 
-class PipelineError(Exception):
-    """An error a command reports in one line; ``exit_code`` is what the command returns."""
-
-    exit_code = 1
-
-
-class UsageError(PipelineError, ValueError):
-    """A flag, configuration value or input that cannot work; the message names it and the fix."""
-
-    exit_code = 2
+__all__ = ["PipelineError", "RunStateError", "UsageError"]
 
 
 class RunStateError(PipelineError, RuntimeError):

@@ -18,7 +18,7 @@ import tensorflow_model_analysis as tfma
 from google.protobuf import wrappers_pb2
 
 from models.features import label_weights, transformed_labels
-from pipeline.config import ConfigError, EvaluationConfig, PipelineConfig, Task
+from config import ConfigError, EvaluationConfig, PipelineConfig, Task
 
 
 def _lower_bound(value: float) -> tfma.MetricThreshold:

@@ -23,7 +23,7 @@ import importlib.util
 from pathlib import Path
 from typing import Iterable, Optional
 
-PROJECT_PACKAGES = ("models", "pipeline", "components")
+PROJECT_PACKAGES = ("config", "models", "pipeline", "components")
 
 
 def _source(module: str) -> Optional[Path]:

@@ -30,7 +30,7 @@ from pathlib import Path
 
 from pipeline.cli.command import command
 from pipeline.cli.flags import add_config_flags, config_from_args
-from pipeline.config import PipelineConfig
+from config import PipelineConfig
 from pipeline.errors import RunStateError
 from pipeline.kubeflow_launcher import (CompiledPipeline, Launcher, LaunchError, RunResult,
                                         fail_on_step_error, load_spec)

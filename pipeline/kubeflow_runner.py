@@ -33,7 +33,7 @@ if __name__ == "__main__" and not __package__:
 from pipeline.atomic_write import write_atomically  # noqa: E402
 from pipeline.cli.command import command  # noqa: E402
 from pipeline.cli.flags import add_config_flags, config_from_args  # noqa: E402
-from pipeline.config import PipelineConfig  # noqa: E402
+from config import PipelineConfig  # noqa: E402
 from pipeline.preflight.deploy_args import (DeployArgError, check_cloud_uri, check_image,  # noqa: E402
                                             check_reachable_inputs, with_project_package)
 

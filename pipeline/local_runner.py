@@ -33,7 +33,7 @@ from pipeline.cli.console import ComponentProgress, redirect_noise  # noqa: E402
 from pipeline.beam_workers import evaluator_beam_args, local_beam_args  # noqa: E402
 from pipeline.cli.status_line import Ticker  # noqa: E402
 from pipeline.cli.flags import PROJECT_ROOT, add_config_flags, config_from_args  # noqa: E402
-from pipeline.config import ConfigError, PipelineConfig, write_config_file  # noqa: E402
+from config import ConfigError, PipelineConfig, write_config_file  # noqa: E402
 from pipeline.preflight.data_checks import check_data  # noqa: E402
 from pipeline.preflight.deploy_args import with_project_package  # noqa: E402
 from pipeline.preflight.run_state import check_run_state  # noqa: E402

@@ -1,7 +1,7 @@
 """Local runs choose Beam's multi-process DirectRunner for large data only, and never override the user."""
 
 from pipeline.beam_workers import MULTI_PROCESS_MIN_BYTES, MULTI_PROCESS_MIN_EXAMPLES, local_beam_args
-from pipeline.config import build_config
+from config import build_config
 
 MULTI = ["--direct_running_mode=multi_processing", "--direct_num_workers=2"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipeline.config import ConfigError, build_config
+from config import ConfigError, build_config
 from pipeline.preflight.data_checks import check_data
 from pipeline.data_choices import apply_decisions, choose_transform, data_view, decide_classes, decide_transforms
 

@@ -13,7 +13,7 @@ import pytest
 
 from conftest import SMALL_RUN, copy_of_first_run, run_pipeline_cli, serving_versions, tree_digest
 
-from pipeline.config import build_config
+from config import build_config
 from pipeline.results import mlmd
 from pipeline.results.eval_results import load_gate_failures, load_gates, load_metric_records, overall_metrics
 

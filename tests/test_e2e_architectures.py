@@ -10,7 +10,7 @@ import yaml
 
 from conftest import run_pipeline_cli, serving_versions
 from pipeline.results import gate_weights, mlmd, task_weights
-from pipeline.config import build_config
+from config import build_config
 from pipeline.results.serving_check import check_serving
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]

@@ -18,7 +18,7 @@ import tensorflow as tf
 import yaml
 
 from conftest import REPO, command, run_pipeline_cli, serving_versions
-from pipeline.config import build_config, load_config_file
+from config import build_config, load_config_file
 from pipeline.results import eval_results, mlmd
 from pipeline.results.serving_check import check_serving
 

@@ -10,7 +10,7 @@ import yaml
 
 from conftest import run_pipeline_cli, serving_versions
 from pipeline.results import mlmd as run_records
-from pipeline.config import build_config, load_config_file
+from config import build_config, load_config_file
 from pipeline.results.serving_check import check_serving
 
 pytestmark = pytest.mark.e2e

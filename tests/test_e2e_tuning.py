@@ -20,8 +20,8 @@ from google.protobuf import json_format
 from kfp.pipeline_spec import pipeline_spec_pb2
 
 from conftest import REPO, command, run_pipeline_cli, serving_versions
-from pipeline.config import load_config_file
-from pipeline.config.tuning import SearchSpace, describe
+from config import load_config_file
+from config.tuning import SearchSpace, describe
 from pipeline.results import mlmd
 
 TRIALS = 2

@@ -5,7 +5,7 @@ import tensorflow_model_analysis as tfma
 from tensorflow_model_analysis.metrics import metric_specs
 
 from models import regression_metrics
-from pipeline.config import ConfigError, build_config
+from config import ConfigError, build_config
 from pipeline.eval_config import build_eval_config
 
 

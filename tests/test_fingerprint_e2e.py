@@ -19,7 +19,7 @@ from conftest import REPO, TINY_CONFIG, CliRun
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]  # three runs of the pipeline: minutes
 
-COPIED = ("pipeline", "models", "components", "setup.py", "pyproject.toml")
+COPIED = ("config", "pipeline", "models", "components", "setup.py", "pyproject.toml")
 
 
 def _copy_project(root: Path) -> Path:

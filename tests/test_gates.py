@@ -15,7 +15,7 @@ import pytest
 import tensorflow_model_analysis as tfma
 from tensorflow_model_analysis.evaluators import metrics_validator
 
-from pipeline.config import build_config
+from config import build_config
 from pipeline.eval_config import build_eval_config
 
 CONFIG = build_config({"tasks": [

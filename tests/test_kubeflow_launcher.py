@@ -20,7 +20,7 @@ from kfp.pipeline_spec import pipeline_spec_pb2 as pb
 
 from conftest import REPO
 from pipeline import kubeflow_dry_run
-from pipeline.config import build_config, load_config_file
+from config import build_config, load_config_file
 from pipeline.kubeflow_launcher import (ArtifactRecord, LaunchError, RunResult, StepResult, load_spec,
                                         task_order)
 

@@ -14,7 +14,7 @@ from kfp.pipeline_spec import pipeline_spec_pb2
 
 from conftest import REPO, command
 from pipeline import kubeflow_runner
-from pipeline.config import TrainingConfig, load_config_file
+from config import TrainingConfig, load_config_file
 
 IMAGE = "example.com/mtl:1"
 PIPELINE_ROOT = "gs://test-bucket/mtl"

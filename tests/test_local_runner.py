@@ -2,7 +2,7 @@
 
 import pytest
 
-from pipeline.config import ConfigError
+from config import ConfigError
 from pipeline.local_runner import config_from_args, lock_output_dir, parse_args
 
 

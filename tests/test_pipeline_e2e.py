@@ -8,7 +8,7 @@ import pytest
 from conftest import REPO, SMALL_RUN, command, run_pipeline_cli, serving_versions, tree_digest
 from ml_metadata.proto import metadata_store_pb2
 
-from pipeline.config import build_config
+from config import build_config
 from pipeline.results import mlmd
 from pipeline.results.eval_results import load_metric_records, overall_metrics
 from pipeline.results.serving_check import check_serving

@@ -20,7 +20,7 @@ def console_script_files() -> list[str]:
 
 
 def runner_files() -> list[str]:
-    named = [str(p.relative_to(REPO)) for folder in ("pipeline", "components", "models")
+    named = [str(p.relative_to(REPO)) for folder in ("config", "pipeline", "components", "models")
              for p in (REPO / folder).rglob("*runner*.py")]
     return sorted(set(named) | set(console_script_files()))
 

@@ -19,7 +19,7 @@ import tensorflow as tf
 import yaml
 
 from conftest import REPO, run_pipeline_cli
-from pipeline.config import build_config, load_config_file
+from config import build_config, load_config_file
 from pipeline.kubeflow_dry_run import LocalTarget
 from pipeline.kubeflow_launcher import Launcher, fail_on_step_error, load_spec
 from pipeline.results import mlmd

@@ -18,7 +18,7 @@ DATA_CONFIG_KEY = "data_config"
 
 class SyntheticExampleGenSpec(ComponentSpec):
     PARAMETERS = {
-        # The generator's parameters (pipeline.config.SyntheticData) as JSON.
+        # The generator's parameters (config.SyntheticData) as JSON.
         DATA_CONFIG_KEY: ExecutionParameter(type=str),
         "input_config": ExecutionParameter(type=example_gen_pb2.Input),
         "output_config": ExecutionParameter(type=example_gen_pb2.Output),

@@ -12,8 +12,8 @@ import shlex
 from pathlib import Path
 
 import pipeline
-from pipeline.config import ARCHITECTURES, ConfigError, PipelineConfig, build_config, load_config_file
-from pipeline.config.architectures import DEFAULT_ARCHITECTURE, describe_choices
+from config import ARCHITECTURES, ConfigError, PipelineConfig, build_config, load_config_file
+from config.architectures import DEFAULT_ARCHITECTURE, describe_choices
 
 # The project root (holds setup.py): the folder of the pipeline package. Beam ships it to remote workers.
 PROJECT_ROOT = Path(pipeline.__file__).resolve().parent.parent

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pipeline.config import PipelineConfig
+from config import PipelineConfig
 
 
 @dataclass(frozen=True)

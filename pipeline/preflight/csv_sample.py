@@ -12,7 +12,7 @@ import glob
 from dataclasses import dataclass, field
 
 from components.csv_example_gen.header import parse_header, read_rows
-from pipeline.config import ConfigError, PipelineConfig
+from config import ConfigError, PipelineConfig
 
 CHECKED_ROWS = 1000  # rows per file read to check values
 

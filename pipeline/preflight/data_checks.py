@@ -17,8 +17,8 @@ import os
 from typing import Optional
 
 from models.tasks.base import is_number
-from pipeline.config import ConfigError, PipelineConfig, Task
-from pipeline.config.names import colliding_columns, describe_collision
+from config import ConfigError, PipelineConfig, Task
+from config.names import colliding_columns, describe_collision
 from pipeline.preflight.csv_sample import CsvFile, CsvSample, read_sample
 
 

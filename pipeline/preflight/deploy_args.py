@@ -2,7 +2,7 @@
 
 An image name, a pipeline root or a Beam argument that cannot work should fail
 here with one clear line, not minutes later inside a cluster. The Beam
-arguments' checks are the configuration's (``pipeline.config.beam_args``,
+arguments' checks are the configuration's (``config.beam_args``,
 which also validates ``beam_args``). Pure Python (argparse and re only):
 testable without TFX or Beam.
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
-from pipeline.config.beam_args import (DEPENDENCY_FLAGS, DeployArgError, beam_flag_parser,  # noqa: F401
+from config.beam_args import (DEPENDENCY_FLAGS, DeployArgError, beam_flag_parser,  # noqa: F401
                                        check_beam_args, runner_name)
 
 # Where TFX in the image reads and writes natively; Vertex AI needs gs://.

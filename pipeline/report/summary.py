@@ -11,8 +11,8 @@ import tensorflow_data_validation as tfdv
 
 from models.trainer_outputs import TRAINING_RECORD
 from pipeline.results import eval_results, gate_weights, mlmd, task_weights
-from pipeline.config import PipelineConfig
-from pipeline.config import tuning
+from config import PipelineConfig
+from config import tuning
 from models.tasks import task_type
 
 

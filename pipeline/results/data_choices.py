@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Optional
 
-from pipeline.config import PipelineConfig
+from config import PipelineConfig
 from pipeline.data_choices import TransformChoice
 from pipeline.results import mlmd
 

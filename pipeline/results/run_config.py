@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from pipeline.config import PipelineConfig
+from config import PipelineConfig
 from pipeline.errors import RunStateError
 
 

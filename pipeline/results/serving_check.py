@@ -25,7 +25,7 @@ if __name__ == "__main__" and not __package__:
     sys.path[0] = str(Path(__file__).resolve().parents[2])
 
 from pipeline.cli.command import command  # noqa: E402
-from pipeline.config import PipelineConfig, build_config, load_config_file  # noqa: E402
+from config import PipelineConfig, build_config, load_config_file  # noqa: E402
 from pipeline.errors import RunStateError  # noqa: E402
 from pipeline.results.run_config import recorded_config  # noqa: E402
 

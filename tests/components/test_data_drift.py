@@ -11,7 +11,7 @@ import tensorflow_data_validation as tfdv
 
 from components.data_drift import (INFINITY_NORM, JENSEN_SHANNON, Drift, DriftThresholds, comparator_for,
                                    describe, drifted, measure)
-from pipeline.config import build_config
+from config import build_config
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample.csv"
 COLUMNS = ["age", "visits", "tenure_months", "region", "device", "plan", "spend", "purchased", "churned"]

@@ -12,7 +12,7 @@ from tfx.utils import proto_utils
 from components import synthetic_data
 from components.synthetic_example_gen.component import SyntheticExampleGen
 from components.synthetic_example_gen.executor import Executor, examples_bytes, to_example_bytes
-from pipeline.config import build_config
+from config import build_config
 
 
 def _run_executor(tmp_path, name, data_config):

@@ -7,7 +7,7 @@ import tf_keras
 
 from components import synthetic_data
 from models.builder import build_model, compile_model, gate_groups
-from pipeline.config import ConfigError, build_config
+from config import ConfigError, build_config
 
 GATED = ["omoe", "mmoe", "ple"]
 THREE_TASKS = [{"name": "y1"}, {"name": "y2", "type": "binary"}, {"name": "y3", "label": "y1"}]
@@ -167,7 +167,7 @@ def test_bad_architecture_knobs_fail_in_one_line(model, message):
 
 def test_every_architecture_of_the_configuration_has_a_builder():
     from models.builder import BUILDERS
-    from pipeline.config import ARCHITECTURES
+    from config import ARCHITECTURES
 
     assert list(BUILDERS) == list(ARCHITECTURES)
     for name, settings in ARCHITECTURES.items():
@@ -188,7 +188,7 @@ FLAT_DEFAULTS = {
 
 @pytest.mark.parametrize("architecture", ["shared_bottom", *GATED])
 def test_a_flat_section_with_every_default_loads_as_the_architectures_settings(architecture, tmp_path):
-    from pipeline.config import ARCHITECTURES, load_config_file, write_config_file
+    from config import ARCHITECTURES, load_config_file, write_config_file
 
     config = build_config({"model": {"architecture": architecture, **FLAT_DEFAULTS, "task_units": [7]}})
     assert type(config.model) is ARCHITECTURES[architecture]

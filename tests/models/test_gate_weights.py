@@ -10,7 +10,7 @@ import tf_keras
 from models.builder import build_model
 from models.gates import mean_gate_weights
 from models.trainer_outputs import GateGroupWeights, GateWeights
-from pipeline.config import build_config
+from config import build_config
 from pipeline.results import gate_weights
 
 

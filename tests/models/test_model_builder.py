@@ -8,7 +8,7 @@ import tf_keras
 from components import synthetic_data
 from models.builder import BUILDERS, build_model, compile_model
 from models.metrics import R2Score as R2
-from pipeline.config import build_config
+from config import build_config
 
 SEED_PARAMS = {"model": {"bottom_units": [32, 16], "task_units": [10, 5]}}
 

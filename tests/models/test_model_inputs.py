@@ -7,7 +7,7 @@ import numpy as np
 from components import synthetic_data
 from models.builder import build_model, compile_model
 from models.features import ModelInput, model_inputs
-from pipeline.config import build_config
+from config import build_config
 
 CONFIG = build_config({
     "data": {"source": "csv", "path": "t.csv",

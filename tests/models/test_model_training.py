@@ -6,7 +6,7 @@ import tf_keras
 
 from components import synthetic_data
 from models.builder import build_model, compile_model
-from pipeline.config import build_config
+from config import build_config
 
 
 def _r2(y, predicted):

@@ -11,7 +11,7 @@ import tensorflow_transform.beam as tft_beam
 from tensorflow_transform.tf_metadata import dataset_metadata
 
 from models.preprocessing import preprocessing_fn
-from pipeline.config import build_config
+from config import build_config
 
 # As CsvExampleGen + SchemaGen make them: a column with missing cells is VarLen,
 # a numeric column holding "?" is a string column.

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from models import slice_groups
-from pipeline.config import build_config
+from config import build_config
 from pipeline.eval_config import EVALUATOR_MODULE, build_eval_config
 
 

@@ -10,7 +10,7 @@ import tf_keras
 from models.builder import build_model, compile_model
 from models.task_weighting import LogTaskWeights, learned_weights, save_learned_weights
 from pipeline.results import task_weights
-from pipeline.config import build_config
+from config import build_config
 
 
 def _data(n=2000):
@@ -62,6 +62,6 @@ def test_saved_weights_reach_the_run_summary(tmp_path):
 
 
 def test_unknown_weighting_is_refused():
-    from pipeline.config import ConfigError
+    from config import ConfigError
     with pytest.raises(ConfigError, match="training.task_weighting"):
         build_config({"training": {"task_weighting": "gradnorm"}})

@@ -10,7 +10,7 @@ import tf_keras
 from models import features
 from models.input_pipeline import SHUFFLE_BUFFER
 from models.input_pipeline import make_dataset as _dataset
-from pipeline.config import build_config
+from config import build_config
 
 CONFIG = build_config({"data": {"example_dim": 6}})
 ROWS, BATCH = 300, 16

@@ -2,7 +2,7 @@
 
 from collections import Counter
 
-from pipeline.config import build_config
+from config import build_config
 from pipeline.preflight import csv_sample
 from pipeline.preflight.csv_sample import CHECKED_ROWS, read_sample
 from pipeline.preflight.data_checks import check_data

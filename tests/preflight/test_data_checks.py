@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from pipeline import local_runner
-from pipeline.config import ConfigError, build_config
+from config import ConfigError, build_config
 from pipeline.preflight.data_checks import check_data
 
 HEADER = "age,city,spend,income\n"

@@ -2,7 +2,7 @@
 
 import pytest
 
-from pipeline.config import ConfigError, build_config
+from config import ConfigError, build_config
 from pipeline.preflight.deploy_args import (DeployArgError, check_beam_args, check_cloud_uri, check_image,
                                   runner_name, with_project_package)
 

@@ -14,7 +14,7 @@ import tensorflow_model_analysis as tfma
 from conftest import REPO, SMALL_RUN, command
 from pipeline.report import writer as report
 from pipeline.results import eval_results, mlmd as run_records
-from pipeline.config import build_config
+from config import build_config
 from pipeline.report.tables import build_task_tables, significantly_below
 from pipeline.results.history import evaluated_models, with_key_metrics
 from pipeline.results.training_logs import read_training_curves

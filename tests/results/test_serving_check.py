@@ -5,7 +5,7 @@ import pytest
 
 import tensorflow as tf
 
-from pipeline.config import build_config
+from config import build_config
 from models.tasks.binary import auc_score
 from models.tasks.multiclass import accuracy_score
 from models.tasks.regression import r2_score

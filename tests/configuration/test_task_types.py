@@ -6,7 +6,7 @@ import pytest
 
 from models.tasks import GATE_FIELDS, TASK_TYPES, register
 from models.tasks.regression import Regression
-from pipeline.config import PipelineConfig, build_config
+from config import PipelineConfig, build_config
 
 
 @pytest.mark.parametrize("name", sorted(TASK_TYPES))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.config import ConfigError, build_config
-from pipeline.config.tuning import apply_hyperparameters, describe, trained_config
+from config import ConfigError, build_config
+from config.tuning import apply_hyperparameters, describe, trained_config
 
 VALUES = {"architecture": "mmoe", "width": 64, "learning_rate": 0.003, "dropout": 0.2}
 

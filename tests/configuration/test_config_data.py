@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.config import (ConfigError, CsvData, FileSplit, PipelineConfig, SyntheticData,
+from config import (ConfigError, CsvData, FileSplit, PipelineConfig, SyntheticData,
                              build_config, load_config_file)
 
 from conftest import REPO

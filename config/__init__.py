@@ -1,11 +1,11 @@
 """The pipeline's configuration: its schema (``schema.py``) and loading.
 
-``from pipeline.config import PipelineConfig, Task, ...`` reads the public
+``from config import PipelineConfig, Task, ...`` reads the public
 names from here. Pure Python (pydantic only): importable without TFX.
 """
 
-from pipeline.config.architectures import ARCHITECTURES, ModelConfig
-from pipeline.config.schema import (BUCKET_SUFFIX, SYNTHETIC_EVALUATION, DataSource,
+from config.architectures import ARCHITECTURES, ModelConfig
+from config.schema import (BUCKET_SUFFIX, SYNTHETIC_EVALUATION, DataSource,
                                     ConfigError, CsvData, DriftConfig, EvaluationConfig, Feature,
                                     FileSplit, GateConfig, HashSplit, PipelineConfig, SliceFeature,
                                     SyntheticData, Task, TfrecordData, TrainingConfig, build_config,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.config import ConfigError, build_config, load_config_file
+from config import ConfigError, build_config, load_config_file
 from pipeline.preflight.data_checks import check_data
 
 CSV_DATA = {"source": "csv", "features": [{"name": "age"}]}

@@ -23,7 +23,7 @@ from typing import Any, ClassVar, Literal, Optional
 import pydantic
 from pydantic import Field, field_validator, model_validator
 
-from pipeline.config.strict import Strict
+from config.strict import Strict
 
 DEFAULT_ARCHITECTURE = "shared_bottom"
 ACTIVATIONS = Literal["relu", "elu", "selu", "gelu", "swish", "tanh", "sigmoid", "linear"]

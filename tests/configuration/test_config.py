@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from pipeline.config import ConfigError, PipelineConfig, build_config, default_num_shards, load_config_file
+from config import ConfigError, PipelineConfig, build_config, default_num_shards, load_config_file
 
 
 def test_defaults_are_the_two_task_synthetic_setup():

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 from typing import Optional, Sequence
 
-from pipeline.errors import UsageError
+from config.errors import UsageError
 
 
 class DeployArgError(UsageError):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from pipeline.config.names import colliding_columns, describe_collision, internal_name
+from config.names import colliding_columns, describe_collision, internal_name
 
 
 @pytest.mark.parametrize("column, name", [

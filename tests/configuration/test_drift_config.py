@@ -7,7 +7,7 @@ import json
 import pytest
 
 from pipeline.baseline import local_baseline_resolver
-from pipeline.config import ConfigError, build_config
+from config import ConfigError, build_config
 from pipeline.definition import create_pipeline
 
 

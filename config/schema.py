@@ -19,12 +19,12 @@ import pydantic
 from pydantic import Field, SerializeAsAny, ValidationInfo, field_validator, model_validator
 
 from models import tasks as task_types
-from pipeline.config import names
-from pipeline.config.architectures import ModelConfig, SharedBottomConfig
-from pipeline.config.beam_args import check_beam_args
-from pipeline.config.strict import Strict as _Strict
-from pipeline.config.tuning import TuningConfig
-from pipeline.errors import UsageError
+from config import names
+from config.architectures import ModelConfig, SharedBottomConfig
+from config.beam_args import check_beam_args
+from config.strict import Strict as _Strict
+from config.tuning import TuningConfig
+from config.errors import ConfigError
 
 # Transform writes a numeric slice feature's quantile bucket as <internal name>_bucket.
 BUCKET_SUFFIX = "_bucket"
@@ -36,10 +36,6 @@ MISSING_LABEL = Literal["drop_row", "mask"]
 
 def duplicates(names: list[str]) -> list[str]:
     return sorted({n for n in names if names.count(n) > 1})
-
-
-class ConfigError(UsageError):
-    """A configuration value that cannot work; the message names field and fix."""
 
 
 class GateConfig(_Strict):
@@ -548,12 +544,12 @@ class PipelineConfig(_Strict):
                               min_length=1)
     data: Annotated[Union[SyntheticData, CsvData, TfrecordData], Field(discriminator="source")] = Field(
         default_factory=SyntheticData)
-    # The architecture's own settings class (pipeline.config.architectures), dumped as such.
+    # The architecture's own settings class (config.architectures), dumped as such.
     model: SerializeAsAny[ModelConfig] = Field(default_factory=SharedBottomConfig)
     training: TrainingConfig = Field(default_factory=TrainingConfig)
     evaluation: EvaluationConfig = Field(default_factory=EvaluationConfig)
     drift: DriftConfig = Field(default_factory=DriftConfig)
-    tuning: TuningConfig = Field(default_factory=TuningConfig)  # pipeline.config.tuning
+    tuning: TuningConfig = Field(default_factory=TuningConfig)  # config.tuning
     # Passed to every Beam-based component, e.g. ["--direct_num_workers=2"].
     beam_args: list[str] = Field(default_factory=list)
 
