@@ -62,7 +62,7 @@ def run_evaluator(model_uri: str, examples_uri: Path, output: Path, method: str)
     """(wall, CPU) seconds of one Evaluator executor run with this interval method, as the pipeline runs it."""
     from bench.evaluator import run_evaluator as run_executor
     from config import build_config
-    from pipeline.eval_config import EVALUATOR_MODULE
+    from components.eval_config import EVALUATOR_MODULE
 
     config = build_config({"evaluation": {"confidence_intervals": method}})
     start, cpu_start = time.perf_counter(), time.process_time()

@@ -67,7 +67,7 @@ def main(argv=None) -> dict:
     args = parser.parse_args(argv)
 
     from bench.evaluator import run_evaluator
-    from pipeline.eval_config import EVALUATOR_MODULE
+    from components.eval_config import EVALUATOR_MODULE
 
     inputs = {}
     for i, (name, run_args) in enumerate(TABLES.items()):

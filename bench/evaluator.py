@@ -43,7 +43,7 @@ def run_evaluator(model_uri: Path, examples_uri: Path, output_dir: Path, config,
     from tfx.types import standard_artifacts
     from tfx.utils import proto_utils
 
-    from pipeline.eval_config import build_eval_config
+    from components.eval_config import build_eval_config
 
     examples = standard_artifacts.Examples()
     examples.uri = str(examples_uri)
@@ -86,7 +86,7 @@ def main(argv=None) -> dict:
 
     from bench import eval_data
     from config import build_config, load_config_file
-    from pipeline.eval_config import EVALUATOR_MODULE
+    from components.eval_config import EVALUATOR_MODULE
 
     work = args.work_dir
     config = build_config(load_config_file(args.config) if args.config else {})

@@ -130,12 +130,13 @@ def train_one(architecture: str, correlation: float, repeat: int, learning_rate:
 def train_batched(architecture: str, jobs: list[tuple[float, int, float]], args) -> list[Run]:
     """Every (correlation, repeat, learning rate) of one architecture trained as one stacked model."""
     from bench.replicas import StackedReplicas, batch_order
+    from models.tasks import task_type
 
     keys = sorted({(c, r) for c, r, _ in jobs})
     data = {key: load_data(*key, args) for key in keys}
     built = [build(architecture, rate, repeat, args.batch_size) for _, repeat, rate in jobs]
     config = built[0][1]
-    losses = {t.name: (t.task_type.keras_loss, t.loss_weight) for t in config.tasks}
+    losses = {t.name: (task_type(t.type).keras_loss, t.loss_weight) for t in config.tasks}
     stacked = StackedReplicas([model for model, _ in built], [rate for *_, rate in jobs], losses)
     curves = stacked.fit([data[k][0] for k in keys], [data[k][1] for k in keys],
                          [keys.index((c, r)) for c, r, _ in jobs],

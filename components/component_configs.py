@@ -18,9 +18,9 @@ from tfx.dsl.component.experimental.annotations import InputArtifact, Parameter
 from tfx.dsl.component.experimental.decorators import component
 from tfx.types import standard_artifacts
 
-from components.data_choices import choices_json
+from components.data_choices_component import choices_json
 from config import PipelineConfig
-from pipeline.data_choices import TransformChoice, apply_decisions
+from config.data_decisions import TransformChoice, apply_decisions
 
 STATISTICS_URI = "statistics_uri"  # the Pusher's custom_config key
 
@@ -45,7 +45,7 @@ def ComponentConfigs(statistics: InputArtifact[standard_artifacts.ExampleStatist
     ``trainer_extra``: JSON keys added to the Trainer's custom_config (its code version, for its cache);
     ``code_version``: only this component's cache key, the fingerprint of this module (pipeline.definition)."""
     del code_version
-    from pipeline.eval_config import build_eval_config  # TFMA: imported where it is needed
+    from components.eval_config import build_eval_config  # TFMA: imported where it is needed
 
     decided = json.loads(choices)
     config = apply_decisions(PipelineConfig.model_validate(json.loads(pipeline_config)),

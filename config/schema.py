@@ -18,11 +18,11 @@ from typing import Annotated, Any, ClassVar, Literal, Optional, Union
 import pydantic
 from pydantic import Field, SerializeAsAny, ValidationInfo, field_validator, model_validator
 
-from models import tasks as task_types
 from config import names
 from config.architectures import ModelConfig, SharedBottomConfig
 from config.beam_args import check_beam_args
 from config.strict import Strict as _Strict
+from config.task_kinds import GATE_FIELDS, TASK_KINDS, TaskKind, task_kind
 from config.tuning import TuningConfig
 from config.errors import ConfigError
 
@@ -95,13 +95,13 @@ class Task(_Strict):
     @field_validator("type")
     @classmethod
     def _known_type(cls, v):
-        if v not in task_types.TASK_TYPES:
-            raise ValueError(f"task type must be {' or '.join(map(repr, task_types.TASK_TYPES))}, got {v!r}")
+        if v not in TASK_KINDS:
+            raise ValueError(f"task type must be {' or '.join(map(repr, TASK_KINDS))}, got {v!r}")
         return v
 
     @model_validator(mode="after")
     def _defaults_by_type(self):
-        kind = self.task_type
+        kind = self.kind
         if self.label is None:
             self.label = self.name
         if self.positive and not kind.accepts_positive:
@@ -120,7 +120,7 @@ class Task(_Strict):
                 f"(its loss is log loss on a probability), got {self.output_activation!r}")
         gate = self.gate
         allowed = kind.gate_fields
-        others = [f for f in task_types.GATE_FIELDS if f not in allowed]
+        others = [f for f in GATE_FIELDS if f not in allowed]
         if any(getattr(gate, f) is not None for f in others):
             raise ValueError(f"task {self.name!r} is {self.type}: use {'/'.join(allowed)} gates, "
                              f"not {'/'.join(others)}")
@@ -130,19 +130,20 @@ class Task(_Strict):
         return self
 
     @property
-    def task_type(self) -> task_types.TaskType:
-        """This task's entry in the task-type registry."""
-        return task_types.task_type(self.type)
+    def kind(self) -> TaskKind:
+        """The facts of this task's type (``config.task_kinds``); its Keras and TFMA side is
+        ``models.tasks.task_type(task.type)``."""
+        return task_kind(self.type)
 
     @property
     def output_size(self) -> int:
         """The model's outputs for this task: one per class, or one number."""
-        return len(self.classes) if self.task_type.class_outputs else 1
+        return len(self.classes) if self.kind.class_outputs else 1
 
     @property
     def key_metric(self) -> str:
         """The metric the change gate compares with the baseline."""
-        return self.task_type.key_metric
+        return self.kind.key_metric
 
 
 class Feature(_Strict):
@@ -605,8 +606,8 @@ class PipelineConfig(_Strict):
             if not self.data.binary_labels:
                 self.data.binary_labels = sorted(t.label for t in self.tasks if t.type == "binary")
             for task in self.tasks:
-                emitted = task_types.task_type("binary" if task.label in self.data.binary_labels else "regression")
-                if emitted.label_values != task.task_type.label_values:
+                emitted = task_kind("binary" if task.label in self.data.binary_labels else "regression")
+                if emitted.label_values != task.kind.label_values:
                     raise ValueError(
                         f"task {task.name!r}: synthetic label {task.label!r} is "
                         f"{'0/1' if emitted.name == 'binary' else 'continuous'}, so the task type must be "
@@ -647,7 +648,7 @@ class PipelineConfig(_Strict):
                             "missing_label": t.missing_label, "classes": t.classes}
                            for t in self.tasks],
                 "example_weight": self.data.weight_column,
-                "scaled_labels": sorted({t.label for t in self.tasks if t.task_type.standardized_label}),
+                "scaled_labels": sorted({t.label for t in self.tasks if t.kind.standardized_label}),
                 "bucketized": [f.model_dump(mode="json") for f in self.evaluation.numeric_slice_features]}
 
     @classmethod

@@ -14,6 +14,7 @@ from typing import Callable, Optional
 
 import tf_keras
 
+from models.tasks import task_type
 from models import mmoe, ple
 from models.blocks import GateGroup
 from models.features import ModelInput
@@ -112,7 +113,7 @@ def compile_model(model: tf_keras.Model, config: PipelineConfig,
     ``models.trainer.STEPS_PER_EXECUTION``); with more than one, Keras needs
     data of known size, and ``train_on_batch`` does not work.
     """
-    losses = {t.name: t.task_type.keras_loss for t in config.tasks}
+    losses = {t.name: task_type(t.type).keras_loss for t in config.tasks}
     if project_metrics and config.training.task_weighting == "uncertainty":
         losses = uncertainty_losses(model, config)
     model.compile(
@@ -120,7 +121,7 @@ def compile_model(model: tf_keras.Model, config: PipelineConfig,
         loss=losses,
         loss_weights={t.name: t.loss_weight for t in config.tasks},
         # Weighted by the per-task sample weights: rows without a task's label do not count.
-        weighted_metrics={t.name: t.task_type.keras_metrics(project_metrics)
+        weighted_metrics={t.name: task_type(t.type).keras_metrics(project_metrics)
                           for t in config.tasks},
         steps_per_execution=steps_per_execution,
     )

@@ -29,6 +29,7 @@ import tensorflow as tf
 import tensorflow_transform as tft
 import tf_keras
 
+from models.tasks import task_type
 from models import features
 from models.request_checks import reject_non_finite
 from config import PipelineConfig
@@ -83,7 +84,7 @@ def signatures(model: tf_keras.Model, tf_transform_output: tft.TFTransformOutput
     full_spec = {**serving_spec, **{t.label: raw_spec[t.label] for t in config.tasks},
                  **{f.name: raw_spec[f.name] for f in config.evaluation.numeric_slice_features},
                  **({weight_column: raw_spec[weight_column]} if weight_column else {})}
-    class_names = {t.name: tf.constant(t.classes) for t in config.tasks if t.task_type.class_outputs}
+    class_names = {t.name: tf.constant(t.classes) for t in config.tasks if t.kind.class_outputs}
 
     @tf.function(input_signature=[tf.TensorSpec(shape=[None], dtype=tf.string, name="examples")])
     def serve_examples(examples):
@@ -95,7 +96,7 @@ def signatures(model: tf_keras.Model, tf_transform_output: tft.TFTransformOutput
             if task.name in scales:  # back to the label's original scale
                 mean, std = scales[task.name]
                 out = out * std + mean
-            elif task.task_type.clipped_probability:
+            elif task_type(task.type).clipped_probability:
                 out = tf.clip_by_value(out, PROBABILITY_EPSILON, 1.0 - PROBABILITY_EPSILON)
             served[task.name] = out
         return served

@@ -18,6 +18,7 @@ import json
 import tensorflow as tf
 import tf_keras
 
+from models.tasks import task_type
 from models.fit_steps import StepCallback, crossed
 from models.trainer_outputs import TASK_WEIGHTS_FILE
 from config import PipelineConfig, Task
@@ -40,11 +41,11 @@ class TaskLogVariances(tf_keras.layers.Layer):
 
 def _scale(task: Task) -> float:
     """The factor in front of exp(-s) * loss, by the task's type (``likelihood_scale``)."""
-    return task.task_type.likelihood_scale
+    return task_type(task.type).likelihood_scale
 
 
 def _base_loss(task: Task):
-    return tf_keras.losses.get(task.task_type.keras_loss)
+    return tf_keras.losses.get(task_type(task.type).keras_loss)
 
 
 def attach(model: tf_keras.Model, config: PipelineConfig) -> TaskLogVariances:

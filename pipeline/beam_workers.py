@@ -16,6 +16,7 @@ import os
 from typing import Optional
 
 from config import PipelineConfig
+from models.tasks import task_type
 
 # At or above this many examples a local run uses one Beam worker per core.
 MULTI_PROCESS_MIN_EXAMPLES = 200_000
@@ -46,7 +47,7 @@ def evaluator_beam_args(config: PipelineConfig, cores: Optional[int] = None) -> 
     23 s in process and 38 s with two worker processes (``bench/evaluator.py``).
     Per-example evaluation keeps the pipeline's choice.
     """
-    grouped_eval = all(task.task_type.grouped_eval for task in config.tasks)
+    grouped_eval = all(task_type(task.type).grouped_eval for task in config.tasks)
     if not grouped_eval or config.beam_args or not local_beam_args(config, cores):
         return []
     return list(IN_PROCESS)

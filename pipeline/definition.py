@@ -32,14 +32,14 @@ from components.anomalies_gate import AnomaliesGate
 from components.atomic_pusher.component import AtomicPusher
 from components.component_configs import ComponentConfigs
 from components.csv_example_gen import executor as csv_executor
-from components.data_choices import DataChoices
+from components.data_choices_component import DataChoices
 from components.drift_check import DriftCheck
 from components.evaluator import Evaluator
 from components.synthetic_example_gen.component import SyntheticExampleGen
 from pipeline.baseline import BaselineResolver
 from config import DataSource, FileSplit, PipelineConfig
-from pipeline.data_choices import data_view
-from pipeline.eval_config import EVALUATOR_MODULE
+from config.data_decisions import data_view
+from components.eval_config import EVALUATOR_MODULE
 from pipeline.fingerprint import code_fingerprint
 
 PREPROCESSING_FN = "models.preprocessing.preprocessing_fn"

@@ -113,7 +113,7 @@ def first_run_problems(run: RunResult, serving_dir: Path, config: PipelineConfig
     examples = run.steps["Evaluator"].inputs["examples"][0]  # the eval split the gates saw
     scores = score_served_model(serving_dir / versions[0], examples.uri, config)
     for task in config.tasks:
-        floor = getattr(task.gate, task.task_type.key_gate)  # the gate on what the check scores
+        floor = getattr(task.gate, task.kind.key_gate)  # the gate on what the check scores
         if floor is not None and not scores[task.name] >= floor:
             problems.append(f"run-1: the pushed model serves task {task.name} at {scores[task.name]:.3f}, "
                             f"below its gate {floor}")

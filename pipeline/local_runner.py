@@ -139,7 +139,7 @@ def show_decisions(metadata_path: Path, config: PipelineConfig, resolved_path: P
 
     Returns that configuration (the classes of multiclass tasks filled in), for the summary.
     """
-    from pipeline.results.data_choices import decided
+    from pipeline.results.decided_config import decided
 
     found = decided(metadata_path, config.pipeline_name)
     if found is None:
@@ -154,7 +154,7 @@ def show_decisions(metadata_path: Path, config: PipelineConfig, resolved_path: P
         for choice in transforms:
             print(choice.line(), file=out)
     for task in config.tasks:
-        if task.task_type.class_outputs:
+        if task.kind.class_outputs:
             print(f"Classes of {task.name}: {', '.join(task.classes)}", file=out)
     return config
 

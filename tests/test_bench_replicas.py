@@ -49,7 +49,8 @@ def test_replicas_refuse_dropout_and_mismatched_models():
     args = _args()
     model, config = bench.build("mmoe", 0.01, 0, args.batch_size)
     other, _ = bench.build("shared_bottom", 0.01, 0, args.batch_size)
-    losses = {t.name: (t.task_type.keras_loss, t.loss_weight) for t in config.tasks}
+    from models.tasks import task_type
+    losses = {t.name: (task_type(t.type).keras_loss, t.loss_weight) for t in config.tasks}
     with pytest.raises(ValueError, match="one layer structure"):
         StackedReplicas([model, other], [0.01, 0.01], losses)
     with pytest.raises(ValueError, match="one learning rate per model"):

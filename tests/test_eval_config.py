@@ -6,7 +6,7 @@ from tensorflow_model_analysis.metrics import metric_specs
 
 from models import regression_metrics
 from config import ConfigError, build_config
-from pipeline.eval_config import build_eval_config
+from components.eval_config import build_eval_config
 
 
 def _by_name(spec):

@@ -16,7 +16,7 @@ import tensorflow_model_analysis as tfma
 from tensorflow_model_analysis.evaluators import metrics_validator
 
 from config import build_config
-from pipeline.eval_config import build_eval_config
+from components.eval_config import build_eval_config
 
 CONFIG = build_config({"tasks": [
     {"name": "y1", "gate": {"min_r2": 0.5, "max_mse": 0.3, "max_drop": 0.02}},

@@ -5,7 +5,12 @@ Keras loss and metrics, how a raw label becomes the number the model learns
 (in TensorFlow for Transform, in Python for CSV cells and served examples),
 its TFMA metrics and gates, how the served model is scored, and how the
 report shows it. The rest of the pipeline asks a task's type
-(``Task.task_type``) instead of branching on its name.
+(``task_type(task.type)``) instead of branching on its name.
+
+The facts the configuration validates a task with (name, output activations,
+label values, key metric, gate fields and defaults) are the type's kind in
+``config.task_kinds``, which every type here subclasses; ``register`` adds a
+type to both registries.
 
 Importable without TensorFlow (the configuration validates with it):
 TensorFlow, tf_keras and TFMA are imported inside the methods that need them.
@@ -17,8 +22,7 @@ from typing import ClassVar, Iterable, Optional, Sequence
 
 import numpy as np
 
-# The absolute gate fields of GateConfig, in its order; each type allows some.
-GATE_FIELDS = ("min_r2", "max_mse", "min_auc", "max_log_loss", "min_accuracy")
+from config.task_kinds import GATE_FIELDS, TaskKind, register_kind  # noqa: F401  (GATE_FIELDS: re-exported by models.tasks)
 
 # The report's fit figure, and the Evaluator plot it is drawn from.
 PREDICTED_AGAINST_ACTUAL = "predicted_against_actual"  # CalibrationPlot over the prediction range
@@ -33,31 +37,23 @@ def is_number(text: str) -> bool:
         return False
 
 
-class TaskType:
-    """One kind of prediction. Subclasses set the class attributes and implement the methods
-    that raise NotImplementedError; ``register`` adds an instance to ``TASK_TYPES``."""
+class TaskType(TaskKind):
+    """One kind of prediction. A subclass also subclasses its kind (``config.task_kinds``: name,
+    activations, label values, key metric, gate fields), sets the class attributes below and
+    implements the methods that raise NotImplementedError; ``register`` adds an instance to
+    ``TASK_TYPES``."""
 
-    name: ClassVar[str]
     # Training.
     keras_loss: ClassVar[str]  # a tf_keras loss name
     # Uncertainty weighting's factor in front of exp(-s) * loss (models.task_weighting):
     # 1/2 where the loss is a Gaussian negative log likelihood, 1 for a classification loss.
     likelihood_scale: ClassVar[float] = 1.0
-    output_activation: ClassVar[str]  # the default
-    output_activations: ClassVar[tuple[str, ...]]  # the allowed ones
-    class_outputs: ClassVar[bool] = False  # one output per class (softmax); the label is a class index
-    standardized_label: ClassVar[bool] = False  # Transform writes a standardized copy the Trainer fits
     clipped_probability: ClassVar[bool] = False  # serving_default clips to [1e-7, 1 - 1e-7]
-    # Labels.
-    label_values: ClassVar[str]  # what the model learns, in words: "numbers", "0/1", "class indices"
-    accepts_positive: ClassVar[bool] = False  # whether ``positive`` label values may be declared
     # Evaluation.
-    key_metric: ClassVar[str]  # its name in TFMA's results; higher is better
     key_metric_class: ClassVar[str]  # its MetricConfig class_name (in tfma_metrics)
-    key_gate: ClassVar[str]  # GateConfig field bounding the key metric from below; carries the change gate
+    # The kind's other_gates, each with the TFMA class it bounds (register checks they are the same).
     upper_gates: ClassVar[dict[str, str]] = {}  # GateConfig field -> TFMA class it bounds from above
     macro_gates: ClassVar[dict[str, str]] = {}  # GateConfig field -> macro-averaged TFMA class, from below
-    default_gate: ClassVar[dict[str, float]]  # set when none of the type's absolute gates is
     key_direction: ClassVar[str] = "higher_is_better"
     tfma_metrics: ClassVar[tuple[str, ...]]  # TFMA MetricConfig class names, in EvalConfig order
     tfma_metric_modules: ClassVar[dict[str, str]] = {}  # class -> module, for the project's own metrics
@@ -68,11 +64,6 @@ class TaskType:
     report_columns: ClassVar[tuple[tuple[str, str], ...]]  # (shown name, metric key) in the console summary
     serving_metric: ClassVar[str]  # the metric key ``score`` computes, shown by the served-model check
     fit_plot: ClassVar[str]  # PREDICTED_AGAINST_ACTUAL or CALIBRATION
-
-    @property
-    def gate_fields(self) -> tuple[str, ...]:
-        """The absolute gate fields this type allows."""
-        return (self.key_gate, *self.upper_gates, *self.macro_gates)
 
     def metric_label(self, metric: str) -> str:
         """The shown name of one of the report columns, e.g. 'r2' -> 'R²'."""
@@ -136,7 +127,12 @@ def register(cls: type[TaskType]) -> type[TaskType]:
     """Class decorator: add one instance of a task type to ``TASK_TYPES`` under its name."""
     if getattr(cls, "name", None) in TASK_TYPES and type(TASK_TYPES[cls.name]) is not cls:
         raise ValueError(f"task type {cls.name!r} is registered twice")
-    TASK_TYPES[cls.name] = cls()
+    if (*cls.upper_gates, *cls.macro_gates) != cls.other_gates:
+        raise ValueError(f"task type {cls.name!r}: upper_gates and macro_gates must bound its kind's other_gates "
+                         f"{cls.other_gates}, got {(*cls.upper_gates, *cls.macro_gates)}")
+    instance = cls()
+    register_kind(instance)  # the configuration validates a task's type against this registry
+    TASK_TYPES[cls.name] = instance
     return cls
 
 

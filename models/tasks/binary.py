@@ -6,6 +6,7 @@ from typing import Optional, Sequence
 
 import numpy as np
 
+from config.task_kinds import BinaryKind
 from models.tasks.base import CALIBRATION, TaskType, register, text_values
 
 # The project's TFMA metrics for classification (per-slice counts and histograms).
@@ -40,19 +41,11 @@ def auc_score(labels: np.ndarray, predictions: np.ndarray) -> float:
 
 
 @register
-class Binary(TaskType):
-    name = "binary"
+class Binary(BinaryKind, TaskType):
     keras_loss = "binary_crossentropy"
-    output_activation = "sigmoid"  # its loss is log loss on a probability
-    output_activations = ("sigmoid",)
     clipped_probability = True
-    label_values = "0/1"
-    accepts_positive = True
-    key_metric = "auc"
     key_metric_class = "AUCFromHistogram"
-    key_gate = "min_auc"
     upper_gates = {"max_log_loss": "BinaryCrossEntropyFromCounts"}
-    default_gate = {"min_auc": 0.7}
     # From per-slice counts and the calibration plot's histogram; the plot is LeanCalibrationPlot
     # over [0, 1] at the AUC's buckets (tfma_metric_configs).
     tfma_metrics = ("ExampleCount", "MeanLabelFromCounts", "MeanPredictionFromCounts", "AUCFromHistogram",

@@ -6,6 +6,7 @@ from typing import Optional, Sequence
 
 import numpy as np
 
+from config.task_kinds import MulticlassKind
 from models.tasks.base import CALIBRATION, TaskType, register, text_values
 from models.tasks.binary import CLASSIFICATION_METRICS_MODULE
 
@@ -16,18 +17,10 @@ def accuracy_score(labels: np.ndarray, probabilities: np.ndarray) -> float:
 
 
 @register
-class Multiclass(TaskType):
-    name = "multiclass"
+class Multiclass(MulticlassKind, TaskType):
     keras_loss = "sparse_categorical_crossentropy"
-    output_activation = "softmax"
-    output_activations = ("softmax",)
-    class_outputs = True
-    label_values = "class indices"
-    key_metric = "sparse_categorical_accuracy"
     key_metric_class = "SparseCategoricalAccuracyFromCounts"
-    key_gate = "min_accuracy"
     macro_gates = {"min_auc": "AUCFromHistogram"}
-    default_gate = {"min_accuracy": 0.5}
     # From per-slice counts and per-class histograms (models.classification_metrics).
     tfma_metrics = ("ExampleCount", "SparseCategoricalAccuracyFromCounts", "SparseCategoricalCrossentropyFromCounts",
                     "MultiClassConfusionMatrixPlotFromCounts")

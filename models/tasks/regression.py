@@ -8,6 +8,7 @@ from typing import Optional, Sequence
 
 import numpy as np
 
+from config.task_kinds import RegressionKind
 from models.tasks.base import PREDICTED_AGAINST_ACTUAL, TaskType, is_number, register
 
 # The project's TFMA metrics for regression (one shared pass of sums per slice).
@@ -78,19 +79,11 @@ def r2_score(labels: np.ndarray, predictions: np.ndarray) -> float:
 
 
 @register
-class Regression(TaskType):
-    name = "regression"
+class Regression(RegressionKind, TaskType):
     keras_loss = "mse"
     likelihood_scale = 0.5  # MSE is a Gaussian negative log likelihood
-    output_activation = "linear"
-    output_activations = ("linear", "sigmoid")
-    standardized_label = True
-    label_values = "numbers"
-    key_metric = "r2"
     key_metric_class = "R2FromSums"
-    key_gate = "min_r2"
     upper_gates = {"max_mse": "MeanSquaredErrorFromSums"}
-    default_gate = {"min_r2": 0.5}
     # All but the count from one numpy pass per slice; the plot is LeanCalibrationPlot over
     # the configured prediction range (tfma_metric_configs).
     tfma_metrics = ("ExampleCount", "MeanLabelFromSums", "MeanPredictionFromSums", "MeanSquaredErrorFromSums",

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from config import PipelineConfig
+from models.tasks import task_type
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,7 @@ class OutputTask:
 def output_tasks(config: PipelineConfig) -> list[OutputTask]:
     """The tasks in config order. A multiclass task's classes are those the run resolved and the
     Trainer wrote into the model's ``class_names``: the recorded configuration holds them."""
-    return [OutputTask(t.name, t.task_type, tuple(t.classes)) for t in config.tasks]
+    return [OutputTask(t.name, task_type(t.type), tuple(t.classes)) for t in config.tasks]
 
 
 def header(tasks: list[OutputTask], keep: list[str]) -> list[str]:

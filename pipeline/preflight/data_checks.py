@@ -16,6 +16,7 @@ import math
 import os
 from typing import Optional
 
+from models.tasks import task_type
 from models.tasks.base import is_number
 from config import ConfigError, PipelineConfig, Task
 from config.names import colliding_columns, describe_collision
@@ -104,7 +105,7 @@ def _check_label(path: str, task: Task, rows, missing: set[str]) -> None:
     if not values:
         raise ConfigError(f"{path}: label column {column!r} of task {task.name!r} is empty in its first "
                           f"{len(rows)} rows; fill in the labels or remove the task")
-    problem = task.task_type.label_problem(values, task.positive, task.classes)
+    problem = task_type(task.type).label_problem(values, task.positive, task.classes)
     if problem:
         raise ConfigError(f"{path}: label column {column!r} of {task.type} task {task.name!r} {problem}")
 

@@ -25,6 +25,7 @@ if __name__ == "__main__" and not __package__:
     sys.path[0] = str(Path(__file__).resolve().parents[2])
 
 from pipeline.cli.command import command  # noqa: E402
+from models.tasks import task_type
 from config import PipelineConfig, build_config, load_config_file  # noqa: E402
 from pipeline.errors import RunStateError  # noqa: E402
 from pipeline.results.run_config import recorded_config  # noqa: E402
@@ -41,7 +42,7 @@ def label_value(feature, task, classes=(), missing_values=()) -> float:
     text = str(value).strip()
     if text in missing_values or text == "":
         return float("nan")
-    return task.task_type.encode_label(text, task.positive, classes)
+    return task_type(task.type).encode_label(text, task.positive, classes)
 
 
 def check_serving(output_dir: Path, config: PipelineConfig) -> dict[str, float]:
@@ -56,7 +57,7 @@ def check_serving(output_dir: Path, config: PipelineConfig) -> dict[str, float]:
     evaluator = mlmd.latest_node_run(store, config.pipeline_name, "Evaluator")
     if evaluator is None:
         raise RunStateError(f"no Evaluator run recorded in {output_dir / 'metadata.sqlite'}")
-    from pipeline.results.data_choices import decided
+    from pipeline.results.decided_config import decided
 
     found = decided(output_dir / "metadata.sqlite", config.pipeline_name)
     if found is not None:  # the configuration as the run decided it (e.g. the classes read from the data)
@@ -96,7 +97,7 @@ def score_served_model(model_dir: Path, examples_uri: str, config: PipelineConfi
         if predicted.shape[1] == 1:
             predicted = predicted[:, 0]
         known = ~np.isnan(labels[task.name])
-        scores[task.name] = task.task_type.score(labels[task.name][known], predicted[known])
+        scores[task.name] = task_type(task.type).score(labels[task.name][known], predicted[known])
     return scores
 
 
@@ -111,7 +112,8 @@ def main(argv: list[str] | None = None) -> int:
     config = build_config(load_config_file(args.config)) if args.config else recorded_config(args.output_dir)
     scores = check_serving(args.output_dir, config)
     for task in config.tasks:
-        metric = task.task_type.metric_label(task.task_type.serving_metric)
+        kind = task_type(task.type)
+        metric = kind.metric_label(kind.serving_metric)
         print(f"{task.name}: served {metric} on the eval split {scores[task.name]:.4f}")
     return 0
 

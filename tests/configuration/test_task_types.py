@@ -4,9 +4,29 @@ TensorFlow, and a new type is one module (a toy ``count`` type, added here as a 
 import numpy as np
 import pytest
 
-from models.tasks import GATE_FIELDS, TASK_TYPES, register
-from models.tasks.regression import Regression
 from config import PipelineConfig, build_config
+from config.task_kinds import TASK_KINDS
+from models.tasks import GATE_FIELDS, TASK_TYPES, register, task_type
+from models.tasks.regression import Regression
+
+
+def test_the_configuration_and_the_models_know_the_same_types():
+    # The configuration validates a task's type against TASK_KINDS; every type it accepts must be one
+    # the models can train (TASK_TYPES), with the same facts (the type is its kind's subclass).
+    assert list(TASK_KINDS) == list(TASK_TYPES) == ["regression", "binary", "multiclass"]
+    for name, kind in TASK_TYPES.items():
+        assert TASK_KINDS[name] is kind
+        assert kind.gate_fields == (kind.key_gate, *kind.upper_gates, *kind.macro_gates)
+
+
+def test_a_type_whose_gates_differ_from_its_kind_is_refused():
+    class Loose(Regression):
+        name = "loose"
+        upper_gates = {}
+
+    with pytest.raises(ValueError, match="other_gates"):
+        register(Loose)
+    assert "loose" not in TASK_KINDS and "loose" not in TASK_TYPES
 
 
 @pytest.mark.parametrize("name", sorted(TASK_TYPES))
@@ -34,7 +54,7 @@ def test_a_task_of_each_type_gets_its_defaults(name):
     tasks = [{"name": "y1", "type": name}]
     data = {"source": "csv", "path": "x.csv", "features": [{"name": "f"}]}
     task = build_config({"tasks": tasks, "data": data}).tasks[0]
-    assert task.task_type is kind and task.key_metric == kind.key_metric
+    assert task_type(task.type) is kind and task.kind is kind and task.key_metric == kind.key_metric
     assert task.output_activation == kind.output_activation
     assert {f: getattr(task.gate, f) for f in kind.default_gate} == kind.default_gate
 
@@ -92,19 +112,19 @@ class Count(Regression):
 def count_type():
     register(Count)
     yield TASK_TYPES["count"]
-    del TASK_TYPES["count"]
+    del TASK_TYPES["count"], TASK_KINDS["count"]
 
 
 def test_a_new_type_is_one_class_the_pipeline_uses(count_type):
     from models.builder import build_model, compile_model
-    from pipeline.eval_config import build_eval_config
+    from components.eval_config import build_eval_config
     from pipeline.report.tables import build_task_tables
     from pipeline.results.eval_results import MetricRecord
 
     config = build_config({"tasks": [{"name": "y1", "type": "count"}, {"name": "y2", "type": "regression"}],
                            "training": {"train_steps": 5}})
     task = config.tasks[0]
-    assert task.task_type is count_type and task.output_activation == "exponential"
+    assert task_type(task.type) is count_type and task.output_activation == "exponential"
     assert task.gate.min_r2 == 0.5  # the default gate of the type it extends
     with pytest.raises(ValueError, match="task type must be"):
         build_config({"tasks": [{"name": "y1", "type": "counts"}, {"name": "y2"}]})

@@ -16,7 +16,7 @@ import pytest
 
 from models import slice_groups
 from config import build_config
-from pipeline.eval_config import EVALUATOR_MODULE, build_eval_config
+from components.eval_config import EVALUATOR_MODULE, build_eval_config
 
 
 def test_group_rows_keeps_first_appearance_order_and_row_order():

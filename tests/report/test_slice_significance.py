@@ -16,7 +16,7 @@ import tensorflow_model_analysis as tfma
 from scipy import stats
 
 from config import build_config
-from pipeline.eval_config import build_eval_config
+from components.eval_config import build_eval_config
 from pipeline.report.tables import build_task_tables, significantly_below
 from pipeline.results import eval_results
 

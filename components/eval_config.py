@@ -17,6 +17,7 @@ from __future__ import annotations
 import tensorflow_model_analysis as tfma
 from google.protobuf import wrappers_pb2
 
+from models.tasks import task_type
 from models.features import label_weights, transformed_labels
 from config import ConfigError, EvaluationConfig, PipelineConfig, Task
 
@@ -47,7 +48,7 @@ def _on_overall_slice_only(metric: tfma.MetricConfig) -> tfma.MetricConfig:
 def task_metrics(task: Task, evaluation: EvaluationConfig | None = None) -> list[tfma.MetricConfig]:
     """The task's metrics with its gates attached (to the overall slice)."""
     evaluation = evaluation or EvaluationConfig()
-    gate, kind = task.gate, task.task_type
+    gate, kind = task.gate, task_type(task.type)
     configs = kind.tfma_metric_configs(task, evaluation)
     key_bound = getattr(gate, kind.key_gate)
     configs[kind.key_metric_class].threshold.CopyFrom(_no_worse_than_baseline(
@@ -62,7 +63,7 @@ def task_metrics(task: Task, evaluation: EvaluationConfig | None = None) -> list
 def class_metrics_specs(task: Task) -> list[tfma.MetricsSpec]:
     """The task type's further metrics specs (a multiclass task's per-class and macro-averaged
     metrics), with the type's macro gates on the averaged ones (overall slice only)."""
-    kind = task.task_type
+    kind = task_type(task.type)
     if kind.class_outputs and not task.classes:
         raise ConfigError(f"task {task.name!r}: the Evaluator needs the classes of a {task.type} task; "
                           "list them in the task's classes (a CSV input fills them in from the data)")

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Optional
 
 from config import PipelineConfig
-from pipeline.data_choices import TransformChoice
+from config.data_decisions import TransformChoice
 from pipeline.results import mlmd
 
 NODE = "ComponentConfigs"  # its run_config: the whole decided configuration

@@ -7,7 +7,7 @@ import pytest
 
 from config import ConfigError, build_config
 from pipeline.preflight.data_checks import check_data
-from pipeline.data_choices import apply_decisions, choose_transform, data_view, decide_classes, decide_transforms
+from config.data_decisions import apply_decisions, choose_transform, data_view, decide_classes, decide_transforms
 
 
 def test_mostly_zeros_non_negative_is_log():

@@ -1,6 +1,6 @@
 """DataChoices: decides from the examples what the configuration leaves to the data, inside the pipeline.
 
-Reads the examples ExampleGen wrote (``pipeline.data_choices`` decides: the
+Reads the examples ExampleGen wrote (``config.data_decisions`` decides: the
 ``auto`` feature transforms from the first training examples, the classes of
 multiclass tasks from every split) and hands Transform its ``custom_config``
 as a run-time parameter, with those decisions made; ComponentConfigs
@@ -25,7 +25,7 @@ from tfx.dsl.component.experimental.decorators import component
 from tfx.types import artifact_utils, standard_artifacts
 
 from config import PipelineConfig
-from pipeline import data_choices
+from config import data_decisions
 
 def _present(feature: tf.train.Feature, missing: set[str]) -> list:
     """A tf.Example feature's present values: numbers as they are, text stripped, missing tokens removed."""
@@ -78,7 +78,7 @@ def column_values(batch, column: str, missing: set[str]) -> list:
 
 
 def train_values(examples: standard_artifacts.Examples, columns: list[str], missing: set[str],
-                 limit: int = data_choices.SAMPLE_ROWS) -> dict[str, list[float]]:
+                 limit: int = data_decisions.SAMPLE_ROWS) -> dict[str, list[float]]:
     """The present numeric values of ``columns`` in the first ``limit`` training examples."""
     values: dict[str, list[float]] = {c: [] for c in columns}
     splits = artifact_utils.decode_split_names(examples.split_names)
@@ -108,15 +108,15 @@ def label_values(examples: standard_artifacts.Examples, columns: list[str], miss
 
 
 def decide(config: PipelineConfig, examples: standard_artifacts.Examples
-           ) -> tuple[PipelineConfig, list[data_choices.TransformChoice]]:
+           ) -> tuple[PipelineConfig, list[data_decisions.TransformChoice]]:
     """The configuration with the data's decisions made, and each numeric feature's choice."""
     missing = set(getattr(config.data, "missing_values", []))
-    auto = data_choices.auto_columns(config)
-    config, choices = data_choices.decide_transforms(
+    auto = data_decisions.auto_columns(config)
+    config, choices = data_decisions.decide_transforms(
         config, train_values(examples, auto, missing) if auto else {})
-    labels = data_choices.class_label_columns(config)
+    labels = data_decisions.class_label_columns(config)
     if labels:
-        config = data_choices.decide_classes(config, label_values(examples, labels, missing))
+        config = data_decisions.decide_classes(config, label_values(examples, labels, missing))
     return config, choices
 
 
@@ -127,7 +127,7 @@ class Decided(TypedDict):
     choices: str  # the decided configuration (its data view) and each numeric feature's choice and reason
 
 
-def choices_json(config: PipelineConfig, choices: list[data_choices.TransformChoice]) -> str:
+def choices_json(config: PipelineConfig, choices: list[data_decisions.TransformChoice]) -> str:
     """A decided configuration and each numeric feature's choice, as the ``choices`` outputs hold them."""
     return json.dumps({"pipeline_config": config.model_dump(mode="json"),
                        "transforms": [[c.column, c.transform, c.reason] for c in choices]}, sort_keys=True)
@@ -139,7 +139,7 @@ def DataChoices(examples: InputArtifact[standard_artifacts.Examples],  # noqa: N
                 transform_extra: Parameter[str],
                 code_version: Parameter[str],
                 ) -> Decided:
-    """``data_config``: the configuration's ``pipeline.data_choices.data_view`` (JSON), so that only a
+    """``data_config``: the configuration's ``config.data_decisions.data_view`` (JSON), so that only a
     change of the data, the features or the tasks reruns this step and Transform;
     ``transform_extra``: JSON keys added to Transform's custom_config (its code version, for its cache);
     ``code_version``: only this component's cache key, the fingerprint of this module (pipeline.definition)."""

@@ -9,7 +9,7 @@ import pytest
 import tensorflow as tf
 from tfx.types import standard_artifacts
 
-from components import data_choices
+from components import data_choices_component as data_choices
 
 MISSING = {"?"}
 
