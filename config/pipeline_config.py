@@ -1,0 +1,148 @@
+"""The pipeline's configuration: the single source of truth.
+
+Task names and types, data parameters, model sizes, training settings and the
+per-task gates are declared here once. The pipeline builder, the Transform and
+Trainer modules and the Evaluator config all read the same object (modules get
+it as ``custom_config``), so adding a task is one edit. Each section has its
+module in this package; ``PipelineConfig`` holds them and checks them against
+each other.
+
+Pure Python (pydantic only): importable and testable without TFX.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Union
+
+from pydantic import Field, SerializeAsAny, field_validator, model_validator
+
+from config.architectures import ModelConfig, SharedBottomConfig
+from config.beam_args import check_beam_args
+from config.data import CsvData, Feature, SyntheticData, TfrecordData
+from config.drift import DriftConfig
+from config.evaluation import SYNTHETIC_EVALUATION, EvaluationConfig
+from config.strict import Strict as _Strict
+from config.strict import duplicates
+from config.task_kinds import task_kind
+from config.tasks import Task
+from config.training import TrainingConfig
+from config.tuning import TuningConfig
+
+
+class PipelineConfig(_Strict):
+    """Everything one pipeline run needs to know."""
+
+    pipeline_name: str = Field(default="mtl-shared-bottom", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    tasks: list[Task] = Field(default_factory=lambda: [Task(name="y1"), Task(name="y2")],
+                              min_length=1)
+    data: Annotated[Union[SyntheticData, CsvData, TfrecordData], Field(discriminator="source")] = Field(
+        default_factory=SyntheticData)
+    # The architecture's own settings class (config.architectures), dumped as such.
+    model: SerializeAsAny[ModelConfig] = Field(default_factory=SharedBottomConfig)
+    training: TrainingConfig = Field(default_factory=TrainingConfig)
+    evaluation: EvaluationConfig = Field(default_factory=EvaluationConfig)
+    drift: DriftConfig = Field(default_factory=DriftConfig)
+    tuning: TuningConfig = Field(default_factory=TuningConfig)  # config.tuning
+    # Passed to every Beam-based component, e.g. ["--direct_num_workers=2"].
+    beam_args: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _synthetic_by_default(cls, raw):
+        # A data section without a source tunes the synthetic generator.
+        if isinstance(raw, dict) and isinstance(raw.get("data"), dict) and "source" not in raw["data"]:
+            raw = {**raw, "data": {**raw["data"], "source": "synthetic"}}
+        # The synthetic data's slice features, unless evaluation is configured.
+        if isinstance(raw, dict) and "evaluation" not in raw and (
+                not isinstance(raw.get("data"), dict) or raw["data"].get("source") == "synthetic"):
+            raw = {**raw, "evaluation": SYNTHETIC_EVALUATION}
+        return raw
+
+    @field_validator("beam_args")
+    @classmethod
+    def _beam_args_can_work(cls, v):
+        return check_beam_args(v)  # its DeployArgError is a ValueError: reported per field
+
+    @model_validator(mode="after")
+    def _tasks_consistent(self):
+        dupes = duplicates([t.name for t in self.tasks])
+        if dupes:
+            raise ValueError(f"duplicate task names: {', '.join(dupes)}; give each task its own name")
+        feature_names = {f.name for f in self.features}
+        for task in self.tasks:
+            if task.label in feature_names:
+                raise ValueError(f"task {task.name!r}: label column {task.label!r} is also listed as a "
+                                 f"model input; remove it from data.features (a label must not be an input)")
+        labels = {t.label for t in self.tasks}
+        weight = self.data.weight_column
+        if weight is not None and (weight in labels or weight in feature_names):
+            raise ValueError(f"data.example_weight {weight!r} is also a label or a model input; "
+                             "name a column holding only the weights")
+        for key, named in (("thresholds", list(self.drift.thresholds)), ("skip", self.drift.skip)):
+            unknown = [c for c in named if c not in self.columns]
+            if unknown:
+                raise ValueError(f"drift.{key}: no column {', '.join(map(repr, unknown))} among the columns "
+                                 f"the pipeline reads ({', '.join(self.columns)})")
+        for feature in self.evaluation.slice_features:
+            if feature.name in labels:
+                raise ValueError(f"slice feature {feature.name!r} is a label column; slice by an input "
+                                 "or by a column the model does not read")
+        if self.data.source == "synthetic":
+            known = set(self.data.task_names)
+            unknown = [t.label for t in self.tasks if t.label not in known]
+            if unknown:
+                raise ValueError(f"synthetic data has labels {sorted(known)}; "
+                                 f"no label named {', '.join(map(repr, unknown))}")
+            # A 0/1 task's synthetic label is written as 0/1 unless listed otherwise.
+            # The generator writes a label as 0/1 (for a binary task) or as a number.
+            if not self.data.binary_labels:
+                self.data.binary_labels = sorted(t.label for t in self.tasks if t.type == "binary")
+            for task in self.tasks:
+                emitted = task_kind("binary" if task.label in self.data.binary_labels else "regression")
+                if emitted.label_values != task.kind.label_values:
+                    raise ValueError(
+                        f"task {task.name!r}: synthetic label {task.label!r} is "
+                        f"{'0/1' if emitted.name == 'binary' else 'continuous'}, so the task type must be "
+                        f"{emitted.name} (or change data.binary_labels)")
+        return self
+
+    @property
+    def features(self) -> list[Feature]:
+        return self.data.input_features
+
+    @property
+    def task_names(self) -> list[str]:
+        return [t.name for t in self.tasks]
+
+    @property
+    def columns(self) -> list[str]:
+        """Every column the pipeline reads: inputs, labels, slice features and the example weight."""
+        weight = self.data.weight_column
+        return list(dict.fromkeys([*(f.name for f in self.features), *(t.label for t in self.tasks),
+                                   *(f.name for f in self.evaluation.slice_features),
+                                   *([weight] if weight else [])]))
+
+    def drift_thresholds(self) -> dict[str, Any]:
+        """The drift check's thresholds as JSON (``components.data_drift.DriftThresholds``)."""
+        return {"jensen_shannon_divergence": self.drift.jensen_shannon_divergence,
+                "infinity_norm": self.drift.infinity_norm,
+                "columns": {c: self.drift.thresholds.get(c) for c in self.columns if c not in self.drift.skip}}
+
+    def to_custom_config(self) -> dict[str, Any]:
+        """A JSON-ready dict for TFX ``custom_config``."""
+        return {"pipeline_config": self.model_dump(mode="json")}
+
+    def transform_custom_config(self) -> dict[str, Any]:
+        """The part of the config preprocessing reads: inputs, missing tokens and labels."""
+        return {"features": [f.model_dump(mode="json") for f in self.features],
+                "missing_values": list(self.data.missing_tokens),
+                "labels": [{"name": t.name, "column": t.label, "type": t.type, "positive": t.positive,
+                            "missing_label": t.missing_label, "classes": t.classes}
+                           for t in self.tasks],
+                "example_weight": self.data.weight_column,
+                "scaled_labels": sorted({t.label for t in self.tasks if t.kind.standardized_label}),
+                "bucketized": [f.model_dump(mode="json") for f in self.evaluation.numeric_slice_features]}
+
+    @classmethod
+    def from_custom_config(cls, custom_config: dict[str, Any]) -> "PipelineConfig":
+        return cls.model_validate(custom_config["pipeline_config"])
