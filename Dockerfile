@@ -7,7 +7,7 @@ ENV TF_USE_LEGACY_KERAS=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_CACHE_DIR=1
 
-# The project lives at /pipeline (pipeline/kubeflow_runner.py IMAGE_PROJECT_ROOT):
+# The project lives at /pipeline (pipeline/kubeflow/compiler.py IMAGE_PROJECT_ROOT):
 # its setup.py is what Beam ships to remote workers (--setup_file).
 WORKDIR /pipeline
 

@@ -1,7 +1,7 @@
 """The compiled Kubeflow spec executed step by step, each step in its own process.
 
 The e2e tests compile the default pipeline on a small budget with a local
-root and run it twice through the launcher (``pipeline.kubeflow_dry_run``):
+root and run it twice through the launcher (``pipeline.kubeflow.dry_run``):
 run-1 pushes a model that serves raw examples; run-2 (one training step)
 resolves run-1's model as its baseline and pushes nothing.
 """
@@ -19,9 +19,9 @@ import pytest
 from kfp.pipeline_spec import pipeline_spec_pb2 as pb
 
 from conftest import REPO
-from pipeline import kubeflow_dry_run
+from pipeline.kubeflow import dry_run
 from config import build_config, load_config_file
-from pipeline.kubeflow_launcher import (ArtifactRecord, LaunchError, RunResult, StepResult, load_spec,
+from pipeline.kubeflow.launcher import (ArtifactRecord, LaunchError, RunResult, StepResult, load_spec,
                                         task_order)
 
 # What `make kubeflow-dry-run` runs: about 1,000 examples, a short training that clears the gates.
@@ -38,7 +38,7 @@ def dry(tmp_path_factory):
     first_config = build_config(BUDGET)
     second_config = build_config({**BUDGET, "training": {**BUDGET["training"], "train_steps": RUN_2_STEPS}})
     started = time.monotonic()
-    first, second, problems = kubeflow_dry_run.dry_run(first_config, second_config, root)
+    first, second, problems = dry_run.dry_run(first_config, second_config, root)
     print(f"dry run: {time.monotonic() - started:.0f} s")
     return root, first, second, problems
 
@@ -107,7 +107,7 @@ def test_a_step_that_cannot_import_its_executor_stops_the_run_with_its_error(dry
     broken.write_text(spec.replace("components.synthetic_example_gen.executor.Executor",
                                    "components.synthetic_example_gen.missing.Executor"))
     proc = subprocess.run(
-        [sys.executable, "-m", "pipeline.kubeflow_launcher", str(broken), "--root", str(tmp_path / "root"),
+        [sys.executable, "-m", "pipeline.kubeflow.launcher", str(broken), "--root", str(tmp_path / "root"),
          "--run-id", "broken"], cwd=REPO, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 1, proc.stderr[-2000:]
     assert "step SyntheticExampleGen exited 1" in proc.stderr
@@ -120,7 +120,7 @@ def test_a_step_that_cannot_import_its_executor_stops_the_run_with_its_error(dry
 def test_a_multiclass_config_dry_runs_with_its_classes_read_from_the_data(tmp_path):
     """data/kubeflow_dry_run_penguins.yaml lists no classes: the compiled spec's DataChoices reads them."""
     proc = subprocess.run(
-        [sys.executable, "-m", "pipeline.kubeflow_dry_run", "--root", str(tmp_path / "root"),
+        [sys.executable, "-m", "pipeline.kubeflow.dry_run", "--root", str(tmp_path / "root"),
          "--config", str(REPO / "data" / "kubeflow_dry_run_penguins.yaml")],
         cwd=REPO, capture_output=True, text=True, timeout=3600)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
@@ -201,19 +201,19 @@ def test_the_second_run_check_names_each_way_it_can_go_wrong(tmp_path):
                  Evaluator=("blessing", _artifact("run-1/Evaluator/blessing", "tfx.ModelBlessing",
                                                   blessed=1)))
     good = _run("run-2", **{
-        kubeflow_dry_run.BLESSING_RESOLVER: ("model_blessing", first.output("Evaluator", "blessing")),
-        kubeflow_dry_run.MODEL_RESOLVER: ("model", model_1),
+        dry_run.BLESSING_RESOLVER: ("model_blessing", first.output("Evaluator", "blessing")),
+        dry_run.MODEL_RESOLVER: ("model", model_1),
         "Evaluator": ("blessing", _artifact("b2", "tfx.ModelBlessing", blessed=0,
                                             baseline_model_id=model_1.name)),
         "Pusher": ("pushed_model", _artifact("p2", "tfx.PushedModel", pushed=0))})
-    assert kubeflow_dry_run.second_run_problems(first, good, [], tmp_path / "serving") == []
+    assert dry_run.second_run_problems(first, good, [], tmp_path / "serving") == []
 
     bad = _run("run-2", **{
-        kubeflow_dry_run.BLESSING_RESOLVER: ("model_blessing", _artifact("other", "tfx.ModelBlessing")),
-        kubeflow_dry_run.MODEL_RESOLVER: ("model", _artifact("other-model", "tfx.Model")),
+        dry_run.BLESSING_RESOLVER: ("model_blessing", _artifact("other", "tfx.ModelBlessing")),
+        dry_run.MODEL_RESOLVER: ("model", _artifact("other-model", "tfx.Model")),
         "Evaluator": ("blessing", _artifact("b2", "tfx.ModelBlessing", blessed=1)),
         "Pusher": ("pushed_model", _artifact("p2", "tfx.PushedModel", pushed=1))})
     (tmp_path / "serving" / "17").mkdir(parents=True)
-    problems = kubeflow_dry_run.second_run_problems(first, bad, [], tmp_path / "serving")
+    problems = dry_run.second_run_problems(first, bad, [], tmp_path / "serving")
     assert [p.split(":")[1].split()[1] for p in problems] == [
         "blessing", "baseline", "Evaluator", "Evaluator", "Pusher", "serving"]

@@ -13,7 +13,7 @@ from google.protobuf import json_format
 from kfp.pipeline_spec import pipeline_spec_pb2
 
 from conftest import REPO, command
-from pipeline import kubeflow_runner
+from pipeline.kubeflow import compiler
 from config import TrainingConfig, load_config_file
 
 IMAGE = "example.com/mtl:1"
@@ -123,7 +123,7 @@ def test_each_executor_runs_in_the_image_with_the_beam_args(compiled):
         assert container.image == IMAGE, name
         args = list(container.args)
         # The project inside the image is what Beam ships to remote workers.
-        setup_file = f"--setup_file={kubeflow_runner.IMAGE_PROJECT_ROOT}/setup.py"
+        setup_file = f"--setup_file={compiler.IMAGE_PROJECT_ROOT}/setup.py"
         assert args[-3:] == [*BEAM_ARGS, setup_file], name
 
 
@@ -187,14 +187,14 @@ def test_a_multiclass_config_compiles_without_its_classes(tmp_path, capsys):
 @pytest.mark.e2e
 def test_yaml_output_is_the_bare_spec_with_the_pipeline_root(compiled, tmp_path):
     job, _, _, _ = compiled
-    text = kubeflow_runner.render(json_format.MessageToDict(job), tmp_path / "p.yaml")
+    text = compiler.render(json_format.MessageToDict(job), tmp_path / "p.yaml")
     spec = json_format.ParseDict(yaml.safe_load(text), pipeline_spec_pb2.PipelineSpec())
     assert spec.default_pipeline_root == PIPELINE_ROOT
     assert set(spec.root.dag.tasks) == set(EXPECTED_DAG)
 
 
 def _compile(tmp_path, *args):
-    return kubeflow_runner.main(["--output", str(tmp_path / "p.json"), *args])
+    return compiler.main(["--output", str(tmp_path / "p.json"), *args])
 
 
 @pytest.mark.parametrize("args, message", [
@@ -226,7 +226,7 @@ def test_unworkable_arguments_fail_before_compiling_and_keep_the_old_output(
     ("p.txt", "must end in .json"), ("missing/p.json", "does not exist"),
 ])
 def test_unusable_output_path_fails_before_compiling(tmp_path, capsys, output, message):
-    assert kubeflow_runner.main(["--output", str(tmp_path / output)]) == 2
+    assert compiler.main(["--output", str(tmp_path / output)]) == 2
     assert message in capsys.readouterr().err
 
 
@@ -256,7 +256,7 @@ def test_kfp_client_library_loads_the_yaml(compiled, tmp_path):
 
     job, _, _, _ = compiled
     output = tmp_path / "pipeline.yaml"
-    output.write_text(kubeflow_runner.render(json_format.MessageToDict(job), output))
+    output.write_text(compiler.render(json_format.MessageToDict(job), output))
     component = components.load_component_from_file(str(output))
     assert component.name == CONFIG["pipeline_name"]
     loaded = component.pipeline_spec
@@ -270,6 +270,6 @@ def test_a_run_time_parameter_names_its_producer_task_and_waits_for_it():
     job = {"pipelineSpec": {"root": {"dag": {"tasks": {
         "DataChoices": {}, "Transform": {"inputs": {"parameters": {"custom_config": output}},
                                          "dependentTasks": ["SchemaGen"]}}}}}}
-    transform = kubeflow_runner.name_parameter_producers(job)["pipelineSpec"]["root"]["dag"]["tasks"]["Transform"]
+    transform = compiler.name_parameter_producers(job)["pipelineSpec"]["root"]["dag"]["tasks"]["Transform"]
     assert transform["inputs"]["parameters"]["custom_config"]["taskOutputParameter"]["producerTask"] == "DataChoices"
     assert transform["dependentTasks"] == ["DataChoices", "SchemaGen"]

@@ -20,8 +20,8 @@ import yaml
 
 from conftest import REPO, run_pipeline_cli
 from config import build_config, load_config_file
-from pipeline.kubeflow_dry_run import LocalTarget
-from pipeline.kubeflow_launcher import Launcher, fail_on_step_error, load_spec
+from pipeline.kubeflow.dry_run import LocalTarget
+from pipeline.kubeflow.launcher import Launcher, fail_on_step_error, load_spec
 from pipeline.results import mlmd
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -60,7 +60,7 @@ def both(tmp_path_factory):
     assert local.returncode == 0, local.stdout[-3000:] + local.stderr[-3000:]
     config = build_config(load_config_file(config_path), base_dir=str(tmp))
 
-    from pipeline.kubeflow_runner import compile_pipeline
+    from pipeline.kubeflow.compiler import compile_pipeline
 
     root = tmp / "kfp"
     root.mkdir()

@@ -26,9 +26,9 @@ import time
 from pathlib import Path
 
 if __name__ == "__main__" and not __package__:
-    # Run as a script (`python pipeline/kubeflow_runner.py`): start from the project root, not this
+    # Run as a script (`python pipeline/kubeflow/compiler.py`): start from the project root, not this
     # folder, whose modules would shadow top-level ones (see pipeline/local_runner.py).
-    sys.path[0] = str(Path(__file__).resolve().parents[1])
+    sys.path[0] = str(Path(__file__).resolve().parents[2])
 
 from pipeline.atomic_write import write_atomically  # noqa: E402
 from pipeline.cli.command import command  # noqa: E402

@@ -5,7 +5,7 @@
 
 Compiles the pipeline with KubeflowV2DagRunner, with the pipeline root and the
 serving folder under ``--root``, and executes the compiled spec step by step
-through the launcher (``pipeline.kubeflow_launcher``), each step in its own
+through the launcher (``pipeline.kubeflow.launcher``), each step in its own
 process:
 
 1. run-1 must bless and push a model, and that model must serve raw examples
@@ -32,7 +32,7 @@ from pipeline.cli.command import command
 from pipeline.cli.flags import add_config_flags, config_from_args
 from config import PipelineConfig
 from pipeline.errors import RunStateError
-from pipeline.kubeflow_launcher import (CompiledPipeline, Launcher, LaunchError, RunResult,
+from pipeline.kubeflow.launcher import (CompiledPipeline, Launcher, LaunchError, RunResult,
                                         fail_on_step_error, load_spec)
 
 BLESSING_RESOLVER = "baseline_model_resolver-model-blessing-resolver"
@@ -67,7 +67,7 @@ def check_root(root: Path) -> Path:
 
 def compile_spec(config: PipelineConfig, root: Path, name: str) -> CompiledPipeline:
     """The spec KubeflowV2DagRunner compiles, written to ``root/specs/name.json`` and read back."""
-    from pipeline.kubeflow_runner import compile_pipeline
+    from pipeline.kubeflow.compiler import compile_pipeline
 
     target = LocalTarget(pipeline_root=str(root), serving_dir=str(root / "serving"))
     job = compile_pipeline(config, target)

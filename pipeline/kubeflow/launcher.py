@@ -39,172 +39,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
-import yaml
 from google.protobuf import json_format, struct_pb2
 from kfp.local import placeholder_utils
 from kfp.pipeline_spec import pipeline_spec_pb2 as pb
 
 from pipeline.cli.command import command
-from pipeline.errors import RunStateError, UsageError
+from pipeline.errors import RunStateError
+from pipeline.kubeflow.artifact_record import ArtifactRecord
+from pipeline.kubeflow.spec import CompiledPipeline, LaunchError, load_spec, task_order
 
-RECORD_FILE = "launcher_record.json"
+__all__ = ["ArtifactRecord", "CompiledPipeline", "LaunchError", "Launcher", "RunResult", "StepFailed", "StepResult",
+           "fail_on_step_error", "launch", "load_spec", "main", "task_order"]
+
 EXECUTOR_OUTPUT_FILE = "executor_output.json"
 LOG_FILE = "step.log"
 LOG_TAIL_LINES = 40
 
 
-class LaunchError(UsageError):
-    """The spec (or a run id) cannot be executed here; the message says which part and why."""
-
-
 class StepFailed(RunStateError):
     """A step's process exited non-zero; the end of its output is in the message's log file."""
-
-
-@dataclass
-class CompiledPipeline:
-    spec: pb.PipelineSpec
-    deployment: pb.PipelineDeploymentConfig
-    source: Path
-
-    @property
-    def name(self) -> str:
-        return self.spec.pipeline_info.name
-
-    def component(self, task_name: str) -> pb.ComponentSpec:
-        return self.spec.components[self.spec.root.dag.tasks[task_name].component_ref.name]
-
-    def executor(self, task_name: str) -> pb.PipelineDeploymentConfig.ExecutorSpec:
-        return self.deployment.executors[self.component(task_name).executor_label]
-
-
-def load_spec(path: Path) -> CompiledPipeline:
-    """A PipelineJob (.json, Vertex AI) or a bare PipelineSpec (.yaml, KFP), read with KFP's protobufs."""
-    if not path.is_file():
-        raise LaunchError(f"{path}: no such file; compile one with mtl-kubeflow")
-    text = path.read_text(encoding="utf-8")
-    try:
-        raw = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
-        if "pipelineSpec" in raw:  # a PipelineJob
-            raw = raw["pipelineSpec"]
-        spec = json_format.ParseDict(raw, pb.PipelineSpec())
-        deployment = json_format.ParseDict(json_format.MessageToDict(spec.deployment_spec),
-                                           pb.PipelineDeploymentConfig())
-    except (ValueError, TypeError, yaml.YAMLError, json_format.ParseError) as exc:
-        raise LaunchError(f"{path}: not a KFP pipeline spec ({exc})") from None
-    if not spec.root.dag.tasks:
-        raise LaunchError(f"{path}: the spec has no tasks")
-    return CompiledPipeline(spec, deployment, path)
-
-
-def task_order(dag: pb.DagSpec) -> list[str]:
-    """The tasks in an order that runs every producer before its consumers (ties by name)."""
-    needs = {}
-    for name, task in dag.tasks.items():
-        producers = set(task.dependent_tasks)
-        producers |= {a.task_output_artifact.producer_task for a in task.inputs.artifacts.values()
-                      if a.HasField("task_output_artifact")}
-        unknown = producers - set(dag.tasks)
-        if unknown:
-            raise LaunchError(f"task {name} depends on unknown task(s) {sorted(unknown)}")
-        needs[name] = producers
-    order: list[str] = []
-    while len(order) < len(needs):
-        ready = sorted(n for n, deps in needs.items() if n not in order and deps <= set(order))
-        if not ready:
-            raise LaunchError(f"the DAG has a cycle among {sorted(set(needs) - set(order))}")
-        order.extend(ready)
-    return order
-
-
-def schema_title(artifact_type: pb.ArtifactTypeSchema) -> str:
-    if artifact_type.WhichOneof("kind") == "schema_title":
-        return artifact_type.schema_title
-    return (yaml.safe_load(artifact_type.instance_schema) or {}).get("title", "")
-
-
-class ArtifactRecord:
-    """What the launcher's steps produced under one root, oldest first (a JSON file).
-
-    ``artifacts``: every output artifact with its run, task and state, what the
-    resolver queries search; ``executions``: each executed step's cache key and
-    outputs, so a later identical step with caching enabled reuses them.
-    """
-
-    def __init__(self, root: Path):
-        self.path = root / RECORD_FILE
-        saved = (json.loads(self.path.read_text(encoding="utf-8")) if self.path.is_file()
-                 else {"artifacts": [], "executions": []})
-        self.artifacts: list[dict] = saved["artifacts"]
-        self.executions: list[dict] = saved["executions"]
-
-    def add_execution(self, run_id: str, task: str, cache_key: str,
-                      outputs: dict[str, list[pb.RuntimeArtifact]]) -> None:
-        as_dicts = {k: [json_format.MessageToDict(a) for a in v] for k, v in outputs.items()}
-        self.executions.append({"run_id": run_id, "task": task, "cache_key": cache_key,
-                                "outputs": as_dicts})
-        for key, artifacts in as_dicts.items():
-            self.artifacts.extend({"run_id": run_id, "task": task, "key": key, "state": "LIVE",
-                                   "artifact": a} for a in artifacts)
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"artifacts": self.artifacts, "executions": self.executions},
-                                  indent=1), encoding="utf-8")
-        os.replace(tmp, self.path)
-
-    def run_ids(self) -> set[str]:
-        return {e["run_id"] for e in self.executions}
-
-    def cached(self, cache_key: str) -> Optional[tuple[str, dict[str, list[pb.RuntimeArtifact]]]]:
-        """(run id, outputs) of the newest execution with this cache key, if any."""
-        for execution in reversed(self.executions):
-            if execution["cache_key"] == cache_key:
-                return execution["run_id"], {
-                    k: [json_format.ParseDict(a, pb.RuntimeArtifact()) for a in v]
-                    for k, v in execution["outputs"].items()}
-        return None
-
-    def query(self, artifact_filter: str) -> list[pb.RuntimeArtifact]:
-        """The newest artifact that matches every clause of the filter (none: an empty list)."""
-        clauses = [_parse_clause(c, artifact_filter) for c in artifact_filter.split(" AND ")]
-        for entry in reversed(self.artifacts):
-            artifact = json_format.ParseDict(entry["artifact"], pb.RuntimeArtifact())
-            if all(_matches(artifact, entry, key, value) for key, value in clauses):
-                return [artifact]
-        return []
-
-
-_CLAUSE = re.compile(r'^\s*([A-Za-z_][\w.]*)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s"]+))\s*$')
-
-
-def _parse_clause(clause: str, whole: str) -> tuple[str, str]:
-    """'key=value' or 'key="value"'; anything else is a filter this launcher cannot answer."""
-    match = _CLAUSE.match(clause)
-    if not match:
-        raise LaunchError(f"resolver filter {whole!r}: cannot evaluate clause {clause!r} "
-                          "(supported: clauses key=value joined by AND)")
-    key, quoted, bare = match.groups()
-    if not (key in ("schema_title", "state", "name")
-            or re.fullmatch(r"metadata\.\w+\.(number|string|bool)_value", key)):
-        raise LaunchError(f"resolver filter {whole!r}: unsupported field {key!r}")
-    return key, quoted if quoted is not None else bare
-
-
-def _matches(artifact: pb.RuntimeArtifact, entry: dict, key: str, value: str) -> bool:
-    if key == "schema_title":
-        return schema_title(artifact.type) == value
-    if key == "state":
-        return entry["state"] == value
-    if key == "name":
-        return artifact.name == value
-    _, field_name, kind = key.split(".")
-    found = artifact.metadata.fields.get(field_name)
-    if found is None or found.WhichOneof("kind") != kind:
-        return False
-    if kind == "number_value":
-        return found.number_value == float(value)
-    if kind == "bool_value":
-        return found.bool_value == (value.lower() == "true")
-    return found.string_value == value
 
 
 @dataclass
