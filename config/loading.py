@@ -11,9 +11,16 @@ from config.errors import ConfigError
 from config.pipeline_config import PipelineConfig
 
 
+def _loc_part(part: Any) -> str:
+    """A setting's name as written, quoted when it is empty or holds spaces or line breaks."""
+    text = str(part)
+    return text if text and text.isprintable() and " " not in text else repr(text)
+
+
 def _describe(error: dict[str, Any]) -> str:
-    where = ".".join(str(part) for part in error["loc"])
-    message = error["msg"].removeprefix("Value error, ")
+    where = ".".join(_loc_part(part) for part in error["loc"])
+    # A validator's message may quote a value as given; a line break in it would break the one line.
+    message = error["msg"].removeprefix("Value error, ").replace("\n", "\\n")
     if error["type"] == "extra_forbidden":
         message = "unknown setting (check the spelling)"
     elif error["type"] not in ("value_error",) and "input" in error:

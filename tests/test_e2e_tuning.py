@@ -53,6 +53,7 @@ def tuned_run(tmp_path_factory):
     return run, best["values"], trials, record
 
 
+@pytest.mark.e2e
 @pytest.mark.slow
 def test_the_search_ran_its_trials_within_the_search_space(tuned_run):
     _, best, trials, _ = tuned_run
@@ -66,6 +67,7 @@ def test_the_search_ran_its_trials_within_the_search_space(tuned_run):
     assert {k: trials[0][k] for k in best} == best
 
 
+@pytest.mark.e2e
 @pytest.mark.slow
 def test_the_trainer_trained_with_the_best_hyperparameters(tuned_run):
     run, best, _, record = tuned_run
@@ -79,6 +81,7 @@ def test_the_trainer_trained_with_the_best_hyperparameters(tuned_run):
     assert any("expert" in name for name in biases) == (best["architecture"] == "mmoe")
 
 
+@pytest.mark.e2e
 @pytest.mark.slow
 def test_the_run_summary_shows_the_best_hyperparameters(tuned_run):
     run, best, trials, _ = tuned_run

@@ -24,6 +24,7 @@ def Consumer(model: InputArtifact[standard_artifacts.Model] = None) -> None:  # 
     raise AssertionError("ran without its resolved input")
 
 
+@pytest.mark.e2e  # runs a (two-component) pipeline with LocalDagRunner
 def test_a_failing_resolver_stops_the_run_naming_the_component(tmp_path):
     broken = tfx.dsl.Resolver(strategy_class=BrokenStrategy,
                               model=tfx.dsl.Channel(type=standard_artifacts.Model)).with_id("baseline_resolver")

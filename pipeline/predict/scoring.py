@@ -6,9 +6,9 @@ An element is a block of ``inputs.BLOCK_ROWS`` rows (one serving call), not
 a row: Beam's cost per element is then paid once per thousand rows. Blocks are
 scored in any order, on any worker; each writes its own part file, named by
 its place in the input, and ``write_in_order`` joins them in that order.
-The same pipeline runs in this process, on worker processes
-(``--direct_running_mode=multi_processing``) or on a remote runner (the part
-folder must then be where the workers can write, e.g. on GCS).
+The same pipeline runs in this process or on local worker processes
+(``--direct_running_mode=multi_processing``); one worker reads the whole
+(local) input, and the parts go to a local folder beside the output.
 """
 
 from __future__ import annotations
