@@ -508,6 +508,11 @@ class TrainingConfig(_Strict):
     # static: each task's loss_weight. uncertainty: weights learned from a log variance
     # per task (Kendall et al., 2018), on top of the static ones.
     task_weighting: Literal["static", "uncertainty"] = "static"
+    # --- warm start (models/warm_start.py) ---
+    # Start from the served model (the newest blessed one, the Trainer's base_model) where its
+    # layers and vocabularies fit; else from scratch. Off by default: bench/warm_start.py.
+    warm_start: bool = False
+    # --- end warm start ---
 
     @model_validator(mode="after")
     def _one_budget(self):
