@@ -46,3 +46,25 @@ def test_the_second_run_starts_from_the_first_runs_served_model(tmp_path):
     first_trainer, second_trainer = mlmd.finished_node_runs(store, "mtl-warm-start", "Trainer")
     assert "base_model" not in first_trainer.inputs
     assert [a.id for a in second_trainer.inputs["base_model"]] == [first_trainer.output("model").id]
+
+
+def test_the_kubeflow_spec_gives_the_trainer_the_served_model(tmp_path):
+    import json
+    import subprocess
+
+    from conftest import REPO, command
+
+    config = tmp_path / "config.yaml"
+    config.write_text("pipeline_name: mtl-warm-kfp\ntraining: {train_steps: 50, warm_start: true}\n")
+    output = tmp_path / "pipeline.json"
+    proc = subprocess.run([*command("mtl-kubeflow"), "--config", str(config), "--output", str(output)],
+                          cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    spec = json.loads(output.read_text())["pipelineSpec"]
+    base_model = spec["root"]["dag"]["tasks"]["Trainer"]["inputs"]["artifacts"]["base_model"]
+    assert base_model["taskOutputArtifact"] == {"producerTask": "served_model_resolver-model-resolver",
+                                                "outputArtifactKey": "model"}
+    # KFP resolves it by metadata queries: the newest blessing, then the model it names.
+    executors = spec["deploymentSpec"]["executors"]
+    query = executors["served_model_resolver-model-blessing-resolver_executor"]["resolver"]
+    assert "metadata.blessed.number_value=1" in query["outputArtifactQueries"]["model_blessing"]["filter"]
