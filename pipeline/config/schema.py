@@ -510,7 +510,8 @@ class TrainingConfig(_Strict):
     task_weighting: Literal["static", "uncertainty"] = "static"
     # --- warm start (models/warm_start.py) ---
     # Start from the served model (the newest blessed one, the Trainer's base_model) where its
-    # layers and vocabularies fit; else from scratch. Off by default: bench/warm_start.py.
+    # layers and vocabularies fit; else from scratch. It helps (bench/warm_start.py) but the served
+    # model is a Trainer input, so an unchanged rerun retrains: off by default (docs/configuration.md).
     warm_start: bool = False
     # --- end warm start ---
 
