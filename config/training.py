@@ -33,6 +33,11 @@ class TrainingConfig(_Strict):
     # static: each task's loss_weight. uncertainty: weights learned from a log variance
     # per task (Kendall et al., 2018), on top of the static ones.
     task_weighting: Literal["static", "uncertainty"] = "static"
+    # Start from the served model (the newest blessed one, the Trainer's base_model) where its
+    # layers and vocabularies fit (models/warm_start.py); else from scratch. It helps
+    # (bench/warm_start.py) but the served model is a Trainer input, so an unchanged rerun
+    # retrains: off by default (docs/configuration.md).
+    warm_start: bool = False
 
     @model_validator(mode="after")
     def _one_budget(self):

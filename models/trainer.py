@@ -17,11 +17,11 @@ import tensorflow_transform as tft
 import tf_keras
 from tfx.components.trainer.fn_args_utils import FnArgs
 
-from models import budget, callbacks, features, input_pipeline, signatures
+from models import budget, callbacks, features, input_pipeline, signatures, warm_start
 from models.builder import build_model, compile_model
 from models.gates import mean_gate_weights
 from models.task_weighting import save_learned_weights
-from models.trainer_outputs import GATE_WEIGHTS_FILE
+from models.trainer_outputs import GATE_WEIGHTS_FILE, WARM_START_FILE
 from config import PipelineConfig
 from config.tuning import trained_config
 
@@ -69,6 +69,9 @@ def run_fn(fn_args: FnArgs) -> None:
     # `limit` is a lower bound, and the penalty is negligible at that size anyway.
     model_inputs = features.model_inputs(config, tf_transform_output.vocabulary_size_by_name)
     network = build_model(config, model_inputs, train_examples)
+    vocabularies = _vocabularies(config, tf_transform_output)
+    if training.warm_start:
+        _warm_start(network, config, vocabularies, fn_args)
     # Training compiles a view of the network (the same layers and weights), so the
     # network saved below carries no loss, metric or optimizer: TFMA loads it in fresh
     # worker processes that have not imported models.metrics, and R² reaches the
@@ -97,6 +100,32 @@ def run_fn(fn_args: FnArgs) -> None:
 
     network.save(fn_args.serving_model_dir, save_format="tf",
                  signatures=signatures.signatures(network, tf_transform_output, config))
+    # Beside the SavedModel: what a later warm-started run copies from.
+    warm_start.save(network, warm_start.weights_path(fn_args.serving_model_dir), config.model.architecture,
+                    vocabularies)
+
+
+def _vocabularies(config: PipelineConfig, tf_transform_output) -> warm_start.Vocabularies:
+    """Each categorical input's vocabulary in this run's transform graph, and its OOV buckets."""
+    return warm_start.vocabularies(
+        {features.transformed_name(f.name): (features.vocabulary_name(f.name), f.num_oov_buckets)
+         for f in config.features if f.type == "categorical"},
+        tf_transform_output.vocabulary_by_name)
+
+
+def _warm_start(network: tf_keras.Model, config: PipelineConfig, vocabularies: warm_start.Vocabularies,
+                fn_args: FnArgs) -> None:
+    """Starts ``network`` from the base model's weights where they fit; records what it did."""
+    if fn_args.base_model:
+        decision = warm_start.start_from(network, warm_start.weights_path(fn_args.base_model),
+                                         config.model.architecture, vocabularies,
+                                         os.path.dirname(fn_args.base_model.rstrip("/")))
+    else:
+        decision = warm_start.WarmStart("scratch", None, 0, 0, "no blessed model yet")
+    print(f"Warm start: {decision.warm_start} ({decision.reason})")
+    tf.io.gfile.makedirs(fn_args.model_run_dir)
+    with tf.io.gfile.GFile(os.path.join(fn_args.model_run_dir, WARM_START_FILE), "w") as f:
+        f.write(decision.to_json())
 
 
 def _write_training_record(model_run_dir: str, result: budget.TrainingOutcome, train_examples: int,

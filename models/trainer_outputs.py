@@ -2,7 +2,8 @@
 
 The Trainer (``models.trainer``) logs ``TRAINER_PROGRESS`` and writes
 ``training.json`` (its account of the run), ``gate_weights.json`` (a gated model's ``GateWeights``) and
-``task_weights.json`` (learned task weights) into its model run directory;
+``task_weights.json`` (learned task weights) and ``warm_start.json`` (what it started from)
+into its model run directory;
 the runner's status line and ``pipeline.results`` read them. They live here,
 with the code that writes them, so the Trainer's code depends on nothing of
 the command line or the report.
@@ -29,6 +30,8 @@ TRAINER_PROGRESS = "Training progress: step %d of %d, loss %.6g"
 TRAINING_RECORD = "training.json"
 TASK_WEIGHTS_FILE = "task_weights.json"
 GATE_WEIGHTS_FILE = "gate_weights.json"
+# With training.warm_start: what the Trainer started from (models.warm_start.WarmStart), in its model run dir.
+WARM_START_FILE = "warm_start.json"
 # Every task putting at least this share of its mean gate weight on one expert is a collapse.
 COLLAPSE_SHARE = 0.9
 

@@ -122,6 +122,16 @@ def _set_at_run_time(node, exec_property: str, value_channel) -> None:
     node.exec_properties[exec_property] = value_channel.future()[0].value
 
 
+def served_model_resolver() -> tfx.dsl.Resolver:
+    """The newest blessed model (the one served), for the Trainer's ``base_model`` (``training.warm_start``)."""
+    return tfx.dsl.Resolver(
+        strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
+        model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model, producer_component_id="Trainer"),
+        model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing,
+                                       producer_component_id="Evaluator"),
+    ).with_id("served_model_resolver")
+
+
 def create_pipeline(config: PipelineConfig, pipeline_root: str, serving_dir: str,
                     baseline_resolver: BaselineResolver,
                     metadata_connection_config=None,
@@ -159,7 +169,7 @@ def create_pipeline(config: PipelineConfig, pipeline_root: str, serving_dir: str
         ImportSchemaGen), ExampleValidator, AnomaliesGate, DataChoices, ComponentConfigs,
         DriftCheck (unless ``drift.enabled: false``; its baseline is the
         newest model in ``serving_dir``), Transform, (with ``tuning.enabled``)
-        Tuner, Trainer, the baseline
+        Tuner, (with ``training.warm_start``) the served model resolver, Trainer, the baseline
         resolver (id ``baseline_model_resolver``), Evaluator and Pusher.
     """
     code_versions = module_code_versions()
@@ -230,8 +240,11 @@ def create_pipeline(config: PipelineConfig, pipeline_root: str, serving_dir: str
         # The decided configuration, as the Trainer gets it (its key holds the Tuner's code too).
         _set_at_run_time(tuner, "custom_config", component_configs.outputs["trainer_config"])
         tuner_nodes, best_hyperparameters = [tuner], tuner.outputs["best_hyperparameters"]
+    # Warm start: the newest blessed model is the Trainer's base_model, so lineage shows what it started from.
+    warm_start_nodes = [served_model_resolver()] if config.training.warm_start else []
     trainer = tfx.components.Trainer(
         run_fn=RUN_FN,
+        base_model=warm_start_nodes[0].outputs["model"] if warm_start_nodes else None,
         examples=transform.outputs["transformed_examples"],
         transform_graph=transform.outputs["transform_graph"],
         schema=schema_gen.outputs["schema"],
@@ -267,7 +280,7 @@ def create_pipeline(config: PipelineConfig, pipeline_root: str, serving_dir: str
         components=[example_gen, statistics_gen, schema_gen, example_validator, anomalies_gate, data_choices,
                     component_configs,
                     *drift_nodes,
-                    transform, *tuner_nodes, trainer, baseline, evaluator, pusher],
+                    transform, *tuner_nodes, *warm_start_nodes, trainer, baseline, evaluator, pusher],
         enable_cache=enable_cache,
         metadata_connection_config=metadata_connection_config,
         beam_pipeline_args=beam_pipeline_args or config.beam_args,

@@ -11,6 +11,7 @@ import tensorflow_data_validation as tfdv
 
 from models.trainer_outputs import TRAINING_RECORD
 from pipeline.results import eval_results, gate_weights, mlmd, task_weights
+from pipeline.results.warm_start import warm_start_line
 from config import PipelineConfig
 from config import tuning
 from models.tasks import task_type
@@ -38,9 +39,11 @@ class RunSummary:
     task_weights: Optional[dict] = None  # learned task weights (uncertainty weighting)
     training: Optional[str] = None  # how many steps ran and why training stopped
     tuning: Optional[str] = None  # the Tuner's best hyperparameters, which the Trainer used
+    warm_start: Optional[str] = None  # what the Trainer started from (training.warm_start)
 
     def lines(self) -> list[str]:
         out = [f"Tuning: {self.tuning}"] if self.tuning else []
+        out += [f"Warm start: {self.warm_start}"] if self.warm_start else []
         out += [f"Training: {self.training}"] if self.training else []
         out.append(f"Evaluation on the eval split ({self.eval_examples} examples):" if self.eval_examples
                    else "Evaluation on the eval split:")
@@ -144,6 +147,7 @@ def summarize(metadata_path: Path, config: PipelineConfig, serving_dir: Path) ->
     model_run = mlmd.evaluated_model_run_uri(store, evaluator)
     training = _training_record(trainer.output("model_run").uri) if trainer else None
     tuned = _tuning_line(mlmd.latest_node_run(store, name, "Tuner")) if config.tuning.enabled else None
+    warm = warm_start_line(store, trainer) if trainer and config.training.warm_start else None
     return RunSummary(tasks, int(counts[0]) if counts else None, blessed, pushed_path, push_cached,
                       serving_versions(serving_dir), gate_weights.load(model_run) if model_run else None,
-                      task_weights.load(model_run) if model_run else None, training, tuned)
+                      task_weights.load(model_run) if model_run else None, training, tuned, warm)

@@ -13,6 +13,7 @@ from tfx.orchestration import metadata
 _DONE = (metadata_store_pb2.Execution.COMPLETE, metadata_store_pb2.Execution.CACHED)
 _INPUT = (metadata_store_pb2.Event.INPUT, metadata_store_pb2.Event.DECLARED_INPUT)
 _OUTPUT = (metadata_store_pb2.Event.OUTPUT, metadata_store_pb2.Event.DECLARED_OUTPUT)
+INPUT_EVENTS, OUTPUT_EVENTS = _INPUT, _OUTPUT  # for readers of lineage elsewhere
 
 
 def open_store(metadata_path: str | Path) -> metadata_store.MetadataStore:
