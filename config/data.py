@@ -5,6 +5,7 @@ from __future__ import annotations
 import glob
 import math
 import os
+import re
 from typing import ClassVar, Literal, Optional, Union
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
@@ -132,6 +133,8 @@ class _FileData(DataSource):
     example_weight: Optional[str] = Field(default=None, pattern=COLUMN_NAME)
     # Values that mean missing, besides an empty one (e.g. "?").
     missing_values: list[str] = Field(default_factory=list)
+    # With {SPAN} in path: Transform and the Trainer read the newest window_spans spans.
+    window_spans: int = Field(default=1, ge=1)
 
     resolve_paths = field_validator("path", "schema_file")(_resolve_path)
 
@@ -145,6 +148,9 @@ class _FileData(DataSource):
         dupes = duplicates([f.name for f in self.features])
         if dupes:
             raise ValueError(f"features listed twice: {', '.join(dupes)}")
+        if self.window_spans > 1 and not any("{SPAN" in p for p in self.split_patterns().values()):
+            raise ValueError(f"window_spans: {self.window_spans} needs spans: put {{SPAN}} in data.path "
+                             "(e.g. daily/span-{SPAN}/rows.csv) or remove window_spans")
         return self
 
     def split_patterns(self) -> dict[str, str]:
@@ -166,7 +172,9 @@ class _FileData(DataSource):
 
     def input_bytes(self) -> int:
         """Total size of the files it reads (0 if there are none yet)."""
-        files = {f for pattern in self.split_patterns().values() for f in glob.glob(pattern)}
+        # {SPAN}/{VERSION} in a pattern: every span's files (TFX's placeholders are no glob).
+        files = {f for pattern in self.split_patterns().values()
+                 for f in glob.glob(re.sub(r"\{(SPAN|VERSION)(:\d+)?\}", "*", pattern))}
         return sum(os.path.getsize(f) for f in files if os.path.isfile(f))
 
     def at_least(self, examples: int, file_bytes: int) -> bool:

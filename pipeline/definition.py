@@ -27,8 +27,10 @@ import tensorflow_model_analysis as tfma
 from tfx import v1 as tfx
 from tfx.components.example_gen.component import FileBasedExampleGen
 from tfx.dsl.components.base import executor_spec
+from tfx.dsl.input_resolution import canned_resolver_functions
 
 from components.anomalies_gate import AnomaliesGate
+from components import span_properties
 from components.atomic_pusher.component import AtomicPusher
 from components.component_configs import ComponentConfigs
 from components.csv_example_gen import executor as csv_executor
@@ -65,7 +67,8 @@ def module_code_versions() -> dict[str, str]:
 def _file_input(data: DataSource) -> tuple[str, tfx.proto.Input, Optional[tfx.proto.Output]]:
     """ExampleGen's input_base, its split patterns (relative to it) and output splits."""
     patterns = data.split_patterns()
-    input_base = _common_folder([os.path.dirname(p) for p in patterns.values()])
+    # A {SPAN} folder is part of the pattern: TFX's driver resolves it, input_base is fixed.
+    input_base = _common_folder([os.path.dirname(p.partition("{")[0]) for p in patterns.values()])
     input_config = tfx.proto.Input(splits=[
         tfx.proto.Input.Split(name=name, pattern=os.path.relpath(pattern, input_base))
         for name, pattern in patterns.items()])
@@ -85,11 +88,11 @@ def _common_folder(folders: list[str]) -> str:
     return f"{scheme}://" + os.path.commonpath([f.partition("://")[2] for f in folders])
 
 
-def _synthetic_example_gen(config: PipelineConfig):
+def _synthetic_example_gen(config: PipelineConfig, range_config=None):
     return SyntheticExampleGen(data_config=config.data.model_dump(mode="json"))
 
 
-def _csv_example_gen(config: PipelineConfig):
+def _csv_example_gen(config: PipelineConfig, range_config=None):
     # Column names as the header gives them, without a byte-order mark or the
     # spaces around them; missing-value tokens absent, numeric columns floats,
     # categorical ones text, whatever the cells look like (components.csv_example_gen).
@@ -99,18 +102,42 @@ def _csv_example_gen(config: PipelineConfig):
     input_base, input_config, output_config = _file_input(config.data)
     return FileBasedExampleGen(
         input_base=input_base, input_config=input_config, output_config=output_config,
+        range_config=range_config,
         custom_config=csv_executor.csv_options(numeric, categorical, config.data.missing_tokens),
         custom_executor_spec=executor_spec.BeamExecutorSpec(csv_executor.Executor)).with_id("CsvExampleGen")
 
 
-def _tfrecord_example_gen(config: PipelineConfig):
+def _tfrecord_example_gen(config: PipelineConfig, range_config=None):
     input_base, input_config, output_config = _file_input(config.data)
-    return tfx.components.ImportExampleGen(input_base=input_base, input_config=input_config,
-                                           output_config=output_config)
+    return tfx.components.ImportExampleGen(
+        input_base=input_base, input_config=input_config, output_config=output_config, range_config=range_config,
+        custom_executor_spec=executor_spec.BeamExecutorSpec(span_properties.ImportExecutor))
 
 
 # data.source -> the ExampleGen that reads it.
 EXAMPLE_GENS = {"synthetic": _synthetic_example_gen, "csv": _csv_example_gen, "tfrecord": _tfrecord_example_gen}
+
+
+def create_example_gen(config: PipelineConfig, span: Optional[int] = None):
+    """The pipeline's ExampleGen; ``span``: fixed to that span (else TFX's driver reads the newest)."""
+    range_config = None if span is None else tfx.proto.RangeConfig(
+        static_range=tfx.proto.StaticRange(start_span_number=span, end_span_number=span))
+    return EXAMPLE_GENS[config.data.source](config, range_config)
+
+
+def _window_examples(config: PipelineConfig, example_gen):
+    """The Examples Transform analyzes: the newest ``data.window_spans`` spans, one artifact per span.
+
+    TFX's rolling range over every run's artifacts of the ExampleGen (a plain
+    Channel, not this run's output): the newest artifact of each span wins, and
+    fewer spans than the window still run. One span: this run's artifact.
+    """
+    window_spans = getattr(config.data, "window_spans", 1)
+    if window_spans == 1:
+        return example_gen.outputs["examples"]
+    every_run = tfx.dsl.Channel(type=tfx.types.standard_artifacts.Examples,
+                                producer_component_id=example_gen.id, output_key="examples")
+    return canned_resolver_functions.rolling_range(every_run, num_spans=window_spans, min_spans=1)
 
 
 def _set_at_run_time(node, exec_property: str, value_channel) -> None:
@@ -174,7 +201,7 @@ def create_pipeline(config: PipelineConfig, pipeline_root: str, serving_dir: str
     """
     code_versions = module_code_versions()
 
-    example_gen = EXAMPLE_GENS[config.data.source](config)
+    example_gen = create_example_gen(config)
     statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"])
     if config.data.schema_file:
         # A curated schema: the data is validated against it, not against itself.
@@ -208,7 +235,7 @@ def create_pipeline(config: PipelineConfig, pipeline_root: str, serving_dir: str
     _set_at_run_time(component_configs, "choices", data_choices.outputs["choices"])
     data_choices.add_upstream_node(anomalies_gate)  # data that breaks its schema is reported as that
     transform = tfx.components.Transform(
-        examples=example_gen.outputs["examples"],
+        examples=_window_examples(config, example_gen),
         schema=schema_gen.outputs["schema"],
         preprocessing_fn=PREPROCESSING_FN,
         # StatisticsGen's statistics are the pipeline's; Transform's own pre- and
@@ -216,6 +243,7 @@ def create_pipeline(config: PipelineConfig, pipeline_root: str, serving_dir: str
         disable_statistics=True,
     )
     _set_at_run_time(transform, "custom_config", data_choices.outputs["transform_config"])
+    transform.add_upstream_node(example_gen)  # the window holds this run's span
     drift_nodes = []
     if config.drift.enabled:
         drift_check = DriftCheck(statistics=statistics_gen.outputs["statistics"],

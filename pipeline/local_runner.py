@@ -74,6 +74,7 @@ def run(config: PipelineConfig, output_dir: Path, enable_cache: bool, out,
     from tfx import v1 as tfx
 
     from pipeline.baseline import local_baseline_resolver
+    from pipeline import span_ingest
     from pipeline.definition import create_pipeline
     from pipeline.report.summary import summarize
 
@@ -85,14 +86,15 @@ def run(config: PipelineConfig, output_dir: Path, enable_cache: bool, out,
     if beam_args and not config.beam_args:
         print(f"Large data: Beam runs {beam_args[-1].split('=')[1]} worker processes"
               f"{', the Evaluator in this process' if evaluator_args else ''} (set beam_args to choose)", file=out)
+    metadata_config = tfx.orchestration.metadata.sqlite_metadata_connection_config(str(metadata_path))
+    beam_args = with_project_package(beam_args, str(PROJECT_ROOT / "setup.py"))
     pipeline = create_pipeline(
         config,
         pipeline_root=str(output_dir / "pipeline_root"),
         serving_dir=str(serving_dir),
-        metadata_connection_config=tfx.orchestration.metadata.sqlite_metadata_connection_config(
-            str(metadata_path)),
+        metadata_connection_config=metadata_config,
         enable_cache=enable_cache,
-        beam_pipeline_args=with_project_package(beam_args, str(PROJECT_ROOT / "setup.py")),
+        beam_pipeline_args=beam_args,
         evaluator_beam_args=evaluator_args,
         baseline_resolver=local_baseline_resolver,
     )
@@ -102,6 +104,11 @@ def run(config: PipelineConfig, output_dir: Path, enable_cache: bool, out,
     started = time.monotonic()
     try:
         with Ticker(progress.line, interval=0.5 if progress.line.is_terminal else 5.0):
+            # The window's older spans not yet ingested (or changed) first, so Transform sees them.
+            ingest_plan = span_ingest.plan(config, metadata_path)
+            if ingest_plan is not None and ingest_plan.to_ingest:
+                span_ingest.ingest(config, ingest_plan.to_ingest, str(output_dir / "pipeline_root"),
+                                   metadata_config, beam_args, out)
             tfx.orchestration.LocalDagRunner().run(pipeline)
     except KeyboardInterrupt:
         progress.line.end()

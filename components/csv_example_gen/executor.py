@@ -43,6 +43,7 @@ from tfx.types import artifact_utils, standard_component_specs
 from tfx.utils import proto_utils
 
 from components.csv_example_gen import arrow_reader
+from components import span_properties
 from components.csv_example_gen.header import parse_header
 from components.synthetic_example_gen import executor as synthetic_executor
 
@@ -173,3 +174,4 @@ class Executor(base_beam_executor.BaseBeamExecutor):
             standard_component_specs.OUTPUT_DATA_FORMAT_KEY) or example_gen_pb2.FORMAT_TF_EXAMPLE)
         examples_utils.set_file_format(examples, write_split.to_file_format_str(exec_properties.get(
             standard_component_specs.OUTPUT_FILE_FORMAT_KEY) or example_gen_pb2.FORMAT_TFRECORDS_GZIP))
+        span_properties.stamp_span(output_dict, exec_properties)

@@ -71,7 +71,18 @@ class Target:
             args.serving_dir if args.serving_dir is not None
             else f"{self.pipeline_root}/serving", "--serving-dir")
         check_reachable_inputs(config.data, self.pipeline_root)
+        check_window(config)
         self.output = check_output_file(args.output)
+
+
+def check_window(config: PipelineConfig) -> None:
+    """KubeflowV2DagRunner (tfx 1.16) compiles no resolver function ("Only single Channel is supported")."""
+    window_spans = getattr(config.data, "window_spans", 1)
+    if window_spans > 1:
+        raise DeployArgError(
+            f"data.window_spans: {window_spans} cannot be compiled for Kubeflow (tfx 1.16's KubeflowV2DagRunner "
+            "compiles no span-window resolver); set window_spans: 1 (each run reads the newest {SPAN}, "
+            "found when it runs) or run the window locally with mtl-run")
 
 
 def check_output_file(output: Path) -> Path:

@@ -12,6 +12,7 @@ import glob
 from dataclasses import dataclass, field
 
 from components.csv_example_gen.header import parse_header, read_rows
+from pipeline import spans
 from config import ConfigError, PipelineConfig
 
 CHECKED_ROWS = 1000  # rows per file read to check values
@@ -34,8 +35,19 @@ class CsvSample:
 
 
 def input_files(config: PipelineConfig) -> dict[str, list[str]]:
-    """Split name (``all`` for a hash split) -> the files its pattern matches, sorted."""
-    return {split: sorted(glob.glob(pattern)) for split, pattern in config.data.split_patterns().items()}
+    """Split name (``all`` for a hash split) -> the files its pattern matches, sorted.
+
+    A ``{SPAN}`` pattern: the files of the spans the run reads (the newest ``window_spans``).
+    """
+    window_spans = getattr(config.data, "window_spans", 1)
+    files = {}
+    for split, pattern in config.data.split_patterns().items():
+        if spans.has_span(pattern):
+            found = spans.spans_on_disk(pattern)
+            files[split] = sorted(f for span in spans.window(found, window_spans) for f in found[span])
+        else:
+            files[split] = sorted(glob.glob(pattern))
+    return files
 
 
 def read_header(path: str) -> list[str]:

@@ -18,6 +18,7 @@ from typing import Optional
 
 from models.tasks import task_type
 from models.tasks.base import is_number
+from pipeline import spans
 from config import ConfigError, PipelineConfig, Task
 from config.names import colliding_columns, describe_collision
 from pipeline.preflight.csv_sample import CsvFile, CsvSample, read_sample
@@ -34,8 +35,9 @@ def check_data(config: PipelineConfig) -> Optional[CsvSample]:
         raise ConfigError(f"data.schema_file {data.schema_file} does not exist; "
                           "fix the path or remove it to infer a schema")
     for split, pattern in data.split_patterns().items():
-        if not glob.glob(pattern):
-            where = "data.path" if split == "all" else f"data.split.{split}"
+        where = "data.path" if split == "all" else f"data.split.{split}"
+        check_span_folders(where, pattern)
+        if not glob.glob(spans.span_glob(pattern)):
             raise ConfigError(f"{where}: no file matches {pattern}; fix the path or glob")
         if not data.rows_readable:
             for group in colliding_columns(config.columns):
@@ -44,8 +46,27 @@ def check_data(config: PipelineConfig) -> Optional[CsvSample]:
         return None
     sample = read_sample(config)
     for csv_file in sample.files.values():
-        check_csv_file(csv_file, config)
+        try:
+            check_csv_file(csv_file, config)
+        except ConfigError as exc:  # name the span: the files of one day are what to fix
+            raise ConfigError(f"{_span_of(csv_file.path, data)}{exc}") from None
     return sample
+
+
+def check_span_folders(where: str, pattern: str) -> None:
+    """A span folder (``{SPAN}`` in a folder name) with no file: its data did not arrive."""
+    for span, folder in spans.empty_span_folders(pattern).items():
+        raise ConfigError(f"{where}: span {span}: folder {folder} holds no file matching "
+                          f"{os.path.basename(pattern)}; add the span's file or remove the folder")
+
+
+def _span_of(path: str, data) -> str:
+    """'span N: ' when ``path`` is a span's file, else ''."""
+    for pattern in data.split_patterns().values():
+        for span, files in spans.spans_on_disk(pattern).items() if spans.has_span(pattern) else ():
+            if path in files:
+                return f"span {span}: "
+    return ""
 
 
 def check_csv_file(csv_file: CsvFile, config: PipelineConfig) -> None:

@@ -10,8 +10,9 @@ from typing import Optional
 import tensorflow_data_validation as tfdv
 
 from models.trainer_outputs import TRAINING_RECORD
-from pipeline.results import eval_results, gate_weights, mlmd, task_weights
+from pipeline.results import eval_results, gate_weights, mlmd, span_data, task_weights
 from pipeline.results.warm_start import warm_start_line
+from pipeline.spans import has_span
 from config import PipelineConfig
 from config import tuning
 from models.tasks import task_type
@@ -40,9 +41,11 @@ class RunSummary:
     training: Optional[str] = None  # how many steps ran and why training stopped
     tuning: Optional[str] = None  # the Tuner's best hyperparameters, which the Trainer used
     warm_start: Optional[str] = None  # what the Trainer started from (training.warm_start)
+    data: Optional[str] = None  # the spans read ({SPAN} inputs): newest span, window
 
     def lines(self) -> list[str]:
-        out = [f"Tuning: {self.tuning}"] if self.tuning else []
+        out = [self.data] if self.data else []
+        out += [f"Tuning: {self.tuning}"] if self.tuning else []
         out += [f"Warm start: {self.warm_start}"] if self.warm_start else []
         out += [f"Training: {self.training}"] if self.training else []
         out.append(f"Evaluation on the eval split ({self.eval_examples} examples):" if self.eval_examples
@@ -148,6 +151,8 @@ def summarize(metadata_path: Path, config: PipelineConfig, serving_dir: Path) ->
     training = _training_record(trainer.output("model_run").uri) if trainer else None
     tuned = _tuning_line(mlmd.latest_node_run(store, name, "Tuner")) if config.tuning.enabled else None
     warm = warm_start_line(store, trainer) if trainer and config.training.warm_start else None
+    data = span_data.data_line(store, name, getattr(config.data, "window_spans", 1)) \
+        if any(has_span(p) for p in config.data.split_patterns().values()) else None
     return RunSummary(tasks, int(counts[0]) if counts else None, blessed, pushed_path, push_cached,
                       serving_versions(serving_dir), gate_weights.load(model_run) if model_run else None,
-                      task_weights.load(model_run) if model_run else None, training, tuned, warm)
+                      task_weights.load(model_run) if model_run else None, training, tuned, warm, data)

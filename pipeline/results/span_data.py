@@ -1,0 +1,60 @@
+"""What a run read, by span: ``Data: span 5 (4,455 rows, new); window spans 3-5 (13,364 rows)``.
+
+From ML Metadata: the ExampleGen's latest execution (the newest span; ``new``
+when it read the files, ``cached`` when an earlier run had) and the Examples
+artifacts Transform's latest execution took (the window, one per span). Rows
+are counted in each artifact's split files.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+from typing import Optional
+
+from ml_metadata import metadata_store
+
+from pipeline.results import mlmd
+from pipeline.spans import describe_spans
+
+EXAMPLE_GEN_IDS = ("CsvExampleGen", "ImportExampleGen")
+
+
+def artifact_span(artifact) -> int:
+    """An Examples artifact's span (a property of the type; older TFX wrote a custom property)."""
+    if "span" in artifact.properties:
+        return artifact.properties["span"].int_value
+    return mlmd.int_property(artifact, "span", -1)
+
+
+def row_count(examples_uri: str) -> int:
+    """Records in every split of an Examples artifact (ExampleGen writes Split-<name>/*.gz)."""
+    import tensorflow as tf
+
+    files = sorted(glob.glob(os.path.join(examples_uri, "Split-*", "*")))
+    total = 0
+    for compression in ("GZIP", ""):
+        chosen = [f for f in files if f.endswith(".gz") == (compression == "GZIP")]
+        if chosen:
+            total += int(tf.data.TFRecordDataset(chosen, compression_type=compression)
+                         .reduce(0, lambda n, _: n + 1).numpy())
+    return total
+
+
+def data_line(store: metadata_store.MetadataStore, pipeline_name: str, window_spans: int) -> Optional[str]:
+    """The summary's data line for a ``{SPAN}`` input; None when the ExampleGen's output has no span."""
+    runs = [r for r in (mlmd.latest_node_run(store, pipeline_name, i) for i in EXAMPLE_GEN_IDS) if r]
+    if not runs or "examples" not in runs[0].outputs:
+        return None
+    newest = runs[0].output("examples")
+    state = "cached" if runs[0].cached else "new"
+    line = f"Data: span {artifact_span(newest)} ({row_count(newest.uri):,} rows, {state})"
+    transform = mlmd.latest_node_run(store, pipeline_name, "Transform")
+    if window_spans > 1 and transform is not None:
+        window = sorted(transform.inputs.get("examples", []), key=artifact_span)
+        spans = [artifact_span(a) for a in window]
+        rows = sum(row_count(a.uri) for a in window)
+        line += f"; window {describe_spans(spans)} ({rows:,} rows)"
+        if len(spans) < window_spans:
+            line += f", {len(spans)} of window_spans {window_spans} present"
+    return line
