@@ -66,7 +66,7 @@ def answer_instances(model_dir: Path, request: Path) -> dict:
     import tensorflow as tf
 
     from models.instances_signature import SIGNATURE_NAME
-    from pipeline.results.rest_instances import RequestError, input_arrays, read_request
+    from pipeline.results.rest_instances import RequestError, read_request
 
     instances, signature_name = read_request(request)
     signatures = tf.saved_model.load(str(model_dir)).signatures
@@ -74,12 +74,24 @@ def answer_instances(model_dir: Path, request: Path) -> dict:
     if signature_name not in signatures:
         raise RequestError(f"{request}: the model has no signature {signature_name!r}; "
                            f"it has {', '.join(sorted(signatures))}")
-    signature = signatures[signature_name]
+    try:
+        return predictions(signatures[signature_name], instances)
+    except RequestError as exc:
+        raise RequestError(f"{request}: {exc}") from None
+
+
+def predictions(signature, instances) -> dict:
+    """``{"predictions": [...]}`` of a signature with named inputs for JSON instances, converted as
+    TF Serving converts them; a request it cannot take is a ``RequestError`` naming the input."""
+    import tensorflow as tf
+
+    from pipeline.results.rest_instances import RequestError, input_arrays
+
     inputs = input_arrays(instances, signature.structured_input_signature[1])
     try:
         outputs = signature(**{name: tf.constant(v) for name, v in inputs.items()})
-    except tf.errors.InvalidArgumentError as exc:
-        raise RequestError(f"{request}: {exc.message.splitlines()[0]}") from None
+    except tf.errors.InvalidArgumentError as exc:  # e.g. a NaN in a required column
+        raise RequestError(exc.message.splitlines()[0]) from None
     values = {task: value.numpy().tolist() for task, value in outputs.items()}
     return {"predictions": [{task: values[task][i] for task in sorted(values)} for i in range(len(instances))]}
 
