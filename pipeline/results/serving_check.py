@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -91,9 +92,20 @@ def predictions(signature, instances) -> dict:
     try:
         outputs = signature(**{name: tf.constant(v) for name, v in inputs.items()})
     except tf.errors.InvalidArgumentError as exc:  # e.g. a NaN in a required column
-        raise RequestError(exc.message.splitlines()[0]) from None
+        raise RequestError(_graph_error_line(exc.message)) from None
     values = {task: value.numpy().tolist() for task, value in outputs.items()}
     return {"predictions": [{task: values[task][i] for task in sorted(values)} for i in range(len(instances))]}
+
+
+def _graph_error_line(message: str) -> str:
+    """The one line of a TensorFlow error that says what was wrong (its assert's message), without the
+    graph's node names and stack around it."""
+    found = re.search(r"(feature '[^\n]*?) : Tensor had", message)
+    if found:
+        return found.group(1)
+    lines = [line.strip() for line in message.splitlines()
+             if line.strip() and not line.startswith((" ", "\t")) and "Graph execution error" not in line]
+    return re.sub(r"\{\{function_node [^}]*\}\}\s*", "", lines[-1] if lines else message)
 
 
 def check_serving(output_dir: Path, config: PipelineConfig) -> dict[str, float]:
