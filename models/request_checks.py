@@ -12,18 +12,21 @@ from __future__ import annotations
 import tensorflow as tf
 
 
-def non_finite_message(name: str) -> str:
-    return (f"feature {name!r} holds a NaN or an infinity; send finite values "
-            "(leave an optional value out to have it imputed)")
+TF_EXAMPLE_HINT = "leave an optional value out to have it imputed"
 
 
-def reject_non_finite(parsed: dict) -> dict:
-    """``parsed`` with every floating-point feature checked finite (an error at run time if not)."""
+def non_finite_message(name: str, hint: str = TF_EXAMPLE_HINT) -> str:
+    return f"feature {name!r} holds a NaN or an infinity; send finite values ({hint})"
+
+
+def reject_non_finite(parsed: dict, hint: str = TF_EXAMPLE_HINT) -> dict:
+    """``parsed`` with every floating-point feature checked finite (an error at run time if not);
+    ``hint`` says how the request's format marks a missing value."""
     checked = {}
     for name, value in parsed.items():
         values = value.values if isinstance(value, tf.SparseTensor) else value
         if values.dtype.is_floating:
-            values = tf.debugging.assert_all_finite(values, non_finite_message(name))
+            values = tf.debugging.assert_all_finite(values, non_finite_message(name, hint))
             value = (tf.SparseTensor(value.indices, values, value.dense_shape)
                      if isinstance(value, tf.SparseTensor) else values)
         checked[name] = value

@@ -13,6 +13,9 @@ Exported signatures:
   are keyed by the columns' names as the file's header has them.
   A NaN or an infinity in a numeric input is an error naming the feature
   (``models.request_checks``).
+- ``predict_instances``: one named input per raw model column (numeric float32,
+  categorical string), for JSON clients of TF Serving's REST API
+  (``models.instances_signature``): the same outputs as ``serving_default``.
 - ``transform_features``: serialized raw tf.Examples with labels (and numeric
   slice features, and the example weight column) -> the transformed features,
   labels, per-task weights and slice buckets. TFMA runs it first: it reads
@@ -30,7 +33,7 @@ import tensorflow_transform as tft
 import tf_keras
 
 from models.tasks import task_type
-from models import features
+from models import features, instances_signature
 from models.request_checks import reject_non_finite
 from config import PipelineConfig
 
@@ -86,9 +89,9 @@ def signatures(model: tf_keras.Model, tf_transform_output: tft.TFTransformOutput
                  **({weight_column: raw_spec[weight_column]} if weight_column else {})}
     class_names = {t.name: tf.constant(t.classes) for t in config.tasks if t.kind.class_outputs}
 
-    @tf.function(input_signature=[tf.TensorSpec(shape=[None], dtype=tf.string, name="examples")])
-    def serve_examples(examples):
-        transformed = model.tft_layer(reject_non_finite(tf.io.parse_example(examples, serving_spec)))
+    def serve_parsed(parsed):
+        """Raw columns as ``parse_example`` gives them -> one output per task (both serving signatures)."""
+        transformed = model.tft_layer(parsed)
         outputs = model({name: transformed[name] for name in input_names}, training=False)
         served = {}
         for task in config.tasks:
@@ -102,10 +105,16 @@ def signatures(model: tf_keras.Model, tf_transform_output: tft.TFTransformOutput
         return served
 
     @tf.function(input_signature=[tf.TensorSpec(shape=[None], dtype=tf.string, name="examples")])
+    def serve_examples(examples):
+        return serve_parsed(reject_non_finite(tf.io.parse_example(examples, serving_spec)))
+
+    @tf.function(input_signature=[tf.TensorSpec(shape=[None], dtype=tf.string, name="examples")])
     def transform_features(examples):
         return model.tft_layer(tf.io.parse_example(examples, full_spec))
 
-    signatures = {"serving_default": serve_examples, "transform_features": transform_features}
+    signatures = {"serving_default": serve_examples, "transform_features": transform_features,
+                  instances_signature.SIGNATURE_NAME: instances_signature.predict_instances(
+                      serve_parsed, config, serving_spec)}
     if class_names:
         @tf.function(input_signature=[])
         def classes():
