@@ -208,9 +208,11 @@ class HashSplit(_Strict):
 
     train fits the model, eval stops training early and picks the weights
     and the Tuner's trial, test is scored by the Evaluator and nothing else.
+    4:1:1, not 8:1:1, on small tables: about twice the test rows and narrower
+    intervals, with no measurable loss from the smaller training split.
     """
 
-    train_buckets: int = Field(default=8, ge=1)
+    train_buckets: int = Field(default=4, ge=1)
     eval_buckets: int = Field(default=1, ge=1)
     test_buckets: int = Field(default=1, ge=1)
 
