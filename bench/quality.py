@@ -4,11 +4,14 @@
         [--seeds 7,8,9] [--set model.numeric_embedding=periodic ...]
     make bench-quality
 
-On each dataset (see bench/quality_datasets.py) every model sees the same
-train/eval split. The pipeline runs for real (the local runner, every
-component) on a plain configuration: the features and the tasks, nothing
-tuned (no learning rate, step count or layer size); its scores are the
-Evaluator's metrics on the eval split. The references, per task, are
+On each dataset (see bench/quality_datasets.py) every model is scored on the
+same held-out rows (the dataset's ``eval`` part, the pipeline's test split)
+and learns from the rest: the pipeline fits on 7/8 of them and stops early on
+the other 1/8 (its eval split), scikit-learn fits on all of them. The
+pipeline runs for real (the local runner, every component) on a plain
+configuration: the features and the tasks, nothing tuned (no learning rate,
+step count or layer size); its scores are the Evaluator's metrics on the test
+split, which no training decision saw. The references, per task, are
 scikit-learn's HistGradientBoosting{Regressor,Classifier} and a linear
 (LinearRegression) or logistic (LogisticRegression) model on standardized
 inputs with one-hot categories.
@@ -16,19 +19,22 @@ inputs with one-hot categories.
 Each seed (``--seeds``) is one pipeline run with ``training.seed`` set to it
 (the data and the split stay the same; after the first seed only the Trainer
 and what follows it run again, the rest is cached) and one gradient-boosting
-fit with ``random_state`` set to it. The table shows the mean over seeds and
+fit with ``random_state`` set to it. ``--reuse-runs`` scores the run already
+in a table's folder instead, for one seed only, and only if that run was
+trained with the very configuration this invocation would run. The table shows the mean over seeds and
 the spread (lowest to highest). The pipeline's configuration also turns the
 Evaluator's confidence intervals off: they change no metric value, only the
 time the Evaluator takes.
 
 The target: per task, the pipeline's mean is within 0.02 R² (regression) or
 0.01 AUC (binary) or accuracy (multiclass) of the better scikit-learn mean,
-or ahead of it. It prints a table and writes it as JSON
-(``<output-dir>/quality.json``).
+or ahead of it. It prints a table of this invocation's runs only and writes it
+as JSON (``<output-dir>/quality.json``), with each run's configuration (the
+``--set`` values included).
 
 The synthetic default is the pipeline's default run (no configuration at
 all); the scikit-learn models are then fitted on the very examples its
-ExampleGen wrote, split as the pipeline split them.
+ExampleGen wrote into train and eval, and scored on its test split.
 """
 
 from __future__ import annotations
@@ -112,7 +118,7 @@ def sklearn_scores(train: pd.DataFrame, evaluation: pd.DataFrame, numeric: list[
                    task_type: str, seed: int = 0,
                    which: tuple[str, ...] = ("hist_gradient_boosting", "linear")) -> dict[str, float]:
     """HistGradientBoosting (``random_state=seed``) and a linear/logistic model (``which`` of them),
-    fitted on train, scored on eval."""
+    fitted on ``train``, scored on ``evaluation`` (the held-out rows)."""
     from sklearn.compose import ColumnTransformer
     from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
     from sklearn.impute import SimpleImputer
@@ -169,7 +175,7 @@ def plain_config(dataset: qd.BenchDataset, seed: int) -> dict:
             entry["positive"] = task.positive
         tasks.append(entry)
     return merged({"pipeline_name": f"bench-{dataset.name.replace('_', '-')}",
-            "data": {"source": "csv", "split": {"train": "train.csv", "eval": "eval.csv"},
+            "data": {"source": "csv", "split": {"train": "train.csv", "eval": "eval.csv", "test": "test.csv"},
                      "features": features},
             "tasks": tasks,
             "training": {"seed": seed},
@@ -202,14 +208,41 @@ def merged(base: dict, extra: dict) -> dict:
     return out
 
 
-REUSE_RUNS = False  # --reuse-runs: read the pipeline runs already in the output dir
+REUSE_RUNS = False  # --reuse-runs: read the pipeline runs already in the output dir (one seed)
+# The share of a table's training rows the pipeline stops early on (its eval split).
+EARLY_STOPPING_FRACTION = 1 / 8
 
 
-def run_pipeline(output_dir: Path, config_path: Optional[Path],
-                 fresh: bool = True) -> tuple[Optional[float], list[str]]:
+def pipeline_splits(dataset: qd.BenchDataset) -> dict[str, pd.DataFrame]:
+    """The pipeline's train, eval (early stopping) and test (scored) rows: test is the dataset's
+    held-out ``eval`` part, which every model is scored on; train and eval divide the rest."""
+    train, stop = qd.split(dataset.train, eval_fraction=EARLY_STOPPING_FRACTION)
+    return {"train": train, "eval": stop, "test": dataset.eval}
+
+
+def reused_run_problem(output_dir: Path, config: dict) -> Optional[str]:
+    """Why the run in ``output_dir`` cannot stand for a run of ``config`` (None: it can)."""
+    from config import build_config
+    from pipeline.results.run_config import recorded_config
+
+    wanted = build_config(config, base_dir=str(output_dir.parent / "data")).model_dump(mode="json")
+    recorded = recorded_config(output_dir).model_dump(mode="json")
+    # The recorded configuration has the data's decisions made (transforms, classes): compare the rest.
+    differs = sorted(k for k in wanted if k != "data" and k != "tasks" and wanted[k] != recorded.get(k))
+    if differs:
+        return f"{output_dir} holds a run with other {', '.join(differs)} settings; run without --reuse-runs"
+    return None
+
+
+def run_pipeline(output_dir: Path, config_path: Optional[Path], fresh: bool = True,
+                 config: Optional[dict] = None) -> tuple[Optional[float], list[str]]:
     """Runs the real local runner; (seconds, its terminal lines). ``fresh``: start from an empty
-    output dir; otherwise reuse its cache (a later seed reruns only what the seed changes)."""
+    output dir; otherwise reuse its cache (a later seed reruns only what the seed changes).
+    With --reuse-runs, a finished run of the same ``config`` there is read instead."""
     if REUSE_RUNS and (output_dir / "metadata.sqlite").is_file():
+        problem = reused_run_problem(output_dir, config or {})
+        if problem:
+            raise RuntimeError(problem)
         return None, []
     if fresh and output_dir.exists():
         shutil.rmtree(output_dir)
@@ -226,7 +259,7 @@ def run_pipeline(output_dir: Path, config_path: Optional[Path],
 
 
 def pipeline_metrics(output_dir: Path, pipeline_name: str) -> dict[str, dict[str, float]]:
-    """task -> metric -> value on the eval split, from the Evaluator's output."""
+    """task -> metric -> value on the split the Evaluator scored (test), from its output."""
     from pipeline.results import eval_results, mlmd
 
     store = mlmd.open_store(output_dir / "metadata.sqlite")
@@ -258,16 +291,18 @@ def compare(dataset: str, task: str, task_type: str, seeds: list[int], pipeline_
 def bench_table(dataset: qd.BenchDataset, work: Path, seeds: list[int]) -> tuple[list[TaskResult], dict]:
     data_dir = work / "data"
     data_dir.mkdir(parents=True, exist_ok=True)
-    dataset.train.to_csv(data_dir / "train.csv", index=False)
-    dataset.eval.to_csv(data_dir / "eval.csv", index=False)
+    splits = pipeline_splits(dataset)
+    for name, rows in splits.items():
+        rows.to_csv(data_dir / f"{name}.csv", index=False)
     values = {task.name: [] for task in dataset.tasks}
     references = {task.name: [] for task in dataset.tasks}
-    seconds, lines = [], []
+    seconds, lines, configs = [], [], []
     for i, seed in enumerate(seeds):
         config = plain_config(dataset, seed)
+        configs.append(config)
         config_path = data_dir / "config.yaml"
         config_path.write_text(yaml.safe_dump(config, sort_keys=False))
-        took, run_lines = run_pipeline(work / "run", config_path, fresh=i == 0)
+        took, run_lines = run_pipeline(work / "run", config_path, fresh=i == 0, config=config)
         seconds.append(took and round(took, 1))
         lines += run_lines
         metrics = pipeline_metrics(work / "run", config["pipeline_name"])
@@ -281,9 +316,9 @@ def bench_table(dataset: qd.BenchDataset, work: Path, seeds: list[int]) -> tuple
             references[task.name].append({"linear": references[task.name][0]["linear"], **scores} if i else scores)
     results = [compare(dataset.name, task.name, task.type, seeds, values[task.name], references[task.name])
                for task in dataset.tasks]
-    return results, {"rows_train": len(dataset.train), "rows_eval": len(dataset.eval),
-                     "pipeline_seconds": seconds, "notes": dataset.notes,
-                     "run_output": lines}
+    return results, {"rows_train": len(splits["train"]), "rows_eval": len(splits["eval"]),
+                     "rows_test": len(splits["test"]), "pipeline_seconds": seconds, "notes": dataset.notes,
+                     "configs": configs, "run_output": lines}
 
 
 def _read_split(uri: str, split: str) -> dict[str, np.ndarray]:
@@ -305,12 +340,15 @@ def bench_synthetic(work: Path) -> tuple[list[TaskResult], dict]:
     from config import PipelineConfig
 
     config = PipelineConfig()
-    seconds, lines = run_pipeline(work / "run", None)
+    seconds, lines = run_pipeline(work / "run", None, config={})
     metrics = pipeline_metrics(work / "run", config.pipeline_name)
     store = mlmd.open_store(work / "run" / "metadata.sqlite")
     examples_uri = mlmd.latest_node_run(store, config.pipeline_name, "SyntheticExampleGen") \
         .output("examples").uri
-    train, evaluation = _read_split(examples_uri, "train"), _read_split(examples_uri, "eval")
+    # scikit-learn learns from every example the pipeline learned from (train and eval); all are scored on test.
+    fit, stop = _read_split(examples_uri, "train"), _read_split(examples_uri, "eval")
+    train = {k: np.concatenate([fit[k], stop[k]]) for k in fit}
+    evaluation = _read_split(examples_uri, config.evaluation_split)
     frames = [pd.DataFrame(split["x"], columns=[f"x{i}" for i in range(split["x"].shape[1])])
               for split in (train, evaluation)]
     numeric = list(frames[0].columns)
@@ -320,9 +358,9 @@ def bench_synthetic(work: Path) -> tuple[list[TaskResult], dict]:
                                     evaluation[task.label][:, 0], task.type)
         value = metrics.get(task.name, {}).get(SCORES[task.type].metric)
         results.append(compare(qd.SYNTHETIC, task.name, task.type, [config.training.seed], [value], [references]))
-    return results, {"rows_train": len(frames[0]), "rows_eval": len(frames[1]),
+    return results, {"rows_train": len(frames[0]), "rows_test": len(frames[1]),
                      "pipeline_seconds": seconds and round(seconds, 1), "notes": "the default run, no config",
-                     "run_output": lines}
+                     "configs": [{}], "run_output": lines}
 
 
 # --- output ---------------------------------------------------------------------
@@ -363,7 +401,8 @@ def main(argv: Optional[list[str]] = None) -> int:
                         help="a configuration value for every table (not the synthetic default run), "
                              "e.g. model.numeric_embedding=periodic; repeatable")
     parser.add_argument("--reuse-runs", action="store_true",
-                        help="score the pipeline runs already in the output dir instead of running again")
+                        help="score the pipeline runs already in the output dir instead of running again "
+                             "(one seed; each run must have this invocation's configuration)")
     args = parser.parse_args(argv)
     global REUSE_RUNS
     REUSE_RUNS = args.reuse_runs
@@ -379,6 +418,11 @@ def main(argv: Optional[list[str]] = None) -> int:
         return 2
     if not seeds:
         print("error: --seeds: give at least one seed, e.g. --seeds 7,8,9", file=sys.stderr)
+        return 2
+    if args.reuse_runs and len(seeds) > 1:
+        # A table's folder holds one run: it would be scored once per seed.
+        print(f"error: --reuse-runs: a table's folder holds one run; give one seed, not {args.seeds!r}",
+              file=sys.stderr)
         return 2
     global OVERRIDES
     try:
@@ -397,22 +441,15 @@ def main(argv: Optional[list[str]] = None) -> int:
         runs[name] = info
         summary = [line.strip() for line in info["run_output"]
                    if line.startswith("Training") or any(f"({t})" in line for t in SCORES)]
-        print(f"{name}: {info['rows_train']} train / {info['rows_eval']} eval rows, pipeline "
-              f"{info['pipeline_seconds']} s" + "".join(f"\n  {s}" for s in summary), flush=True)
-    # Datasets not run this time keep their earlier results (rerun one with --datasets NAME).
-    previous_path = args.output_dir / "quality.json"
-    if previous_path.is_file():
-        previous = json.loads(previous_path.read_text())
-        kept = [TaskResult(**r) for r in previous.get("results", []) if r["dataset"] not in names]
-        runs = {**{k: v for k, v in previous.get("runs", {}).items() if k not in names}, **runs}
-        order = {name: i for i, name in enumerate(qd.ALL)}
-        results = sorted(kept + results, key=lambda r: order.get(r.dataset, len(order)))
+        print(f"{name}: {info['rows_train']} train / {info.get('rows_eval', 0)} eval / {info['rows_test']} test "
+              f"rows, pipeline {info['pipeline_seconds']} s" + "".join(f"\n  {s}" for s in summary), flush=True)
+    # Only this invocation's runs: a table never mixes rows of other configurations or code.
     lines = table_lines(results)
     print("\n".join(lines))
     met = sum(r.target_met for r in results)
     print(f"targets met: {met} of {len(results)}")
-    out = {"results": [asdict(r) for r in results], "runs": runs,
-           "tolerance": {t: s.tolerance for t, s in SCORES.items()}}
+    out = {"results": [asdict(r) for r in results], "runs": runs, "set": list(args.set), "seeds": seeds,
+           "scored_split": "test", "tolerance": {t: s.tolerance for t, s in SCORES.items()}}
     (args.output_dir / "quality.json").write_text(json.dumps(out, indent=2, default=float))
     (args.output_dir / "quality.md").write_text("\n".join(lines) + "\n")
     print(f"wrote {args.output_dir / 'quality.json'}")

@@ -2,7 +2,8 @@
 
 Reads the examples ExampleGen wrote (``config.data_decisions`` decides: the
 ``auto`` feature transforms from the first training examples, the classes of
-multiclass tasks from every split) and hands Transform its ``custom_config``
+multiclass tasks from the training split: what Transform analyzes, so the
+held-out splits decide nothing) and hands Transform its ``custom_config``
 as a run-time parameter, with those decisions made; ComponentConfigs
 (``components.component_configs``) gives the other components theirs. A local
 run and a Kubeflow run thus decide the same way from the same examples, and
@@ -81,9 +82,8 @@ def train_values(examples: standard_artifacts.Examples, columns: list[str], miss
                  limit: int = data_decisions.SAMPLE_ROWS) -> dict[str, list[float]]:
     """The present numeric values of ``columns`` in the first ``limit`` training examples."""
     values: dict[str, list[float]] = {c: [] for c in columns}
-    splits = artifact_utils.decode_split_names(examples.split_names)
     seen = 0
-    for batch in _batches(examples, "train" if "train" in splits else splits[0]):
+    for batch in _batches(examples, _train_split(examples)):
         if seen >= limit:
             break
         batch, seen = batch[:limit - seen], seen + len(batch[:limit - seen])
@@ -98,13 +98,20 @@ def train_values(examples: standard_artifacts.Examples, columns: list[str], miss
 
 def label_values(examples: standard_artifacts.Examples, columns: list[str], missing: set[str]
                  ) -> dict[str, set[str]]:
-    """The distinct present values of ``columns``, as text, in every split."""
+    """The distinct present values of ``columns``, as text, in the training split.
+
+    A class seen only in eval or test is then no class of the task: Transform, the
+    Evaluator and the serving check count its rows as missing that task's label."""
     values: dict[str, set[str]] = {c: set() for c in columns}
-    for split in artifact_utils.decode_split_names(examples.split_names):
-        for batch in _batches(examples, split):
-            for column in columns:
-                values[column].update(str(v) for v in set(column_values(batch, column, missing)))
+    for batch in _batches(examples, _train_split(examples)):
+        for column in columns:
+            values[column].update(str(v) for v in set(column_values(batch, column, missing)))
     return values
+
+
+def _train_split(examples: standard_artifacts.Examples) -> str:
+    splits = artifact_utils.decode_split_names(examples.split_names)
+    return "train" if "train" in splits else splits[0]
 
 
 def decide(config: PipelineConfig, examples: standard_artifacts.Examples

@@ -69,19 +69,27 @@ def _resolve_path(value: Optional[str], info: ValidationInfo) -> Optional[str]:
 
 
 class HashSplit(_Strict):
-    """Splits one input into train and eval by hash, in the ratio train_buckets:eval_buckets."""
+    """Splits one input into train, eval and test by hash, in the ratio train_buckets:eval_buckets:test_buckets.
+
+    train fits the model, eval stops training early and picks the weights
+    and the Tuner's trial, test is scored by the Evaluator and nothing else.
+    4:1:1, not 8:1:1, on small tables: about twice the test rows and narrower
+    intervals, with no measurable loss from the smaller training split.
+    """
 
     train_buckets: int = Field(default=4, ge=1)
     eval_buckets: int = Field(default=1, ge=1)
+    test_buckets: int = Field(default=1, ge=1)
 
 
 class FileSplit(_Strict):
-    """Splits that already exist: a file or glob for each."""
+    """Splits that already exist: a file or glob for each; without ``test`` the Evaluator scores eval."""
 
     train: str
     eval: str
+    test: Optional[str] = None
 
-    resolve_paths = field_validator("train", "eval")(_resolve_path)
+    resolve_paths = field_validator("train", "eval", "test")(_resolve_path)
 
 
 class DataSource(_Strict):
@@ -155,7 +163,8 @@ class _FileData(DataSource):
 
     def split_patterns(self) -> dict[str, str]:
         if isinstance(self.split, FileSplit):
-            return {"train": self.split.train, "eval": self.split.eval}
+            named = {"train": self.split.train, "eval": self.split.eval, "test": self.split.test}
+            return {name: pattern for name, pattern in named.items() if pattern is not None}
         return {"all": self.path}
 
     @property
@@ -218,8 +227,9 @@ class SyntheticData(DataSource):
     # Work units a distributed runner can spread over workers; the same seed
     # and shard count give byte-identical examples whatever the worker count.
     num_shards: Optional[int] = Field(default=None, ge=1)
-    train_buckets: int = Field(default=4, ge=1)  # train:eval hash-bucket ratio
+    train_buckets: int = Field(default=8, ge=1)  # train:eval:test hash-bucket ratio
     eval_buckets: int = Field(default=1, ge=1)
+    test_buckets: int = Field(default=1, ge=1)
     # Labels written as 0/1: 1 where the label is above its expected value.
     binary_labels: list[str] = Field(default_factory=list)
 

@@ -9,7 +9,7 @@ machine that compiles or starts the pipeline.
   zeros, or a maximum or 99th percentile far above the bulk of the values),
   ``z_score`` otherwise, from the first SAMPLE_ROWS training examples.
 - classes of a multiclass task without ``classes``: the label column's
-  distinct present values in every split, sorted.
+  distinct present values in the training split (what Transform analyzes), sorted.
 
 The decisions are written into the run's configuration (the transform is
 then ``log`` or ``z_score``, not ``auto``), which Transform, the Trainer and
@@ -125,7 +125,7 @@ def decide_transforms(config: PipelineConfig, train_values: dict[str, Sequence[f
 def decide_classes(config: PipelineConfig, label_values: dict[str, Iterable[str]]) -> PipelineConfig:
     """The configuration with every class-output task's ``classes`` listed.
 
-    ``label_values``: the present values of each ``class_label_columns`` column, in every split.
+    ``label_values``: the present values of each ``class_label_columns`` column, in the training split.
     """
     tasks = []
     for task in config.tasks:

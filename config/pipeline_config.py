@@ -18,7 +18,7 @@ from pydantic import Field, SerializeAsAny, field_validator, model_validator
 
 from config.architectures import ModelConfig, SharedBottomConfig
 from config.beam_args import check_beam_args
-from config.data import CsvData, Feature, SyntheticData, TfrecordData
+from config.data import CsvData, Feature, FileSplit, SyntheticData, TfrecordData
 from config.drift import DriftConfig
 from config.evaluation import SYNTHETIC_EVALUATION, EvaluationConfig
 from config.strict import Strict as _Strict
@@ -113,6 +113,13 @@ class PipelineConfig(_Strict):
     @property
     def task_names(self) -> list[str]:
         return [t.name for t in self.tasks]
+
+    @property
+    def evaluation_split(self) -> str:
+        """The split the Evaluator, the gates and every reported metric score: ``test``, held out from
+        every training decision; ``eval`` only when the user's own split files name no test file."""
+        split = getattr(self.data, "split", None)
+        return "eval" if isinstance(split, FileSplit) and split.test is None else "test"
 
     @property
     def columns(self) -> list[str]:

@@ -4,7 +4,7 @@ TF Serving's REST API maps each key of an instance (``{"instances": [{...}, ...]
 to the signature's input of that name, converts the JSON values to the input's
 dtype and batches each input across the instances. So this signature has one
 input per raw model column, named by the column's internal name
-(``pipeline.config.names.internal_name``: SavedModel signature keys must be
+(``config.names.internal_name``: SavedModel signature keys must be
 valid argument names, so ``'bill-length mm'`` is sent as ``bill_length_mm``):
 
 - numeric: float32, shape ``[None]`` (``[None, size]`` for a vector feature);

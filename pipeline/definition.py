@@ -47,6 +47,13 @@ from pipeline.fingerprint import code_fingerprint
 PREPROCESSING_FN = "models.preprocessing.preprocessing_fn"
 RUN_FN = "models.trainer.run_fn"
 TUNER_FN = "models.tuning.tuner_fn"
+# The splits of each step (config.evaluation_split is the Evaluator's): the Trainer fits on train;
+# its early stopping and best weights, and the Tuner's ranking of trials, read eval.
+TRAIN_SPLITS = ["train"]
+EARLY_STOPPING_SPLITS = ["eval"]
+TRANSFORM_SPLITS = tfx.proto.SplitsConfig(analyze=TRAIN_SPLITS, transform=[*TRAIN_SPLITS, *EARLY_STOPPING_SPLITS])
+
+
 # Component -> the module whose code (with what it imports) is that component's cache key.
 CODE_MODULES = {
     "AnomaliesGate": AnomaliesGate.__module__,
@@ -76,7 +83,8 @@ def _file_input(data: DataSource) -> tuple[str, tfx.proto.Input, Optional[tfx.pr
         return input_base, input_config, None  # the input splits are the output splits
     output_config = tfx.proto.Output(split_config=tfx.proto.SplitConfig(splits=[
         tfx.proto.SplitConfig.Split(name="train", hash_buckets=data.split.train_buckets),
-        tfx.proto.SplitConfig.Split(name="eval", hash_buckets=data.split.eval_buckets)]))
+        tfx.proto.SplitConfig.Split(name="eval", hash_buckets=data.split.eval_buckets),
+        tfx.proto.SplitConfig.Split(name="test", hash_buckets=data.split.test_buckets)]))
     return input_base, input_config, output_config
 
 
@@ -241,6 +249,9 @@ def create_pipeline(config: PipelineConfig, pipeline_root: str, serving_dir: str
         # StatisticsGen's statistics are the pipeline's; Transform's own pre- and
         # post-transform statistics were two more passes over the data that nothing read.
         disable_statistics=True,
+        # Its analyzers (means, vocabularies) see the training split only; the Evaluator reads the raw
+        # examples of its split, so only what training reads is transformed.
+        splits_config=TRANSFORM_SPLITS,
     )
     _set_at_run_time(transform, "custom_config", data_choices.outputs["transform_config"])
     transform.add_upstream_node(example_gen)  # the window holds this run's span
@@ -262,8 +273,8 @@ def create_pipeline(config: PipelineConfig, pipeline_root: str, serving_dir: str
             examples=transform.outputs["transformed_examples"],
             transform_graph=transform.outputs["transform_graph"],
             schema=schema_gen.outputs["schema"],
-            train_args=tfx.proto.TrainArgs(num_steps=config.training.train_steps),
-            eval_args=tfx.proto.EvalArgs(num_steps=config.training.eval_steps),
+            train_args=tfx.proto.TrainArgs(splits=TRAIN_SPLITS, num_steps=config.training.train_steps),
+            eval_args=tfx.proto.EvalArgs(splits=EARLY_STOPPING_SPLITS, num_steps=config.training.eval_steps),
         )
         # The decided configuration, as the Trainer gets it (its key holds the Tuner's code too).
         _set_at_run_time(tuner, "custom_config", component_configs.outputs["trainer_config"])
@@ -277,8 +288,8 @@ def create_pipeline(config: PipelineConfig, pipeline_root: str, serving_dir: str
         transform_graph=transform.outputs["transform_graph"],
         schema=schema_gen.outputs["schema"],
         hyperparameters=best_hyperparameters,
-        train_args=tfx.proto.TrainArgs(num_steps=config.training.train_steps),
-        eval_args=tfx.proto.EvalArgs(num_steps=config.training.eval_steps),
+        train_args=tfx.proto.TrainArgs(splits=TRAIN_SPLITS, num_steps=config.training.train_steps),
+        eval_args=tfx.proto.EvalArgs(splits=EARLY_STOPPING_SPLITS, num_steps=config.training.eval_steps),
     )
     _set_at_run_time(trainer, "custom_config", component_configs.outputs["trainer_config"])
     baseline = baseline_resolver(trainer.outputs["model"]).with_id("baseline_model_resolver")
@@ -287,6 +298,8 @@ def create_pipeline(config: PipelineConfig, pipeline_root: str, serving_dir: str
         model=trainer.outputs["model"],
         baseline_model=baseline.outputs["model"],
         eval_config=tfma.EvalConfig(),  # built by ComponentConfigs: per-class metrics need the classes
+        # The held-out split no training decision saw (config.evaluation_split).
+        example_splits=[config.evaluation_split],
         # Per-slice groups of examples instead of one example at a time, where the metrics allow it.
         module_path=EVALUATOR_MODULE,
     ).with_id("Evaluator")

@@ -103,7 +103,7 @@ def test_portable_runner_with_separate_workers_gives_the_in_process_examples(tmp
     [portable_uri] = (run.output_dir / "pipeline_root" / "SyntheticExampleGen" / "examples").iterdir()
     portable = read_splits(portable_uri)
     in_process = read_splits(one_worker_examples(tmp_path, DATA_ARGS))
-    assert set(portable) == set(in_process) == {"Split-train", "Split-eval"}
+    assert set(portable) == set(in_process) == {"Split-train", "Split-eval", "Split-test"}
     assert sum(map(len, portable.values())) == 1000
     for split in in_process:
         assert portable[split] == in_process[split], f"{split} differs from the in-process run"

@@ -66,7 +66,7 @@ def test_multi_process_run_passes_and_gives_the_one_worker_examples(tmp_path):
     [multi_uri] = (run.output_dir / "pipeline_root" / "SyntheticExampleGen" / "examples").iterdir()
     multi = read_splits(multi_uri)
     single = read_splits(one_worker_examples(tmp_path, data_args))
-    assert set(multi) == set(single) == {"Split-train", "Split-eval"}
+    assert set(multi) == set(single) == {"Split-train", "Split-eval", "Split-test"}
     assert sum(map(len, multi.values())) == 2000
     for split in single:
         assert multi[split] == single[split], f"{split} differs from the one-worker run"

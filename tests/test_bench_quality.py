@@ -66,3 +66,18 @@ def test_set_values_nest_into_the_plain_configuration():
     assert config["model"] == {"numeric_embedding": "periodic"}
     with pytest.raises(ValueError, match="KEY=VALUE"):
         quality.parse_override("model.numeric_embedding")
+
+
+def test_every_model_is_scored_on_rows_the_pipelines_training_never_read():
+    dataset = qd.buildings()
+    splits = quality.pipeline_splits(dataset)
+    assert splits["test"].equals(dataset.eval)  # what scikit-learn is scored on too
+    assert len(splits["train"]) + len(splits["eval"]) == len(dataset.train)
+    rows = {name: set(map(tuple, frame[dataset.features].to_numpy())) for name, frame in splits.items()}
+    assert not rows["test"] & (rows["train"] | rows["eval"]) and not rows["train"] & rows["eval"]
+    assert quality.plain_config(dataset, seed=7)["data"]["split"]["test"] == "test.csv"
+
+
+def test_reusing_runs_scores_one_seed_only(capsys):
+    assert quality.main(["--reuse-runs", "--seeds", "7,8", "--datasets", "buildings"]) == 2
+    assert "error: --reuse-runs:" in capsys.readouterr().err

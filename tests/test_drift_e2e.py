@@ -23,8 +23,8 @@ DRIFT_LINE = re.compile(
     r"^error: DriftCheck: DataDriftError: the data has drifted from the data of the model being served: "
     r"(?P<columns>.*) \(if the change is expected: raise (?P<keys>.*) or set drift\.enabled: false for this "
     r"run; or start fresh with another --output-dir\)$")
-DRIFTED_COLUMN = re.compile(r"(\w+): Jensen-Shannon divergence ([\d.]+) \((\w+)\), ([\d.]+) \((\w+)\) "
-                            r"above the threshold ([\d.]+)")
+DRIFTED_COLUMN = re.compile(r"(\w+): Jensen-Shannon divergence ([\d.]+) \((\w+)\), ([\d.]+) \((\w+)\), "
+                            r"([\d.]+) \((\w+)\) above the threshold ([\d.]+)")
 SUMMARY_VERDICT = re.compile(r"-> gate FAILED: r2 changed by (-[\d.]+) vs baseline, allowed -0\.05$")
 # The first run trains 2,000 steps (R² 0.963 and 0.986 here); 300 steps reached 0.854 and 0.811: drops of
 # 0.11 and 0.17, past max_drop (0.05) and far above min_r2 (0.5). (500 steps: drops of 0.07 and 0.10.)
@@ -63,10 +63,10 @@ def test_drifted_data_stops_the_second_run_before_transform(first_run, tmp_path)
     assert match, line
     drifted = {m.group(1): m.groups()[1:] for m in DRIFTED_COLUMN.finditer(match["columns"])}
     assert set(drifted) == {"y1", "y2"}, line  # x, x_norm and segment did not move
-    for column, (first, first_split, second, second_split, threshold) in drifted.items():
-        assert {first_split, second_split} == {"train", "eval"}
+    for column, (first, first_split, second, second_split, third, third_split, threshold) in drifted.items():
+        assert {first_split, second_split, third_split} == {"train", "eval", "test"}
         assert float(threshold) == 0.1
-        assert 0.1 < float(first) <= 1 and 0.1 < float(second) <= 1, line
+        assert all(0.1 < float(d) <= 1 for d in (first, second, third)), line
     assert match["keys"] == "drift.thresholds.y1, drift.thresholds.y2"
 
     statuses = run.component_lines()

@@ -76,10 +76,14 @@ def test_mmoe_gate_weights_are_recorded_summarized_and_reported(mmoe_run):
     assert group.experts == [f"expert_{i}" for i in range(config.model.num_experts)]
     for row in group.tasks.values():
         assert sum(row) == pytest.approx(1.0, abs=1e-5) and min(row) >= 0
-    # Over the whole eval split: the same examples the Evaluator counted.
-    evaluated = int(re.search(r"Evaluation on the eval split \((\d+) examples\)", mmoe_run.stdout).group(1))
-    assert recorded.eval_examples == evaluated
-    assert f"Gate weights on the eval split (mmoe, {evaluated} examples" in mmoe_run.stdout
+    # Over the whole eval split, which the Trainer reads (the Evaluator scores the held-out test split).
+    store = mlmd.open_store(mmoe_run.output_dir / "metadata.sqlite")
+    examples = mlmd.latest_node_run(store, config.pipeline_name, "SyntheticExampleGen").output("examples").uri
+    eval_examples = sum(1 for _ in tf.data.TFRecordDataset(tf.io.gfile.glob(f"{examples}/Split-eval/*"),
+                                                           compression_type="GZIP"))
+    assert recorded.eval_examples == eval_examples
+    assert f"Gate weights on the eval split (mmoe, {eval_examples} examples" in mmoe_run.stdout
+    assert re.search(r"Evaluation on the test split \(\d+ examples\)", mmoe_run.stdout)
     report = _report_dir(mmoe_run)
     page = open(f"{report}/index.html").read()
     assert 'alt="Gate weights (experts)" src="data:image/png;base64,' in page

@@ -71,6 +71,26 @@ def test_every_step_of_run_1_exits_0_in_its_own_process(dry):
         assert step.log.is_file() and (step.log.parent / "executor_output.json").is_file()
 
 
+def _parameter(spec_file: Path, task: str, name: str) -> str:
+    """A constant parameter of one task of a compiled spec (a proto exec property is its JSON)."""
+    value = load_spec(spec_file).spec.root.dag.tasks[task].inputs.parameters[name].runtime_value
+    return value.constant.string_value or value.constant_value.string_value
+
+
+@pytest.mark.e2e
+@pytest.mark.slow
+def test_run_1s_evaluator_scores_a_split_no_training_decision_read(dry):
+    root, first, _, _ = dry
+    spec = root / "specs" / "run-1.json"
+    examples = first.output("SyntheticExampleGen", "examples")
+    assert json.loads(examples.metadata["split_names"]) == ["train", "eval", "test"]
+    trained_on = {split for args in ("train_args", "eval_args")
+                  for split in json.loads(_parameter(spec, "Trainer", args))["splits"]}
+    assert trained_on == {"train", "eval"}
+    assert json.loads(_parameter(spec, "Transform", "splits_config"))["analyze"] == ["train"]
+    assert json.loads(_parameter(spec, "Evaluator", "example_splits")) == ["test"]
+
+
 @pytest.mark.e2e
 @pytest.mark.slow
 def test_run_2_reruns_what_changed_and_reuses_the_rest(dry):

@@ -6,7 +6,7 @@ import json
 import pytest
 import yaml
 
-from pipeline.kubeflow import compiler as kubeflow_runner
+from pipeline.kubeflow import compiler
 
 
 def _config(tmp_path, window_spans: int):
@@ -22,7 +22,7 @@ def _config(tmp_path, window_spans: int):
 
 def test_a_window_of_spans_is_refused_with_one_error_line(tmp_path, capsys):
     output = tmp_path / "p.json"
-    assert kubeflow_runner.main(["--config", _config(tmp_path, 3), "--output", str(output),
+    assert compiler.main(["--config", _config(tmp_path, 3), "--output", str(output),
                                  "--pipeline-root", "gs://bucket/root"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: data.window_spans: 3 cannot be compiled for Kubeflow") and err.count("\n") == 1
@@ -32,7 +32,7 @@ def test_a_window_of_spans_is_refused_with_one_error_line(tmp_path, capsys):
 @pytest.mark.e2e
 def test_the_newest_span_is_found_when_the_pipeline_runs(tmp_path):
     output = tmp_path / "p.json"
-    assert kubeflow_runner.main(["--config", _config(tmp_path, 1), "--output", str(output),
+    assert compiler.main(["--config", _config(tmp_path, 1), "--output", str(output),
                                  "--pipeline-root", "gs://bucket/root"]) == 0
     spec = json.loads(output.read_text())["pipelineSpec"]
     example_gen = spec["root"]["dag"]["tasks"]["CsvExampleGen"]["inputs"]["parameters"]

@@ -1,6 +1,7 @@
 """The real pipeline, end to end, through the local runner CLI."""
 
 
+import json
 import subprocess
 
 import pytest
@@ -34,11 +35,32 @@ def test_run_reports_every_component_and_a_summary(default_run):
 
 def test_pushed_model_serves_raw_examples_without_labels(default_run):
     assert len(serving_versions(default_run.output_dir)) == 1
-    # Eval-split examples with their labels removed, through serving_default.
+    # Test-split examples with their labels removed, through serving_default.
     scores = check_serving(default_run.output_dir, build_config())
     assert set(scores) == {"y1", "y2"}
     for task, r2 in scores.items():
-        assert r2 >= 0.5, f"{task}: R² {r2:.3f} of the served model on the eval split"
+        assert r2 >= 0.5, f"{task}: R² {r2:.3f} of the served model on the test split"
+
+
+def _splits(run: mlmd.NodeRun, exec_property: str, field: str) -> set[str]:
+    """The splits one of an execution's proto exec properties names (as ML Metadata recorded it)."""
+    return set(json.loads(mlmd.exec_property(run.execution, exec_property) or "{}").get(field, []))
+
+
+def test_the_evaluator_scores_a_split_no_training_decision_read(default_run):
+    store = mlmd.open_store(default_run.output_dir / "metadata.sqlite")
+    name = build_config().pipeline_name
+    trainer, transform, evaluator = (mlmd.latest_node_run(store, name, node)
+                                     for node in ("Trainer", "Transform", "Evaluator"))
+    examples = json.loads(mlmd.latest_node_run(store, name, "SyntheticExampleGen").output("examples")
+                          .properties["split_names"].string_value)
+    assert examples == ["train", "eval", "test"]
+    trained_on = _splits(trainer, "train_args", "splits") | _splits(trainer, "eval_args", "splits")
+    assert trained_on == {"train", "eval"}  # fitted on train; early stopping and best weights on eval
+    assert _splits(transform, "splits_config", "analyze") == {"train"}
+    assert json.loads(mlmd.exec_property(evaluator.execution, "example_splits")) == ["test"]
+    assert mlmd.evaluated_split(evaluator) == "test"
+    assert "Evaluation on the test split (" in default_run.stdout
 
 
 def _blessed_evaluations(output_dir, pipeline_name):
@@ -68,7 +90,7 @@ def test_serving_check_cli(default_run):
     proc = subprocess.run([*command("mtl-serving-check"), "--output-dir", str(default_run.output_dir)],
                           cwd=REPO, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
-    assert "y1: served R² on the eval split" in proc.stdout and "y2:" in proc.stdout
+    assert "y1: served R² on the test split" in proc.stdout and "y2:" in proc.stdout
 
 
 def test_unchanged_rerun_is_served_from_cache(default_run):

@@ -29,12 +29,13 @@ class SyntheticExampleGenSpec(ComponentSpec):
     OUTPUTS = {"examples": ChannelParameter(type=standard_artifacts.Examples)}
 
 
-def hash_split(train_buckets: int = 4, eval_buckets: int = 1) -> example_gen_pb2.Output:
-    """Train/eval splits by the hash of each example's id."""
+def hash_split(train_buckets: int = 8, eval_buckets: int = 1, test_buckets: int = 1) -> example_gen_pb2.Output:
+    """Train/eval/test splits by the hash of each example's id."""
     return example_gen_pb2.Output(split_config=example_gen_pb2.SplitConfig(
         splits=[
             example_gen_pb2.SplitConfig.Split(name="train", hash_buckets=train_buckets),
             example_gen_pb2.SplitConfig.Split(name="eval", hash_buckets=eval_buckets),
+            example_gen_pb2.SplitConfig.Split(name="test", hash_buckets=test_buckets),
         ],
         partition_feature_name=executor.ID_FEATURE))
 
@@ -48,7 +49,7 @@ class SyntheticExampleGen(base_beam_component.BaseBeamComponent):
     def __init__(self, data_config: dict[str, Any],
                  output_config: Optional[example_gen_pb2.Output] = None):
         output_config = output_config or hash_split(
-            data_config.get("train_buckets", 4), data_config.get("eval_buckets", 1))
+            data_config.get("train_buckets", 8), data_config.get("eval_buckets", 1), data_config.get("test_buckets", 1))
         super().__init__(spec=SyntheticExampleGenSpec(
             data_config=json.dumps(data_config, sort_keys=True),
             # One logical input; the output config splits it.

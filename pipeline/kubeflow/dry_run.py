@@ -110,8 +110,8 @@ def first_run_problems(run: RunResult, serving_dir: Path, config: PipelineConfig
     versions = serving_versions(serving_dir)
     if len(versions) != 1:
         return problems + [f"run-1: expected one pushed model in {serving_dir}, found {versions}"]
-    examples = run.steps["Evaluator"].inputs["examples"][0]  # the eval split the gates saw
-    scores = score_served_model(serving_dir / versions[0], examples.uri, config)
+    examples = run.steps["Evaluator"].inputs["examples"][0]  # the split the gates saw: config.evaluation_split
+    scores = score_served_model(serving_dir / versions[0], examples.uri, config, config.evaluation_split)
     for task in config.tasks:
         floor = getattr(task.gate, task.kind.key_gate)  # the gate on what the check scores
         if floor is not None and not scores[task.name] >= floor:

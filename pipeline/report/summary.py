@@ -42,14 +42,15 @@ class RunSummary:
     tuning: Optional[str] = None  # the Tuner's best hyperparameters, which the Trainer used
     warm_start: Optional[str] = None  # what the Trainer started from (training.warm_start)
     data: Optional[str] = None  # the spans read ({SPAN} inputs): newest span, window
+    split: str = "test"  # the split the Evaluator scored (config.evaluation_split)
 
     def lines(self) -> list[str]:
         out = [self.data] if self.data else []
         out += [f"Tuning: {self.tuning}"] if self.tuning else []
         out += [f"Warm start: {self.warm_start}"] if self.warm_start else []
         out += [f"Training: {self.training}"] if self.training else []
-        out.append(f"Evaluation on the eval split ({self.eval_examples} examples):" if self.eval_examples
-                   else "Evaluation on the eval split:")
+        out.append(f"Evaluation on the {self.split} split ({self.eval_examples} examples):" if self.eval_examples
+                   else f"Evaluation on the {self.split} split:")
         for t in self.tasks:
             m = t.metrics
             shown = task_type(t.type).report_columns
@@ -76,10 +77,10 @@ class RunSummary:
         return out
 
 
-def _label_variances(statistics_uri: str, config: PipelineConfig) -> dict[str, float]:
-    """Each label's variance on the eval split, so metrics can be read against it."""
+def _label_variances(statistics_uri: str, config: PipelineConfig, split: str) -> dict[str, float]:
+    """Each label's variance on the evaluated split, so metrics can be read against it."""
     # StatisticsGen writes each split's statistics under Split-<name>/.
-    stats = tfdv.load_stats_binary(str(Path(statistics_uri) / "Split-eval" / "FeatureStats.pb"))
+    stats = tfdv.load_stats_binary(str(Path(statistics_uri) / f"Split-{split}" / "FeatureStats.pb"))
     by_name = {f.path.step[0]: f for f in stats.datasets[0].features if f.path.step}
     variances = {}
     for task in config.tasks:
@@ -132,7 +133,8 @@ def summarize(metadata_path: Path, config: PipelineConfig, serving_dir: Path) ->
     records = eval_results.load_metric_records(evaluation_uri)
     metrics = eval_results.overall_metrics(records)
     blessed, failures = eval_results.load_gate_failures(evaluation_uri)
-    variances = _label_variances(statistics.output("statistics").uri, config) if statistics else {}
+    split = mlmd.evaluated_split(evaluator)
+    variances = _label_variances(statistics.output("statistics").uri, config, split) if statistics else {}
 
     tasks = []
     for task in config.tasks:
@@ -155,4 +157,4 @@ def summarize(metadata_path: Path, config: PipelineConfig, serving_dir: Path) ->
         if any(has_span(p) for p in config.data.split_patterns().values()) else None
     return RunSummary(tasks, int(counts[0]) if counts else None, blessed, pushed_path, push_cached,
                       serving_versions(serving_dir), gate_weights.load(model_run) if model_run else None,
-                      task_weights.load(model_run) if model_run else None, training, tuned, warm, data)
+                      task_weights.load(model_run) if model_run else None, training, tuned, warm, data, split)

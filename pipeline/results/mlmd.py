@@ -163,3 +163,19 @@ def evaluated_task_types(store: metadata_store.MetadataStore, evaluator: NodeRun
     custom_config = json.loads(trainer.custom_properties["custom_config"].string_value or "{}")
     tasks = (custom_config.get("pipeline_config") or {}).get("tasks", [])
     return {task["name"]: task["type"] for task in tasks}
+
+
+def exec_property(execution: metadata_store_pb2.Execution, name: str) -> str:
+    """An execution's exec property as recorded (text; JSON for lists and protos), '' when absent."""
+    if name not in execution.custom_properties:
+        return ""
+    value = execution.custom_properties[name]
+    return value.string_value if value.HasField("string_value") else str(value.int_value)
+
+
+def evaluated_split(evaluator: NodeRun) -> str:
+    """The split of its examples the Evaluator scored (its ``example_splits``; TFX's default is eval)."""
+    import json
+
+    splits = json.loads(exec_property(evaluator.execution, "example_splits") or "null") or ["eval"]
+    return splits[0]

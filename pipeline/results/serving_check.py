@@ -6,7 +6,8 @@
 Without ``--config``, the configuration is the one the latest Trainer run in
 the output dir recorded (``pipeline.results.run_config``).
 
-Feeds the eval split the Evaluator used (found through ML Metadata), with the
+Feeds the split the Evaluator scored (the held-out test split, or eval when
+the user's own split files name no test file; found through ML Metadata), with the
 label features removed, to the pushed model's ``serving_default`` signature and
 prints each task's score (its task type's ``score``: R², AUC, accuracy) against the
 held-back labels.
@@ -110,7 +111,7 @@ def _graph_error_line(message: str) -> str:
 
 
 def check_serving(output_dir: Path, config: PipelineConfig) -> dict[str, float]:
-    """task -> score of the newest pushed model on the eval split, labels withheld."""
+    """task -> score of the newest pushed model on the split the Evaluator scored, labels withheld."""
     from pipeline.results import mlmd
 
     model_dir = newest_pushed_model(output_dir)
@@ -123,17 +124,18 @@ def check_serving(output_dir: Path, config: PipelineConfig) -> dict[str, float]:
     found = decided(output_dir / "metadata.sqlite", config.pipeline_name)
     if found is not None:  # the configuration as the run decided it (e.g. the classes read from the data)
         config = found[0]
-    return score_served_model(model_dir,
-                              evaluator.inputs["examples"][0].uri, config)
+    return score_served_model(model_dir, evaluator.inputs["examples"][0].uri, config,
+                              mlmd.evaluated_split(evaluator))
 
 
-def score_served_model(model_dir: Path, examples_uri: str, config: PipelineConfig) -> dict[str, float]:
-    """task -> score of a pushed model on the eval split of ``examples_uri``, labels withheld."""
+def score_served_model(model_dir: Path, examples_uri: str, config: PipelineConfig,
+                       split: str) -> dict[str, float]:
+    """task -> score of a pushed model on ``split`` of ``examples_uri``, labels withheld."""
     import tensorflow as tf
 
-    files = tf.io.gfile.glob(f"{examples_uri}/Split-eval/*")
+    files = tf.io.gfile.glob(f"{examples_uri}/Split-{split}/*")
     if not files:
-        raise RunStateError(f"no eval examples under {examples_uri}/Split-eval")
+        raise RunStateError(f"no {split} examples under {examples_uri}/Split-{split}")
     examples = [tf.train.Example.FromString(r.numpy())
                 for r in tf.data.TFRecordDataset(files, compression_type="GZIP")]
 
@@ -177,10 +179,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     config = build_config(load_config_file(args.config)) if args.config else recorded_config(args.output_dir)
     scores = check_serving(args.output_dir, config)
+    split = config.evaluation_split  # the run's own: a recorded configuration, or the one it was given
     for task in config.tasks:
         kind = task_type(task.type)
         metric = kind.metric_label(kind.serving_metric)
-        print(f"{task.name}: served {metric} on the eval split {scores[task.name]:.4f}")
+        print(f"{task.name}: served {metric} on the {split} split {scores[task.name]:.4f}")
     return 0
 
 

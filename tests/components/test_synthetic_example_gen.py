@@ -46,15 +46,17 @@ def data_config():
                                   "seed": 4}}).data.model_dump(mode="json")
 
 
-def test_writes_exactly_num_examples_in_train_and_eval_splits(tmp_path, data_config):
+def test_writes_exactly_num_examples_in_train_eval_and_test_splits(tmp_path, data_config):
     examples = _run_executor(tmp_path, "a", data_config)
-    assert json.loads(examples.split_names) == ["train", "eval"]
+    assert json.loads(examples.split_names) == ["train", "eval", "test"]
     assert examples.span == 0
-    train, evaluation = _records(examples, "train"), _records(examples, "eval")
-    assert len(train) + len(evaluation) == 600
-    assert 0.12 < len(evaluation) / 600 < 0.28  # 4:1 hash buckets
-    ids = lambda rs: {tf.train.Example.FromString(r).features.feature["example_id"].int64_list.value[0] for r in rs}
-    assert ids(train).isdisjoint(ids(evaluation)) and ids(train) | ids(evaluation) == set(range(600))
+    splits = [_records(examples, split) for split in ("train", "eval", "test")]
+    assert sum(map(len, splits)) == 600
+    for held_out in splits[1:]:
+        assert 0.05 < len(held_out) / 600 < 0.15  # 8:1:1 hash buckets
+    ids = [{tf.train.Example.FromString(r).features.feature["example_id"].int64_list.value[0] for r in rs}
+           for rs in splits]
+    assert sum(map(len, ids)) == 600 and set().union(*ids) == set(range(600))  # disjoint, and every id
 
 
 def test_examples_carry_inputs_and_labels_of_the_generator(tmp_path, data_config):
@@ -72,7 +74,7 @@ def test_examples_carry_inputs_and_labels_of_the_generator(tmp_path, data_config
 
 def test_same_seed_gives_byte_identical_files(tmp_path, data_config):
     first, second = _run_executor(tmp_path, "a", data_config), _run_executor(tmp_path, "b", data_config)
-    for split in ("train", "eval"):
+    for split in ("train", "eval", "test"):
         names = sorted(p.name for p in (tmp_path / "a" / f"Split-{split}").iterdir())
         assert names == sorted(p.name for p in (tmp_path / "b" / f"Split-{split}").iterdir())
         assert len(names) == 3  # one file a shard
@@ -105,13 +107,15 @@ def test_every_record_is_the_protobuf_serialization_in_exampleGens_split(tmp_pat
               "y3": synthetic_data.binarize(data.label("y3"), synthetic_data.expected_labels(weights)[2])}
     split_config = _output_config(SyntheticExampleGen(data_config=config.model_dump(mode="json"))).split_config
     seen = []
-    for index, split in enumerate(("train", "eval")):
+    bounds = [8, 9, 10]  # the default 8:1:1 buckets, cumulative
+    assert [s.hash_buckets for s in split_config.splits] == [8, 1, 1]
+    for index, split in enumerate(("train", "eval", "test")):
         for record in _records(examples, split):
             parsed = tf.train.Example.FromString(record)
             i = parsed.features.feature["example_id"].int64_list.value[0]
             assert record == _protobuf_record(data, i, labels)
             # TFX's own partition of ExampleGen output on `partition_feature_name`.
-            assert base_example_gen_executor._PartitionFn(parsed, 2, [4, 5], split_config) == index
+            assert base_example_gen_executor._PartitionFn(parsed, 3, bounds, split_config) == index
             seen.append(i)
     assert sorted(seen) == list(range(400))
 

@@ -37,6 +37,21 @@ def test_existing_splits_are_files_or_globs():
     config = build_config(raw, base_dir="/d")
     assert isinstance(config.data.split, FileSplit)
     assert config.data.split_patterns() == {"train": "/d/train/*.csv", "eval": "/d/eval.csv"}
+    # Without a test file, the Evaluator scores eval (the split early stopping read).
+    assert config.evaluation_split == "eval"
+    raw["data"]["split"]["test"] = "test.csv"
+    config = build_config(raw, base_dir="/d")
+    assert config.data.split_patterns() == {"train": "/d/train/*.csv", "eval": "/d/eval.csv", "test": "/d/test.csv"}
+    assert config.evaluation_split == "test"
+
+
+@pytest.mark.parametrize("raw, buckets", [({}, (8, 1, 1)), (csv_config(), (4, 1, 1))],
+                         ids=["synthetic", "csv hash split"])
+def test_a_hash_split_holds_out_a_test_split_the_evaluator_scores(raw, buckets):
+    config = build_config(raw)
+    split = config.data if isinstance(config.data, SyntheticData) else config.data.split
+    assert (split.train_buckets, split.eval_buckets, split.test_buckets) == buckets
+    assert config.evaluation_split == "test"
 
 
 def test_transform_config_carries_missing_tokens_and_label_encoding():

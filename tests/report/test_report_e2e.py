@@ -31,13 +31,13 @@ def _latest(output_dir, node_id):
 
 @pytest.fixture(scope="module")
 def eval_slices(own_default_run):
-    """Each eval example's slice values, read from the eval split's TFRecords.
+    """Each evaluated example's slice values, read from the test split's TFRecords.
 
     The segment is the raw feature; the x_norm bucket comes from the trained
     model's transform_features signature (the Transform graph itself).
     """
     examples_uri = _latest(own_default_run.output_dir, "SyntheticExampleGen").output("examples").uri
-    files = tf.io.gfile.glob(f"{examples_uri}/Split-eval/*.gz")
+    files = tf.io.gfile.glob(f"{examples_uri}/Split-test/*.gz")
     records = [r.numpy() for r in tf.data.TFRecordDataset(files, compression_type="GZIP")]
     model_uri = _latest(own_default_run.output_dir, "Trainer").output("model").uri
     transform = tf.saved_model.load(f"{model_uri}/Format-Serving").signatures["transform_features"]
