@@ -2,7 +2,7 @@
 
 ExampleGen (synthetic, CSV or TFRecord) -> StatisticsGen
   -> SchemaGen (or ImportSchemaGen) -> ExampleValidator -> AnomaliesGate
-  -> (against the served model's data statistics) DriftCheck -> DataChoices -> ComponentConfigs
+  -> (against the served model's data statistics, the newest Pusher output) DriftCheck -> DataChoices -> ComponentConfigs
   -> Transform -> (with tuning.enabled) Tuner -> Trainer -> (latest blessed model) Evaluator -> Pusher
 
 What the data decides (``auto`` transforms, the classes of multiclass tasks)
@@ -36,30 +36,57 @@ from components.data_choices import DataChoices
 from components.drift_check import DriftCheck
 from components.evaluator import Evaluator
 from components.synthetic_example_gen.component import SyntheticExampleGen
-from pipeline.baseline import BaselineResolver
+from pipeline.baseline import (PUSHER_ID, BaselineResolver, ServedModelResolver,
+                               local_served_model_resolver)
 from pipeline.config import DataSource, FileSplit, PipelineConfig
 from pipeline.data_choices import data_view
-from pipeline.eval_config import EVALUATOR_MODULE
+from pipeline.eval_config import EVALUATOR_MODULE, evaluator_code_modules
 from pipeline.fingerprint import code_fingerprint
 
 PREPROCESSING_FN = "models.preprocessing.preprocessing_fn"
 RUN_FN = "models.trainer.run_fn"
 TUNER_FN = "models.tuning.tuner_fn"
-# Component -> the module whose code (with what it imports) is that component's cache key.
+# Component -> the modules whose code (with the project modules they import) is that component's
+# cache key. ImportExampleGen, StatisticsGen, SchemaGen and ExampleValidator run TFX's code only.
 CODE_MODULES = {
-    "AnomaliesGate": AnomaliesGate.__module__,
-    "ComponentConfigs": ComponentConfigs.__module__,
-    "DataChoices": DataChoices.__module__,
-    "DriftCheck": DriftCheck.__module__,
-    "Transform": PREPROCESSING_FN.rpartition(".")[0],
-    "Trainer": RUN_FN.rpartition(".")[0],
-    "Tuner": TUNER_FN.rpartition(".")[0],
+    "SyntheticExampleGen": (SyntheticExampleGen.EXECUTOR_SPEC.executor_class.__module__,),
+    "CsvExampleGen": (csv_executor.__name__,),
+    "AnomaliesGate": (AnomaliesGate.__module__,),
+    "ComponentConfigs": (ComponentConfigs.__module__,),
+    "DataChoices": (DataChoices.__module__,),
+    "DriftCheck": (DriftCheck.__module__,),
+    "Transform": (PREPROCESSING_FN.rpartition(".")[0],),
+    "Trainer": (RUN_FN.rpartition(".")[0],),
+    "Tuner": (TUNER_FN.rpartition(".")[0],),
+    # The executor; the modules TFMA loads by name come from the configuration (code_modules).
+    "Evaluator": (Evaluator.__module__,),
+    "Pusher": (AtomicPusher.EXECUTOR_SPEC.executor_class.__module__,),
+}
+# Imported by a component's modules but never run by it: not in its key. Transform validates only
+# the feature and label parts of the configuration (pipeline.config.schema), never the model's
+# (architectures), the Tuner's, or the Keras metrics a task type builds for the Trainer.
+NOT_RUN = {
+    "Transform": ("pipeline.config.architectures", "pipeline.config.tuning", "models.metrics"),
 }
 
 
-def module_code_versions() -> dict[str, str]:
+def code_modules(config: PipelineConfig) -> dict[str, tuple[str, ...]]:
+    """``CODE_MODULES`` with the Evaluator's extractor and metric modules, which its EvalConfig
+    and ``module_path`` name as text (so no import leads to them)."""
+    return {**CODE_MODULES, "Evaluator": (*CODE_MODULES["Evaluator"], *evaluator_code_modules(config))}
+
+
+def module_code_versions(config: PipelineConfig) -> dict[str, str]:
     """Component -> the fingerprint of the code it runs (``pipeline.fingerprint``), one per component."""
-    return {component: code_fingerprint(module) for component, module in CODE_MODULES.items()}
+    return {component: code_fingerprint(*modules, exclude=NOT_RUN.get(component, ()))
+            for component, modules in code_modules(config).items()}
+
+
+def _with_code_version(node, version: str):
+    """``node`` with the fingerprint of its code as a parameter of its own (``code_version``):
+    TFX's components with a project executor have no parameter the code could be added to."""
+    node.exec_properties["code_version"] = version
+    return node
 
 
 def _file_input(data: DataSource) -> tuple[str, tfx.proto.Input, Optional[tfx.proto.Output]]:
@@ -127,7 +154,9 @@ def create_pipeline(config: PipelineConfig, pipeline_root: str, serving_dir: str
                     metadata_connection_config=None,
                     beam_pipeline_args: Optional[list[str]] = None,
                     evaluator_beam_args: Optional[list[str]] = None,
-                    enable_cache: bool = True) -> tfx.dsl.Pipeline:
+                    enable_cache: bool = True,
+                    served_model_resolver: ServedModelResolver = local_served_model_resolver,
+                    ) -> tfx.dsl.Pipeline:
     """The pipeline, the same for every orchestrator.
 
     Args:
@@ -153,18 +182,24 @@ def create_pipeline(config: PipelineConfig, pipeline_root: str, serving_dir: str
         evaluator_beam_args: the Evaluator's own, after those (the last of
             a repeated argument wins).
         enable_cache: reuse the results of unchanged components.
+        served_model_resolver: builds the Resolver of the served model (the
+            newest Pusher output), the drift check's input; the runner passes
+            one its orchestrator supports (``pipeline.baseline``).
 
     Returns:
         The ``tfx.dsl.Pipeline``: ExampleGen, StatisticsGen, SchemaGen (or
         ImportSchemaGen), ExampleValidator, AnomaliesGate, DataChoices, ComponentConfigs,
-        DriftCheck (unless ``drift.enabled: false``; its baseline is the
-        newest model in ``serving_dir``), Transform, (with ``tuning.enabled``)
+        (unless ``drift.enabled: false``) the served model's resolver (id
+        ``served_model_resolver``) and DriftCheck (its baseline: that model's
+        data statistics), Transform, (with ``tuning.enabled``)
         Tuner, Trainer, the baseline
         resolver (id ``baseline_model_resolver``), Evaluator and Pusher.
     """
-    code_versions = module_code_versions()
+    code_versions = module_code_versions(config)
 
     example_gen = EXAMPLE_GENS[config.data.source](config)
+    if example_gen.id in code_versions:  # ImportExampleGen runs TFX's code only
+        _with_code_version(example_gen, code_versions[example_gen.id])
     statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"])
     if config.data.schema_file:
         # A curated schema: the data is validated against it, not against itself.
@@ -208,14 +243,17 @@ def create_pipeline(config: PipelineConfig, pipeline_root: str, serving_dir: str
     _set_at_run_time(transform, "custom_config", data_choices.outputs["transform_config"])
     drift_nodes = []
     if config.drift.enabled:
+        # Its result depends on which model is served: that model is its input, so a push reruns it.
+        served_model = served_model_resolver().with_id("served_model_resolver")
         drift_check = DriftCheck(statistics=statistics_gen.outputs["statistics"],
+                                 served_model=served_model.outputs["served_model"],
                                  serving_dir=serving_dir,
                                  thresholds=json.dumps(config.drift_thresholds(), sort_keys=True),
                                  code_version=code_versions["DriftCheck"])
         drift_check.add_upstream_node(anomalies_gate)  # data that breaks its schema is reported as that
         data_choices.add_upstream_node(drift_check)  # decisions only for data the check accepted
         transform.add_upstream_node(drift_check)
-        drift_nodes = [drift_check]
+        drift_nodes = [served_model, drift_check]
     tuner_nodes, best_hyperparameters = [], None
     if config.tuning.enabled:
         # Trials train as the Trainer does; the best one's hyperparameters go to the Trainer.
@@ -249,6 +287,7 @@ def create_pipeline(config: PipelineConfig, pipeline_root: str, serving_dir: str
         # Per-slice groups of examples instead of one example at a time, where the metrics allow it.
         module_path=EVALUATOR_MODULE,
     ).with_id("Evaluator")
+    _with_code_version(evaluator, code_versions["Evaluator"])
     _set_at_run_time(evaluator, "eval_config", component_configs.outputs["eval_config"])
     if evaluator_beam_args:
         evaluator = evaluator.with_beam_pipeline_args(evaluator_beam_args)
@@ -259,7 +298,8 @@ def create_pipeline(config: PipelineConfig, pipeline_root: str, serving_dir: str
         model_blessing=evaluator.outputs["blessing"],
         push_destination=tfx.proto.PushDestination(
             filesystem=tfx.proto.PushDestination.Filesystem(base_directory=serving_dir)),
-    ).with_id("Pusher")
+    ).with_id(PUSHER_ID)
+    _with_code_version(pusher, code_versions["Pusher"])
     _set_at_run_time(pusher, "custom_config", component_configs.outputs["pusher_config"])
     return tfx.dsl.Pipeline(
         pipeline_name=config.pipeline_name,
