@@ -13,8 +13,8 @@ Pusher writes it, with ``saved_model.pb`` last (model servers wait for it).
 Each pushed version also holds the statistics of the data its model was
 trained and evaluated on (``components.served_statistics``), the baseline the
 drift check of later runs compares with. They are written before the model
-becomes visible (before the rename; on an object store, before any model
-file), so a served model always has them. Their location comes in
+becomes visible (before the rename; on an object store, before
+``saved_model.pb``), so a served model always has them. Their location comes in
 ``custom_config`` (``components.served_statistics.STATISTICS_URI``).
 """
 
@@ -105,7 +105,7 @@ class Executor(tfx_pusher.Executor):
                        output_dict: Dict[str, List[types.Artifact]],
                        exec_properties: Dict[str, Any], serving_dir: str) -> None:
         """TFX's push to a filesystem (a UNIX-time version, ``saved_model.pb`` copied last),
-        with the statistics written first: a model server sees no version without them."""
+        with the statistics written before ``saved_model.pb``: a model server sees no version without them."""
         pushed = artifact_utils.get_single_instance(output_dict[standard_component_specs.PUSHED_MODEL_KEY])
         if not self.CheckBlessing(input_dict):
             self._MarkNotPushed(pushed)
@@ -116,8 +116,8 @@ class Executor(tfx_pusher.Executor):
         if fileio.exists(final):
             logging.info("Destination directory %s already exists, skipping current push.", final)
         else:
+            io_utils.copy_dir(model_path, final, deny_regex_patterns=[r"saved_model\.pb"])  # empties final first
             store_statistics(exec_properties, final)
-            io_utils.copy_dir(model_path, final, deny_regex_patterns=[r"saved_model\.pb"])
             io_utils.copy_file(os.path.join(model_path, SAVED_MODEL), os.path.join(final, SAVED_MODEL))
             logging.info("Model written to serving path %s.", final)
         io_utils.copy_dir(model_path, pushed.uri)  # archived with the artifact, as TFX's Pusher does
