@@ -19,10 +19,10 @@ from tfx.dsl.component.experimental.decorators import component
 from tfx.types import standard_artifacts
 
 from components.data_choices_component import choices_json
+from components.served_statistics import STATISTICS_URI  # the Pusher's custom_config key
 from config import PipelineConfig
 from config.data_decisions import TransformChoice, apply_decisions
 
-STATISTICS_URI = "statistics_uri"  # the Pusher's custom_config key
 
 
 class Configs(TypedDict):

@@ -1,22 +1,18 @@
 """DriftCheck: stops the run when its data has drifted from the data of the model being served.
 
-The baseline is the newest model in the serving folder: the Pusher stores the
-statistics of each pushed model's data beside it
-(``<version>/assets.extra/statistics/``, ``components.atomic_pusher``), so
-the check needs no lineage query and reads a bucket or a disk alike, on every
-orchestrator. This run's StatisticsGen output is compared split by split
-with those statistics (``components.data_drift``). Without a served model
-with statistics (a first run) there is nothing to compare and the check
-passes; a run stopped for drift pushes nothing, so the baseline stays.
+The baseline is the statistics of the served model's data, stored beside it
+by the Pusher (``components.served_statistics``). The served model comes in as
+an input artifact, the newest Pusher output (``served_model``), so the check
+reruns whenever a model was pushed since, and is cached otherwise. This run's
+StatisticsGen output is compared split by split with those statistics
+(``components.data_drift``). With no served model (a first push) there is
+nothing to compare and the check passes; a served model without statistics
+is refused; a run stopped for drift pushes nothing, so the baseline stays.
 """
 
 
 import json
-import os
-from typing import Optional
 
-import tensorflow as tf
-import tensorflow_data_validation as tfdv
 from absl import logging
 from tfx.components.statistics_gen import stats_artifact_utils
 from tfx.dsl.component.experimental.annotations import InputArtifact, Parameter
@@ -24,32 +20,11 @@ from tfx.dsl.component.experimental.decorators import component
 from tfx.types import artifact_utils, standard_artifacts
 
 from components import data_drift
-
-STATISTICS_DIR = os.path.join("assets.extra", "statistics")  # in a pushed version's folder
-STATISTICS_FILE = "FeatureStats.pb"  # StatisticsGen's file in each Split-<name> folder
+from components.served_statistics import load_split, served_statistics
 
 
 class DataDriftError(RuntimeError):
     """The data has drifted from the data of the model being served."""
-
-
-def newest_served_statistics(serving_dir: str) -> Optional[str]:
-    """The statistics folder of the newest version in ``serving_dir`` that has one, or None."""
-    if not tf.io.gfile.isdir(serving_dir):
-        return None
-    versions = sorted((name.rstrip("/") for name in tf.io.gfile.listdir(serving_dir)
-                       if name.rstrip("/").isdigit()), key=int, reverse=True)
-    for version in versions:
-        folder = os.path.join(serving_dir, version, STATISTICS_DIR)
-        if tf.io.gfile.isdir(folder):
-            return folder
-    return None
-
-
-def load_split(folder: str, split: str):
-    """The DatasetFeatureStatisticsList of one split in a stored statistics folder, or None."""
-    path = os.path.join(folder, f"Split-{split}", STATISTICS_FILE)  # StatisticsGen's own layout
-    return tfdv.load_stats_binary(path) if tf.io.gfile.exists(path) else None
 
 
 def measure_against(current: standard_artifacts.ExampleStatistics, baseline_folder: str,
@@ -68,11 +43,13 @@ def measure_against(current: standard_artifacts.ExampleStatistics, baseline_fold
 def DriftCheck(statistics: InputArtifact[standard_artifacts.ExampleStatistics],  # noqa: N802
                thresholds: Parameter[str],
                code_version: Parameter[str],
-               serving_dir: Parameter[str]) -> None:
+               serving_dir: Parameter[str],
+               served_model: InputArtifact[standard_artifacts.PushedModel] = None) -> None:
+    """``served_model``: the newest Pusher output (none before the first push)."""
     del code_version  # only the cache key: the fingerprint of this module (pipeline.definition)
-    baseline = newest_served_statistics(serving_dir)
+    baseline = served_statistics(served_model, serving_dir)
     if baseline is None:
-        logging.info("DriftCheck: no served model with data statistics in %s; passing", serving_dir)
+        logging.info("DriftCheck: no model served from %s yet; passing", serving_dir)
         return
     measured = measure_against(statistics, baseline, data_drift.DriftThresholds.from_json(json.loads(thresholds)))
     for d in measured:

@@ -111,6 +111,14 @@ def options(evaluation: EvaluationConfig) -> tfma.Options:
 EVALUATOR_MODULE = "models.slice_groups"
 
 
+def evaluator_code_modules(config: PipelineConfig) -> tuple[str, ...]:
+    """The project modules TFMA loads by name for ``config``: the extractors and the metrics
+    its tasks' EvalConfig names (``MetricConfig.module``; per-class metrics included)."""
+    named = {metric.module for task in config.tasks for metric in task_metrics(task, config.evaluation)}
+    named.update(module for task in config.tasks for module in task_type(task.type).tfma_metric_modules.values())
+    return (EVALUATOR_MODULE, *sorted(m for m in named if m))
+
+
 def build_eval_config(config: PipelineConfig) -> tfma.EvalConfig:
     return tfma.EvalConfig(
         model_specs=[tfma.ModelSpec(

@@ -1,9 +1,9 @@
 """What a run's model is compared with: the baseline model.
 
 ``create_pipeline`` takes one of the ``BaselineResolver`` functions below; the
-runner picks the one its orchestrator supports. (The drift check's baseline,
-the statistics of the served model's data, is stored with each pushed model:
-``components.drift_check``.)
+runner picks the one its orchestrator supports. The drift check's baseline is
+the served model, the newest Pusher output (``ServedModelResolver``), whose
+data statistics are stored beside it (``components.served_statistics``).
 
 TFX's LatestBlessedModelStrategy picks the newest blessed model, which on a
 rerun with a cached Trainer is the candidate itself: the Evaluator would then
@@ -67,3 +67,40 @@ def kubeflow_baseline_resolver(candidate: types.BaseChannel) -> tfx.dsl.Resolver
     del candidate  # TFX's strategy cannot exclude it
     return tfx.dsl.Resolver(strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
                             **_blessed_model_channels())
+
+
+PUSHER_ID = "Pusher"
+
+
+class LatestOutputStrategy(resolver.ResolverStrategy):
+    """The newest artifact of each channel, or none yet: TFX's LatestArtifactStrategy fails the
+    run when a channel is empty, as the Pusher's is before the first push."""
+
+    def resolve_artifacts(self, store, input_dict: Dict[str, List[types.Artifact]]
+                          ) -> Optional[Dict[str, List[types.Artifact]]]:
+        return {key: sorted(artifacts, key=lambda a: a.id)[-1:] for key, artifacts in input_dict.items()}
+
+
+# A Resolver whose output ``served_model`` is the newest Pusher output (none before the first push).
+ServedModelResolver = Callable[[], tfx.dsl.Resolver]
+
+
+def _pushed_model_channel() -> dict:
+    return {"served_model": tfx.dsl.Channel(type=tfx.types.standard_artifacts.PushedModel,
+                                            producer_component_id=PUSHER_ID)}
+
+
+def local_served_model_resolver() -> tfx.dsl.Resolver:
+    """The newest PushedModel of this pipeline's Pusher (LatestOutputStrategy)."""
+    return tfx.dsl.Resolver(strategy_class=LatestOutputStrategy, **_pushed_model_channel())
+
+
+def kubeflow_served_model_resolver() -> tfx.dsl.Resolver:
+    """The newest PushedModel, with TFX's own strategy.
+
+    KubeflowV2DagRunner compiles it into one metadata query by type (the
+    producer is not part of the query: the newest PushedModel of the metadata
+    store), which finds nothing, not an error, before the first push.
+    """
+    return tfx.dsl.Resolver(strategy_class=tfx.dsl.experimental.LatestArtifactStrategy,
+                            **_pushed_model_channel())

@@ -2,7 +2,7 @@
 
 ExampleGen (synthetic, CSV or TFRecord) -> StatisticsGen
   -> SchemaGen (or ImportSchemaGen) -> ExampleValidator -> AnomaliesGate
-  -> (against the served model's data statistics) DriftCheck -> DataChoices -> ComponentConfigs
+  -> (against the served model's data statistics, the newest Pusher output) DriftCheck -> DataChoices -> ComponentConfigs
   -> Transform -> (with tuning.enabled) Tuner -> Trainer -> (latest blessed model) Evaluator -> Pusher
 
 What the data decides (``auto`` transforms, the classes of multiclass tasks)
@@ -38,10 +38,11 @@ from components.data_choices_component import DataChoices
 from components.drift_check import DriftCheck
 from components.evaluator import Evaluator
 from components.synthetic_example_gen.component import SyntheticExampleGen
-from pipeline.baseline import BaselineResolver
+from pipeline.baseline import (PUSHER_ID, BaselineResolver, ServedModelResolver,
+                               local_served_model_resolver)
 from config import DataSource, FileSplit, PipelineConfig
 from config.data_decisions import data_view
-from components.eval_config import EVALUATOR_MODULE
+from components.eval_config import EVALUATOR_MODULE, evaluator_code_modules
 from pipeline.fingerprint import code_fingerprint
 
 PREPROCESSING_FN = "models.preprocessing.preprocessing_fn"
@@ -53,22 +54,48 @@ TRAIN_SPLITS = ["train"]
 EARLY_STOPPING_SPLITS = ["eval"]
 TRANSFORM_SPLITS = tfx.proto.SplitsConfig(analyze=TRAIN_SPLITS, transform=[*TRAIN_SPLITS, *EARLY_STOPPING_SPLITS])
 
-
-# Component -> the module whose code (with what it imports) is that component's cache key.
+# Component -> the modules whose code (with the project modules they import) is that component's
+# cache key. StatisticsGen, SchemaGen and ExampleValidator run TFX's code only.
 CODE_MODULES = {
-    "AnomaliesGate": AnomaliesGate.__module__,
-    "ComponentConfigs": ComponentConfigs.__module__,
-    "DataChoices": DataChoices.__module__,
-    "DriftCheck": DriftCheck.__module__,
-    "Transform": PREPROCESSING_FN.rpartition(".")[0],
-    "Trainer": RUN_FN.rpartition(".")[0],
-    "Tuner": TUNER_FN.rpartition(".")[0],
+    "SyntheticExampleGen": (SyntheticExampleGen.EXECUTOR_SPEC.executor_class.__module__,),
+    "CsvExampleGen": (csv_executor.__name__,),
+    "ImportExampleGen": (span_properties.__name__,),  # TFX's reader; the project's executor stamps spans
+    "AnomaliesGate": (AnomaliesGate.__module__,),
+    "ComponentConfigs": (ComponentConfigs.__module__,),
+    "DataChoices": (DataChoices.__module__,),
+    "DriftCheck": (DriftCheck.__module__,),
+    "Transform": (PREPROCESSING_FN.rpartition(".")[0],),
+    "Trainer": (RUN_FN.rpartition(".")[0],),
+    "Tuner": (TUNER_FN.rpartition(".")[0],),
+    # The executor; the modules TFMA loads by name come from the configuration (code_modules).
+    "Evaluator": (Evaluator.__module__,),
+    "Pusher": (AtomicPusher.EXECUTOR_SPEC.executor_class.__module__,),
+}
+# Imported by a component's modules but never run by it: not in its key. Transform validates only
+# the feature and label parts of the configuration (config.data, config.tasks), never the model's
+# (architectures), the Tuner's, or the Keras metrics a task type builds for the Trainer.
+NOT_RUN = {
+    "Transform": ("config.architectures", "config.tuning", "models.metrics"),
 }
 
 
-def module_code_versions() -> dict[str, str]:
+def code_modules(config: PipelineConfig) -> dict[str, tuple[str, ...]]:
+    """``CODE_MODULES`` with the Evaluator's extractor and metric modules, which its EvalConfig
+    and ``module_path`` name as text (so no import leads to them)."""
+    return {**CODE_MODULES, "Evaluator": (*CODE_MODULES["Evaluator"], *evaluator_code_modules(config))}
+
+
+def module_code_versions(config: PipelineConfig) -> dict[str, str]:
     """Component -> the fingerprint of the code it runs (``pipeline.fingerprint``), one per component."""
-    return {component: code_fingerprint(module) for component, module in CODE_MODULES.items()}
+    return {component: code_fingerprint(*modules, exclude=NOT_RUN.get(component, ()))
+            for component, modules in code_modules(config).items()}
+
+
+def _with_code_version(node, version: str):
+    """``node`` with the fingerprint of its code as a parameter of its own (``code_version``):
+    TFX's components with a project executor have no parameter the code could be added to."""
+    node.exec_properties["code_version"] = version
+    return node
 
 
 def _file_input(data: DataSource) -> tuple[str, tfx.proto.Input, Optional[tfx.proto.Output]]:
@@ -130,7 +157,8 @@ def create_example_gen(config: PipelineConfig, span: Optional[int] = None):
     """The pipeline's ExampleGen; ``span``: fixed to that span (else TFX's driver reads the newest)."""
     range_config = None if span is None else tfx.proto.RangeConfig(
         static_range=tfx.proto.StaticRange(start_span_number=span, end_span_number=span))
-    return EXAMPLE_GENS[config.data.source](config, range_config)
+    example_gen = EXAMPLE_GENS[config.data.source](config, range_config)
+    return _with_code_version(example_gen, code_fingerprint(*CODE_MODULES[example_gen.id]))
 
 
 def _window_examples(config: PipelineConfig, example_gen):
@@ -157,14 +185,14 @@ def _set_at_run_time(node, exec_property: str, value_channel) -> None:
     node.exec_properties[exec_property] = value_channel.future()[0].value
 
 
-def served_model_resolver() -> tfx.dsl.Resolver:
+def warm_start_resolver() -> tfx.dsl.Resolver:
     """The newest blessed model (the one served), for the Trainer's ``base_model`` (``training.warm_start``)."""
     return tfx.dsl.Resolver(
         strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
         model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model, producer_component_id="Trainer"),
         model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing,
                                        producer_component_id="Evaluator"),
-    ).with_id("served_model_resolver")
+    ).with_id("warm_start_model_resolver")
 
 
 def create_pipeline(config: PipelineConfig, pipeline_root: str, serving_dir: str,
@@ -172,7 +200,9 @@ def create_pipeline(config: PipelineConfig, pipeline_root: str, serving_dir: str
                     metadata_connection_config=None,
                     beam_pipeline_args: Optional[list[str]] = None,
                     evaluator_beam_args: Optional[list[str]] = None,
-                    enable_cache: bool = True) -> tfx.dsl.Pipeline:
+                    enable_cache: bool = True,
+                    served_model_resolver: ServedModelResolver = local_served_model_resolver,
+                    ) -> tfx.dsl.Pipeline:
     """The pipeline, the same for every orchestrator.
 
     Args:
@@ -198,16 +228,21 @@ def create_pipeline(config: PipelineConfig, pipeline_root: str, serving_dir: str
         evaluator_beam_args: the Evaluator's own, after those (the last of
             a repeated argument wins).
         enable_cache: reuse the results of unchanged components.
+        served_model_resolver: builds the Resolver of the served model (the
+            newest Pusher output), the drift check's input; the runner passes
+            one its orchestrator supports (``pipeline.baseline``).
 
     Returns:
         The ``tfx.dsl.Pipeline``: ExampleGen, StatisticsGen, SchemaGen (or
         ImportSchemaGen), ExampleValidator, AnomaliesGate, DataChoices, ComponentConfigs,
-        DriftCheck (unless ``drift.enabled: false``; its baseline is the
-        newest model in ``serving_dir``), Transform, (with ``tuning.enabled``)
-        Tuner, (with ``training.warm_start``) the served model resolver, Trainer, the baseline
+        (unless ``drift.enabled: false``) the served model's resolver (id
+        ``served_model_resolver``) and DriftCheck (its baseline: that model's
+        data statistics), Transform, (with ``tuning.enabled``) Tuner, (with
+        ``training.warm_start``) the warm start's resolver (id
+        ``warm_start_model_resolver``), Trainer, the baseline
         resolver (id ``baseline_model_resolver``), Evaluator and Pusher.
     """
-    code_versions = module_code_versions()
+    code_versions = module_code_versions(config)
 
     example_gen = create_example_gen(config)
     statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"])
@@ -257,14 +292,17 @@ def create_pipeline(config: PipelineConfig, pipeline_root: str, serving_dir: str
     transform.add_upstream_node(example_gen)  # the window holds this run's span
     drift_nodes = []
     if config.drift.enabled:
+        # Its result depends on which model is served: that model is its input, so a push reruns it.
+        served_model = served_model_resolver().with_id("served_model_resolver")
         drift_check = DriftCheck(statistics=statistics_gen.outputs["statistics"],
+                                 served_model=served_model.outputs["served_model"],
                                  serving_dir=serving_dir,
                                  thresholds=json.dumps(config.drift_thresholds(), sort_keys=True),
                                  code_version=code_versions["DriftCheck"])
         drift_check.add_upstream_node(anomalies_gate)  # data that breaks its schema is reported as that
         data_choices.add_upstream_node(drift_check)  # decisions only for data the check accepted
         transform.add_upstream_node(drift_check)
-        drift_nodes = [drift_check]
+        drift_nodes = [served_model, drift_check]
     tuner_nodes, best_hyperparameters = [], None
     if config.tuning.enabled:
         # Trials train as the Trainer does; the best one's hyperparameters go to the Trainer.
@@ -280,7 +318,7 @@ def create_pipeline(config: PipelineConfig, pipeline_root: str, serving_dir: str
         _set_at_run_time(tuner, "custom_config", component_configs.outputs["trainer_config"])
         tuner_nodes, best_hyperparameters = [tuner], tuner.outputs["best_hyperparameters"]
     # Warm start: the newest blessed model is the Trainer's base_model, so lineage shows what it started from.
-    warm_start_nodes = [served_model_resolver()] if config.training.warm_start else []
+    warm_start_nodes = [warm_start_resolver()] if config.training.warm_start else []
     trainer = tfx.components.Trainer(
         run_fn=RUN_FN,
         base_model=warm_start_nodes[0].outputs["model"] if warm_start_nodes else None,
@@ -303,6 +341,7 @@ def create_pipeline(config: PipelineConfig, pipeline_root: str, serving_dir: str
         # Per-slice groups of examples instead of one example at a time, where the metrics allow it.
         module_path=EVALUATOR_MODULE,
     ).with_id("Evaluator")
+    _with_code_version(evaluator, code_versions["Evaluator"])
     _set_at_run_time(evaluator, "eval_config", component_configs.outputs["eval_config"])
     if evaluator_beam_args:
         evaluator = evaluator.with_beam_pipeline_args(evaluator_beam_args)
@@ -313,7 +352,8 @@ def create_pipeline(config: PipelineConfig, pipeline_root: str, serving_dir: str
         model_blessing=evaluator.outputs["blessing"],
         push_destination=tfx.proto.PushDestination(
             filesystem=tfx.proto.PushDestination.Filesystem(base_directory=serving_dir)),
-    ).with_id("Pusher")
+    ).with_id(PUSHER_ID)
+    _with_code_version(pusher, code_versions["Pusher"])
     _set_at_run_time(pusher, "custom_config", component_configs.outputs["pusher_config"])
     return tfx.dsl.Pipeline(
         pipeline_name=config.pipeline_name,

@@ -13,6 +13,9 @@ functions, absolute or relative), with the ``__init__.py`` of each package on
 the way. So code split over more modules is followed as long as it is
 imported by name (not through ``importlib`` with a computed name). Nothing
 here imports those modules (only their parent packages, to locate them).
+A module a component imports but never runs (a schema's unrelated parts, a
+function-level import in a method it never calls) can be left out by name
+(``exclude``); what only it imports is then left out too.
 """
 
 from __future__ import annotations
@@ -64,13 +67,15 @@ def _imported_names(path: Path, importer: str) -> set[str]:
     return names
 
 
-def module_files(modules: Iterable[str]) -> dict[str, Path]:
-    """Module name -> source file of ``modules``, their packages and the project modules they import."""
+def module_files(modules: Iterable[str], exclude: Iterable[str] = ()) -> dict[str, Path]:
+    """Module name -> source file of ``modules``, their packages and the project modules they import
+    (not following ``exclude``)."""
     found: dict[str, Path] = {}
+    excluded = set(exclude)
     pending = list(modules)
     while pending:
         name = pending.pop()
-        if name in found:
+        if name in found or name in excluded:
             continue
         path = _source(name)
         if path is None:
@@ -82,9 +87,9 @@ def module_files(modules: Iterable[str]) -> dict[str, Path]:
     return found
 
 
-def code_fingerprint(*modules: str) -> str:
-    """16 hex digits over the relative paths and contents of ``module_files(modules)``."""
-    files = module_files(modules)
+def code_fingerprint(*modules: str, exclude: Iterable[str] = ()) -> str:
+    """16 hex digits over the relative paths and contents of ``module_files(modules, exclude)``."""
+    files = module_files(modules, exclude)
     digest = hashlib.sha256()
     for name in sorted(files):
         path = files[name]

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tensorflow_metadata.proto.v0 import statistics_pb2
 from tfx.types import standard_artifacts
 
 from components.atomic_pusher.executor import store_statistics
-from components.component_configs import STATISTICS_URI
-from components.drift_check import load_split, newest_served_statistics
+from components.served_statistics import STATISTICS_URI, MissingBaselineError, load_split, served_statistics
 from components.evaluator import without_self_baseline
 from pipeline.baseline import LatestBlessedOtherModelStrategy
 
@@ -90,18 +91,27 @@ def _push(serving, version: str, statistics_uri=None) -> None:
         store_statistics({"custom_config": json.dumps({STATISTICS_URI: statistics_uri})}, str(serving / version))
 
 
-def test_the_drift_baseline_is_the_newest_pushed_version_with_statistics(tmp_path):
+def test_the_drift_baseline_is_the_served_version_and_one_without_statistics_is_refused(tmp_path):
     serving = tmp_path / "serving"
-    assert newest_served_statistics(str(serving)) is None  # nothing pushed yet
+    assert served_statistics(None, str(serving)) is None  # nothing pushed yet: a first push passes
     _push(serving, "100", _statistics_artifact(tmp_path, 10))
     _push(serving, "200", _statistics_artifact(tmp_path, 20))
-    _push(serving, "300")  # pushed before the statistics were stored with models: skipped
     (serving / "notes").mkdir()
-    found = newest_served_statistics(str(serving))
+    found = served_statistics(None, str(serving))  # no push recorded: the newest version
     assert found == str(serving / "200" / "assets.extra" / "statistics")
     assert load_split(found, "train").datasets[0].num_examples == 20
     assert load_split(found, "eval").datasets[0].name == "eval"
     assert load_split(found, "test") is None
+    pushed = standard_artifacts.PushedModel()
+    pushed.set_int_custom_property("pushed", 1)
+    pushed.set_string_custom_property("pushed_destination", str(serving / "100"))
+    assert served_statistics(pushed, str(serving)) == str(serving / "100" / "assets.extra" / "statistics")
+    not_pushed = standard_artifacts.PushedModel()
+    not_pushed.set_int_custom_property("pushed", 0)  # that run pushed nothing: the folder is as it was
+    assert served_statistics(not_pushed, str(serving)) == found
+    _push(serving, "300")  # a served version without statistics: refused, not passed
+    with pytest.raises(MissingBaselineError, match=r"served model .*/300 has no statistics.*drift.enabled: false"):
+        served_statistics(None, str(serving))
 
 
 def test_a_push_without_statistics_configured_stores_none(tmp_path):

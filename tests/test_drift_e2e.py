@@ -119,3 +119,37 @@ def test_a_slightly_worse_model_fails_on_max_drop_alone(first_run):
         assert float(shown[1]) == pytest.approx(r2 - blessed_r2, abs=1e-3)
     assert f"Not pushed: the model was not blessed; serving keeps {versions[-1].name}" in run.stdout
     assert serving_versions(output_dir) == versions and tree_digest(output_dir / "serving") == digest
+
+
+RUN_CONFIG = """\
+data: {{num_examples: 1000, seed: {seed}}}
+training: {{train_steps: 300}}
+drift: {{enabled: {drift}}}
+tasks:
+  - {{name: y1, gate: {{min_r2: -1000}}}}
+  - {{name: y2, gate: {{min_r2: -1000}}}}
+"""
+
+
+def test_a_check_against_an_older_served_model_is_not_reused(tmp_path):
+    """A pushed, then B (other data, drift check off), then A's configuration again: the check must
+    compare with B, the model now served, not reuse its result against A."""
+    output_dir = tmp_path / "out"
+    config_a, config_b = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    config_a.write_text(RUN_CONFIG.format(seed=3, drift="true"))
+    config_b.write_text(RUN_CONFIG.format(seed=4, drift="false"))
+    first = run_pipeline_cli(output_dir, "--config", str(config_a))
+    assert first.returncode == 0 and "Blessed and pushed:" in first.stdout, first.stdout
+    second = run_pipeline_cli(output_dir, "--config", str(config_b))
+    assert second.returncode == 0 and "Blessed and pushed:" in second.stdout, second.stdout
+    served = serving_versions(output_dir)
+    assert len(served) == 2
+    digest = tree_digest(output_dir / "serving")
+
+    third = run_pipeline_cli(output_dir, "--config", str(config_a))
+    assert third.returncode == 1, f"{third.stdout}\n{third.stderr[-3000:]}"
+    assert DRIFT_LINE.match(_error_line(third)), third.stdout
+    statuses = third.component_lines()
+    assert statuses["StatisticsGen"] == "cached" and statuses["served_model_resolver"] == "ran"
+    assert "DriftCheck" not in statuses and "Pusher" not in statuses  # it reran, and stopped the run
+    assert serving_versions(output_dir) == served and tree_digest(output_dir / "serving") == digest  # B served

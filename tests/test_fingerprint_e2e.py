@@ -47,12 +47,17 @@ def _add_comment(path: Path) -> None:
         f.write("\n# an edit that changes no behaviour\n")
 
 
-def test_each_component_reruns_for_its_own_code_only(tmp_path):
-    project = _copy_project(tmp_path / "project")
-    config = tmp_path / "config.yaml"
+def _tiny_config(folder: Path) -> Path:
     # No drift check, no confidence intervals: the least work that runs every cached component.
+    config = folder / "config.yaml"
     config.write_text(TINY_CONFIG.format(train_steps=20)
                       + "evaluation: {confidence_intervals: none}\ndrift: {enabled: false}\n")
+    return config
+
+
+def test_each_component_reruns_for_its_own_code_only(tmp_path):
+    project = _copy_project(tmp_path / "project")
+    config = _tiny_config(tmp_path)
     out = tmp_path / "out"
     first = _run(project, out, config).component_lines()
     assert first["Transform"] == "ran" and first["Trainer"] == "ran"
@@ -73,3 +78,16 @@ def test_each_component_reruns_for_its_own_code_only(tmp_path):
     assert after_preprocessing_edit["Trainer"] == "ran"  # its input, Transform's output, is new
     assert after_preprocessing_edit["AnomaliesGate"] == "cached"
     assert after_preprocessing_edit["StatisticsGen"] == "cached"
+
+
+def test_editing_the_generator_reruns_the_example_gen_and_everything_after_it(tmp_path):
+    project = _copy_project(tmp_path / "project")
+    config = _tiny_config(tmp_path)
+    out = tmp_path / "out"
+    first = _run(project, out, config).component_lines()
+    assert first["SyntheticExampleGen"] == "ran"
+    _add_comment(project / "components" / "synthetic_data.py")
+    after = _run(project, out, config).component_lines()
+    for component in ("SyntheticExampleGen", "StatisticsGen", "DataChoices", "Transform", "Trainer",
+                      "Evaluator", "Pusher"):
+        assert after[component] == "ran", (component, after)

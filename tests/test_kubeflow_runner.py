@@ -26,6 +26,7 @@ CONFIG = {"pipeline_name": "mtl-kfp-test", "data": {"num_examples": 5000, "num_s
 # splits the baseline resolver into a ModelBlessing query and a Model query.
 BLESSING_RESOLVER = "baseline_model_resolver-model-blessing-resolver"
 MODEL_RESOLVER = "baseline_model_resolver-model-resolver"
+SERVED_RESOLVER = "served_model_resolver"  # the newest PushedModel: one query
 EXPECTED_DAG = {
     "SyntheticExampleGen": set(),
     "StatisticsGen": {"SyntheticExampleGen"},
@@ -34,7 +35,8 @@ EXPECTED_DAG = {
     "AnomaliesGate": {"ExampleValidator"},
     "DataChoices": {"SyntheticExampleGen"},
     "ComponentConfigs": {"StatisticsGen"},
-    "DriftCheck": {"StatisticsGen"},
+    SERVED_RESOLVER: set(),
+    "DriftCheck": {"StatisticsGen", SERVED_RESOLVER},
     "Transform": {"SyntheticExampleGen", "SchemaGen"},
     "Trainer": {"Transform", "SchemaGen"},
     BLESSING_RESOLVER: set(),
@@ -42,7 +44,7 @@ EXPECTED_DAG = {
     "Evaluator": {"SyntheticExampleGen", "Trainer", MODEL_RESOLVER},
     "Pusher": {"Trainer", "Evaluator"},
 }
-RESOLVERS = {BLESSING_RESOLVER, MODEL_RESOLVER}
+RESOLVERS = {BLESSING_RESOLVER, MODEL_RESOLVER, SERVED_RESOLVER}
 # Dependencies without an artifact: the anomalies gate must pass first, and the drift check;
 # a run-time parameter's producer (DataChoices, ComponentConfigs) runs before the tasks that read it.
 ORDER_ONLY = {"DataChoices": {"AnomaliesGate", "DriftCheck"}, "DriftCheck": {"AnomaliesGate"},

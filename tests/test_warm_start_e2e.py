@@ -62,9 +62,9 @@ def test_the_kubeflow_spec_gives_the_trainer_the_served_model(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     spec = json.loads(output.read_text())["pipelineSpec"]
     base_model = spec["root"]["dag"]["tasks"]["Trainer"]["inputs"]["artifacts"]["base_model"]
-    assert base_model["taskOutputArtifact"] == {"producerTask": "served_model_resolver-model-resolver",
+    assert base_model["taskOutputArtifact"] == {"producerTask": "warm_start_model_resolver-model-resolver",
                                                 "outputArtifactKey": "model"}
     # KFP resolves it by metadata queries: the newest blessing, then the model it names.
     executors = spec["deploymentSpec"]["executors"]
-    query = executors["served_model_resolver-model-blessing-resolver_executor"]["resolver"]
+    query = executors["warm_start_model_resolver-model-blessing-resolver_executor"]["resolver"]
     assert "metadata.blessed.number_value=1" in query["outputArtifactQueries"]["model_blessing"]["filter"]

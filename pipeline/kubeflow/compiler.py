@@ -101,7 +101,7 @@ def compile_pipeline(config: PipelineConfig, target: Target) -> dict:
     """The PipelineJob (as a JSON-ready dict) KubeflowV2DagRunner compiles."""
     from tfx import v1 as tfx
 
-    from pipeline.baseline import kubeflow_baseline_resolver
+    from pipeline.baseline import kubeflow_baseline_resolver, kubeflow_served_model_resolver
     from pipeline.definition import create_pipeline
 
     pipeline = create_pipeline(
@@ -110,6 +110,7 @@ def compile_pipeline(config: PipelineConfig, target: Target) -> dict:
         serving_dir=target.serving_dir,
         beam_pipeline_args=with_project_package(config.beam_args, f"{IMAGE_PROJECT_ROOT}/setup.py"),
         baseline_resolver=kubeflow_baseline_resolver,
+        served_model_resolver=kubeflow_served_model_resolver,
     )
     runner = tfx.orchestration.experimental.KubeflowV2DagRunner(
         config=tfx.orchestration.experimental.KubeflowV2DagRunnerConfig(default_image=target.image))

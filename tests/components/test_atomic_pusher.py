@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -11,11 +12,13 @@ import time
 from pathlib import Path
 
 import pytest
+from tfx.dsl.io.filesystem import NotFoundError
 from tfx.proto import pusher_pb2
 from tfx.types import standard_artifacts
 from tfx.utils import proto_utils
 
 from components.atomic_pusher.executor import Executor, staging_dir
+from components.served_statistics import STATISTICS_DIR, STATISTICS_URI
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -30,7 +33,7 @@ def make_model(root: Path, files: int = 3, size: int = 1000) -> Path:
     return root
 
 
-def push(model_dir: Path, serving, pushed_uri: Path, blessed: bool = True):
+def push(model_dir: Path, serving, pushed_uri: Path, blessed: bool = True, statistics_uri: str = ""):
     model = standard_artifacts.Model()
     model.uri = str(model_dir)
     blessing = standard_artifacts.ModelBlessing()
@@ -41,7 +44,8 @@ def push(model_dir: Path, serving, pushed_uri: Path, blessed: bool = True):
     destination = pusher_pb2.PushDestination(
         filesystem=pusher_pb2.PushDestination.Filesystem(base_directory=str(serving)))
     Executor().Do({"model": [model], "model_blessing": [blessing]}, {"pushed_model": [pushed]},
-                  {"push_destination": proto_utils.proto_to_json(destination)})
+                  {"push_destination": proto_utils.proto_to_json(destination),
+                   "custom_config": json.dumps({STATISTICS_URI: statistics_uri} if statistics_uri else None)})
     return pushed
 
 
@@ -132,11 +136,33 @@ def test_killed_during_the_copy_leaves_no_version_and_a_poller_never_sees_half(t
     assert len(list(serving.iterdir())) == 1 and not staging.exists()
 
 
-def test_an_object_store_destination_gets_tfx_s_own_push(tmp_path):
+def _statistics(root: Path) -> str:
+    (root / "Split-train").mkdir(parents=True)
+    (root / "Split-train" / "FeatureStats.pb").write_bytes(b"stats")
+    return str(root)
+
+
+def test_an_object_store_version_gets_its_statistics_before_its_model(tmp_path):
     import tensorflow as tf
 
-    serving = "ram://atomic-pusher-test/serving"
-    pushed = push(make_model(tmp_path / "model"), serving, tmp_path / "pushed")
+    serving = "ram://atomic-pusher-test/serving"  # a filesystem with no rename: the push is in place
+    pushed = push(make_model(tmp_path / "model"), serving, tmp_path / "pushed",
+                  statistics_uri=_statistics(tmp_path / "stats"))
     (version,) = tf.io.gfile.listdir(serving)
-    assert pushed.get_string_custom_property("pushed_destination") == f"{serving}/{version.rstrip('/')}"
-    assert tf.io.gfile.exists(f"{serving}/{version.rstrip('/')}/saved_model.pb")
+    final = f"{serving}/{version.rstrip('/')}"
+    assert pushed.get_string_custom_property("pushed_destination") == final
+    assert tf.io.gfile.exists(f"{final}/saved_model.pb")
+    with tf.io.gfile.GFile(f"{final}/{STATISTICS_DIR}/Split-train/FeatureStats.pb", "rb") as f:
+        assert f.read() == b"stats"
+
+    # A push that fails before the model's last file: the statistics are already there, and no
+    # saved_model.pb, for which a model server waits, was written.
+    broken = make_model(tmp_path / "broken")
+    (broken / "Format-Serving" / "saved_model.pb").unlink()
+    serving = "ram://atomic-pusher-test/serving-broken"
+    with pytest.raises(NotFoundError):
+        push(broken, serving, tmp_path / "pushed-broken", statistics_uri=_statistics(tmp_path / "stats2"))
+    (version,) = tf.io.gfile.listdir(serving)
+    final = f"{serving}/{version.rstrip('/')}"
+    assert tf.io.gfile.exists(f"{final}/{STATISTICS_DIR}/Split-train/FeatureStats.pb")
+    assert tf.io.gfile.exists(f"{final}/variables") and not tf.io.gfile.exists(f"{final}/saved_model.pb")

@@ -47,10 +47,13 @@ def test_the_drift_check_runs_after_the_anomalies_gate_and_before_transform():
     assert nodes["AnomaliesGate"] in check.upstream_nodes and check in nodes["Transform"].upstream_nodes
     assert json.loads(check.exec_properties["thresholds"]) == config.drift_thresholds()
     assert check.exec_properties["serving_dir"] == "/tmp/serving"  # its baseline: the served model's data
+    # The served model is an input: a push changes the check's cache key.
+    assert nodes["served_model_resolver"] in check.upstream_nodes
+    assert check.inputs["served_model"].type.TYPE_NAME == "PushedModel"
     assert config.drift_thresholds()["columns"] == {"x": None, "y1": 0.3, "y2": None, "x_norm": None}
 
 
 def test_drift_disabled_leaves_the_check_out():
     on = set(_nodes(build_config()))
     off = set(_nodes(build_config({"drift": {"enabled": False}})))
-    assert on - off == {"DriftCheck"} and off < on
+    assert on - off == {"DriftCheck", "served_model_resolver"} and off < on
