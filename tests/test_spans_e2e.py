@@ -1,4 +1,5 @@
-"""The daily loop's data side, for real: spans of data/sample.csv, a window of 3, two runs into one output dir."""
+"""The daily loop for real: data/sample.csv cut into five spans, a window of 3, warm start, the drift
+check, each step one ``local_runner.py --config`` into one output dir."""
 
 from __future__ import annotations
 
@@ -13,26 +14,32 @@ from conftest import REPO, run_pipeline_cli, serving_versions
 from pipeline.results import mlmd
 from pipeline.results.span_data import artifact_span
 
-pytestmark = pytest.mark.e2e
-ROWS_PER_SPAN = 500
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]  # five pipeline runs
+ROWS_PER_SPAN = 400
+PIPELINE = "sample-three-tasks"
 
 
-def write_span(root: Path, span: int) -> None:
-    """Span N: rows (N-1)*500 .. N*500 of the sample table, as daily/span-N/rows.csv."""
+def write_span(root: Path, span: int, scale: dict[str, float] | None = None) -> None:
+    """Span N: rows (N-1)*400 .. N*400 of the sample table, as daily/span-N/rows.csv; ``scale``
+    multiplies a numeric column (the same rows in other units)."""
     with open(REPO / "data" / "sample.csv", newline="") as f:
         header, *rows = list(csv.reader(f))
+    rows = rows[(span - 1) * ROWS_PER_SPAN:span * ROWS_PER_SPAN]
+    for column, factor in (scale or {}).items():
+        i = header.index(column)
+        rows = [[*row[:i], str(float(row[i]) * factor), *row[i + 1:]] for row in rows]
     folder = root / "daily" / f"span-{span}"
-    folder.mkdir(parents=True)
+    folder.mkdir(parents=True, exist_ok=True)
     with open(folder / "rows.csv", "w", newline="") as f:
-        csv.writer(f).writerows([header, *rows[(span - 1) * ROWS_PER_SPAN:span * ROWS_PER_SPAN]])
+        csv.writer(f).writerows([header, *rows])
 
 
 def write_config(root: Path) -> Path:
     config = yaml.safe_load((REPO / "data" / "sample.yaml").read_text())
     config["data"].update(path="daily/span-{SPAN}/rows.csv", window_spans=3)
     config["evaluation"] = {"confidence_intervals": "none"}
-    config["training"] = {"train_steps": 100, "batch_size": 64}
-    # 500-row spans of the sample differ by chance up to ~0.3 (balance); a column x1000 is near 1.
+    config["training"] = {"train_steps": 100, "batch_size": 64, "warm_start": True}
+    # 400-row spans of the sample differ by chance up to ~0.3 (balance); a column x1000 is near 1.
     config["drift"] = {"jensen_shannon_divergence": 0.6, "infinity_norm": 0.6}
     for task in config["tasks"]:  # the loop, not the model, is under test
         task["gate"] = {"min_r2": -10.0} if task["type"] == "regression" else {"min_auc": 0.0}
@@ -43,7 +50,7 @@ def write_config(root: Path) -> Path:
 
 def transform_spans(output_dir: Path) -> list[int]:
     store = mlmd.open_store(output_dir / "metadata.sqlite")
-    transform = mlmd.latest_node_run(store, "sample-three-tasks", "Transform")
+    transform = mlmd.latest_node_run(store, PIPELINE, "Transform")
     return sorted(artifact_span(a) for a in transform.inputs["examples"])
 
 
@@ -51,31 +58,64 @@ def ingested_spans(output_dir: Path) -> list[int]:
     """The span of each CsvExampleGen execution that read files (not cached), in order."""
     store = mlmd.open_store(output_dir / "metadata.sqlite")
     return [artifact_span(run.output("examples"))
-            for run in mlmd.finished_node_runs(store, "sample-three-tasks", "CsvExampleGen")
+            for run in mlmd.finished_node_runs(store, PIPELINE, "CsvExampleGen")
             if run.execution.last_known_state == metadata_store_pb2.Execution.COMPLETE]
 
 
-def test_a_window_of_three_spans_over_two_daily_runs(tmp_path):
+def trainer_base_models(output_dir: Path) -> list[list[int]]:
+    """For each finished Trainer run in order: the ids of its base_model input (none on the first)."""
+    store = mlmd.open_store(output_dir / "metadata.sqlite")
+    return [[a.id for a in run.inputs.get("base_model", [])]
+            for run in mlmd.finished_node_runs(store, PIPELINE, "Trainer")]
+
+
+def trainer_models(output_dir: Path) -> list[int]:
+    store = mlmd.open_store(output_dir / "metadata.sqlite")
+    return [run.output("model").id for run in mlmd.finished_node_runs(store, PIPELINE, "Trainer")]
+
+
+def run_ok(output_dir: Path, config: Path):
+    run = run_pipeline_cli(output_dir, "--config", str(config))
+    assert run.returncode == 0, f"pipeline failed:\n{run.stdout}\n{run.stderr[-3000:]}"
+    return run
+
+
+def test_the_daily_loop_over_five_spans(tmp_path):
     for span in (1, 2, 3):
         write_span(tmp_path, span)
     config, output_dir = write_config(tmp_path), tmp_path / "out"
 
-    first = run_pipeline_cli(output_dir, "--config", str(config))
-    assert first.returncode == 0, f"pipeline failed:\n{first.stdout}\n{first.stderr}"
+    # 1. Spans 1-3 present: the older two are ingested first, Transform reads [1, 2, 3], a model is pushed.
+    first = run_ok(output_dir, config)
     assert transform_spans(output_dir) == [1, 2, 3]
     assert ingested_spans(output_dir) == [1, 2, 3]
-    assert "Data: span 3 (500 rows, new); window spans 1-3 (1,500 rows)" in first.stdout
+    assert "Data: span 3 (400 rows, new); window spans 1-3 (1,200 rows)" in first.stdout
+    assert "Warm start: from scratch (no blessed model yet)" in first.stdout
     assert len(serving_versions(output_dir)) == 1
 
+    # 2. Span 4 arrives: only it is read; Transform reads [2, 3, 4]; the Trainer starts from the served model.
     write_span(tmp_path, 4)
-    second = run_pipeline_cli(output_dir, "--config", str(config))
-    assert second.returncode == 0, f"pipeline failed:\n{second.stdout}\n{second.stderr}"
+    second = run_ok(output_dir, config)
     assert transform_spans(output_dir) == [2, 3, 4]
     assert ingested_spans(output_dir) == [1, 2, 3, 4]  # spans 2 and 3 were not read again
     assert "Window: span" not in second.stdout
-    assert "Data: span 4 (500 rows, new); window spans 2-4 (1,500 rows)" in second.stdout
+    assert "Data: span 4 (400 rows, new); window spans 2-4 (1,200 rows)" in second.stdout
+    assert trainer_base_models(output_dir)[-1] == [trainer_models(output_dir)[0]]
+    assert len(serving_versions(output_dir)) == 2
+    served = sorted(p.name for p in serving_versions(output_dir))
 
-    # --- Drift and warm start (other branches) -------------------------------------------------
-    # Next steps of this loop, once the drift check stops such data on main:
-    #   span 5 with one numeric column x1000: the DriftCheck stops the run, nothing is pushed;
-    #   span 5 replaced by real rows: the run goes on, Transform reads [3, 4, 5], a model is pushed.
+    # 3. Span 5 arrives with one numeric input in other units (x1000): the drift check stops the run.
+    write_span(tmp_path, 5, scale={"tenure_months": 1000.0})
+    third = run_pipeline_cli(output_dir, "--config", str(config))
+    assert third.returncode == 1, f"{third.stdout}\n{third.stderr[-3000:]}"
+    (error,) = [line for line in (third.stdout + third.stderr).splitlines() if line.startswith("error:")]
+    assert error.startswith("error: DriftCheck: DataDriftError:") and "tenure_months" in error, error
+    assert sorted(p.name for p in serving_versions(output_dir)) == served  # the served model is unchanged
+
+    # 4. Span 5 is replaced by its real rows: read again as a new artifact of span 5; the run goes on.
+    write_span(tmp_path, 5)
+    fourth = run_ok(output_dir, config)
+    assert transform_spans(output_dir) == [3, 4, 5]
+    assert ingested_spans(output_dir) == [1, 2, 3, 4, 5, 5]
+    assert trainer_base_models(output_dir)[-1] == [trainer_models(output_dir)[1]]
+    assert len(serving_versions(output_dir)) == 3
