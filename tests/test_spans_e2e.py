@@ -11,7 +11,7 @@ import yaml
 from ml_metadata.proto import metadata_store_pb2
 
 from conftest import REPO, run_pipeline_cli, serving_versions
-from pipeline.results import mlmd
+from pipeline.results import history, mlmd
 from pipeline.results.span_data import artifact_span
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]  # five pipeline runs
@@ -27,11 +27,16 @@ def write_span(root: Path, span: int, scale: dict[str, float] | None = None) -> 
     rows = rows[(span - 1) * ROWS_PER_SPAN:span * ROWS_PER_SPAN]
     for column, factor in (scale or {}).items():
         i = header.index(column)
-        rows = [[*row[:i], str(float(row[i]) * factor), *row[i + 1:]] for row in rows]
+        rows = [[*row[:i], _scaled(row[i], factor), *row[i + 1:]] for row in rows]
     folder = root / "daily" / f"span-{span}"
     folder.mkdir(parents=True, exist_ok=True)
     with open(folder / "rows.csv", "w", newline="") as f:
         csv.writer(f).writerows([header, *rows])
+
+
+def _scaled(cell: str, factor: float) -> str:
+    """A numeric cell times ``factor``; a missing one ("" or "?") stays as it is."""
+    return cell if cell.strip() in ("", "?") else str(float(cell) * factor)
 
 
 def write_config(root: Path) -> Path:
@@ -119,3 +124,8 @@ def test_the_daily_loop_over_five_spans(tmp_path):
     assert ingested_spans(output_dir) == [1, 2, 3, 4, 5, 5]
     assert trainer_base_models(output_dir)[-1] == [trainer_models(output_dir)[1]]
     assert len(serving_versions(output_dir)) == 3
+
+    # The report's history: each evaluated model with the spans it was trained on, through lineage.
+    evaluated = history.evaluated_models(mlmd.open_store(output_dir / "metadata.sqlite"), PIPELINE, 10)
+    assert [(m.spans, m.pushed) for m in evaluated] == [("spans 1-3", True), ("spans 2-4", True),
+                                                        ("spans 3-5", True)]

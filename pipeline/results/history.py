@@ -8,6 +8,7 @@ from typing import Optional
 from ml_metadata import metadata_store
 
 from pipeline.results import eval_results, mlmd
+from pipeline.results.span_data import trained_spans
 
 
 @dataclass
@@ -19,6 +20,7 @@ class EvaluatedModel:
     blessed: bool
     pushed: bool  # a Pusher pushed this model (in this run or a later cached one)
     key_metrics: dict[str, float] = field(default_factory=dict)  # task -> overall key metric
+    spans: str = ""  # the spans it was trained on ({SPAN} inputs), e.g. "spans 3-5"
 
 
 def evaluated_models(store: metadata_store.MetadataStore, pipeline_name: str, limit: int,
@@ -47,7 +49,11 @@ def evaluated_models(store: metadata_store.MetadataStore, pipeline_name: str, li
         models.append(EvaluatedModel(
             mlmd.run_name(store, run.execution), run.execution.id, model.id, evaluation.uri,
             bool(blessing and mlmd.int_property(blessing[0], "blessed")), model.id in pushed_models))
-    return models[-limit:] if limit > 0 else []
+    models = models[-limit:] if limit > 0 else []
+    spans = trained_spans(store, [m.model_id for m in models]) if models else {}
+    for model in models:
+        model.spans = spans.get(model.model_id, "")
+    return models
 
 
 def with_key_metrics(models: list[EvaluatedModel], key_metrics: dict[str, str]) -> list[EvaluatedModel]:

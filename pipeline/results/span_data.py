@@ -58,3 +58,18 @@ def data_line(store: metadata_store.MetadataStore, pipeline_name: str, window_sp
         if len(spans) < window_spans:
             line += f", {len(spans)} of window_spans {window_spans} present"
     return line
+
+
+def trained_spans(store: metadata_store.MetadataStore, model_ids: list[int]) -> dict[int, str]:
+    """Model id -> the spans it was trained on (``spans 3-5``), through lineage: the Trainer's
+    transformed examples, then the Examples Transform took. Models trained on no span are left out."""
+    transformed = mlmd.producer_inputs(store, model_ids, "examples", output_key="model")
+    raw = mlmd.producer_inputs(store, sorted({i for ids in transformed.values() for i in ids}), "examples",
+                               output_key="transformed_examples")
+    spans: dict[int, str] = {}
+    for model_id, transformed_ids in transformed.items():
+        ids = sorted({i for t in transformed_ids for i in raw.get(t, ())})
+        found = [artifact_span(a) for a in store.get_artifacts_by_id(ids)] if ids else []
+        if found and min(found) >= 0 and any(found):
+            spans[model_id] = describe_spans(sorted(set(found)))
+    return spans
