@@ -22,7 +22,8 @@ from typing import ClassVar, Iterable, Optional, Sequence
 
 import numpy as np
 
-from config.task_kinds import GATE_FIELDS, TaskKind, register_kind  # noqa: F401  (GATE_FIELDS: re-exported by models.tasks)
+from config.task_kinds import TaskKind, register_kind
+from config.tasks import GATE_FIELDS
 
 # The report's fit figure, and the Evaluator plot it is drawn from.
 PREDICTED_AGAINST_ACTUAL = "predicted_against_actual"  # CalibrationPlot over the prediction range
@@ -48,7 +49,6 @@ class TaskType(TaskKind):
     # Uncertainty weighting's factor in front of exp(-s) * loss (models.task_weighting):
     # 1/2 where the loss is a Gaussian negative log likelihood, 1 for a classification loss.
     likelihood_scale: ClassVar[float] = 1.0
-    clipped_probability: ClassVar[bool] = False  # serving_default clips to [1e-7, 1 - 1e-7]
     # Evaluation.
     key_metric_class: ClassVar[str]  # its MetricConfig class_name (in tfma_metrics)
     # The kind's other_gates, each with the TFMA class it bounds (register checks they are the same).
@@ -110,6 +110,12 @@ class TaskType(TaskKind):
         """``serving_metric`` of served predictions against known labels (no missing ones)."""
         raise NotImplementedError
 
+    # --- serving ------------------------------------------------------------------------------
+    def served_output(self, output):
+        """The model's output for this task (a tensor, on the label's scale) as the serving
+        signatures return it."""
+        return output
+
     # --- batch predictions (mtl-predict) ------------------------------------------------------
     def prediction_columns(self, task: str, classes: Sequence[str] = ()) -> list[str]:
         """The columns a file of predictions holds for one task: here its one served value."""
@@ -130,6 +136,9 @@ def register(cls: type[TaskType]) -> type[TaskType]:
     if (*cls.upper_gates, *cls.macro_gates) != cls.other_gates:
         raise ValueError(f"task type {cls.name!r}: upper_gates and macro_gates must bound its kind's other_gates "
                          f"{cls.other_gates}, got {(*cls.upper_gates, *cls.macro_gates)}")
+    unknown = [f for f in cls().gate_fields if f not in GATE_FIELDS]
+    if unknown:
+        raise ValueError(f"task type {cls.name!r}: gate field(s) {unknown} are not GateConfig fields {GATE_FIELDS}")
     instance = cls()
     register_kind(instance)  # the configuration validates a task's type against this registry
     TASK_TYPES[cls.name] = instance

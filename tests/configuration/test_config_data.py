@@ -87,7 +87,8 @@ def test_synthetic_binary_label_needs_a_binary_task():
     config = build_config({"data": {"binary_labels": ["y2"]},
                            "tasks": [{"name": "y1"}, {"name": "y2", "type": "binary"}]})
     assert config.data.binary_labels == ["y2"]
-    with pytest.raises(ConfigError, match="synthetic label 'y2' is 0/1, so the task type must be binary"):
+    with pytest.raises(ConfigError,
+                       match="synthetic label 'y2' is written as 0/1, so the task type must be binary, not regression"):
         build_config({"data": {"binary_labels": ["y2"]}})
     # Without binary_labels, a binary task's synthetic label is written as 0/1.
     implied = build_config({"tasks": [{"name": "y1"}, {"name": "y2", "type": "binary"}]})
