@@ -18,6 +18,8 @@ TensorFlow, tf_keras and TFMA are imported inside the methods that need them.
 
 from __future__ import annotations
 
+import math
+import re
 from typing import ClassVar, Iterable, Optional, Sequence
 
 import numpy as np
@@ -28,6 +30,8 @@ from config.tasks import GATE_FIELDS
 # The report's fit figure, and the Evaluator plot it is drawn from.
 PREDICTED_AGAINST_ACTUAL = "predicted_against_actual"  # CalibrationPlot over the prediction range
 CALIBRATION = "calibration"  # CalibrationPlot over probabilities
+# (shown name, metric key) of the metrics every type's evaluation holds.
+COMMON_METRICS = (("mean label", "mean_label"), ("mean prediction", "mean_prediction"), ("examples", "example_count"))
 
 
 def is_number(text: str) -> bool:
@@ -65,9 +69,22 @@ class TaskType(TaskKind):
     serving_metric: ClassVar[str]  # the metric key ``score`` computes, shown by the served-model check
     fit_plot: ClassVar[str]  # PREDICTED_AGAINST_ACTUAL or CALIBRATION
 
+    # The values each metric can take (a per-class or macro-averaged metric reads its base's).
+    metric_ranges: ClassVar[dict[str, tuple[float, float]]] = {}
+
     def metric_label(self, metric: str) -> str:
-        """The shown name of one of the report columns, e.g. 'r2' -> 'R²'."""
-        return dict((key, label) for label, key in self.report_columns).get(metric, metric)
+        """The shown name of a metric of this type, e.g. 'r2' -> 'R²'; the key itself if it has none."""
+        return dict((key, label) for label, key in (*self.report_columns, *COMMON_METRICS)).get(metric, metric)
+
+    def metric_range(self, metric: str) -> tuple[float, float]:
+        """The values a metric (``auc``, ``auc_class_2``, ``macro_auc``, ...) can take; unbounded if unknown."""
+        return self.metric_ranges.get(re.sub(r"_class_\d+$", "", metric.removeprefix("macro_")),
+                                      (-math.inf, math.inf))
+
+    @property
+    def metric_order(self) -> list[str]:
+        """Metric keys in the order the report shows them: the summary's columns, then the common ones."""
+        return [key for _, key in (*self.report_columns, *COMMON_METRICS)]
 
     # --- labels -------------------------------------------------------------------------------
     def encode_label(self, text: str, positive: Sequence[str] = (), classes: Sequence[str] = ()) -> float:

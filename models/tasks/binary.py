@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Optional, Sequence
 
 import numpy as np
@@ -56,6 +57,7 @@ class Binary(BinaryKind, TaskType):
         "CalibrationFromCounts")}
     grouped_eval = True
     report_columns = (("AUC", "auc"), ("log loss", "binary_crossentropy"), ("calibration", "calibration"))
+    metric_ranges = {"auc": (0.0, 1.0), "binary_crossentropy": (0.0, math.inf), "calibration": (0.0, math.inf)}
     serving_metric = "auc"
     fit_plot = CALIBRATION
 

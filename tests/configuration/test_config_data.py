@@ -99,7 +99,7 @@ def test_synthetic_binary_label_needs_a_binary_task():
     ({"tasks": [{"name": "a", "label": "spend"}, {"name": "a", "label": "age"}]},
      "duplicate task names: a"),
     ({"tasks": [{"name": "spend", "type": "ranking"}]},
-     "tasks.0.type: task type must be 'regression' or 'binary' or 'multiclass', got 'ranking'"),
+     "tasks.0.type: task type must be 'regression' or 'binary' or 'multiclass' or 'count', got 'ranking'"),
     ({"tasks": [{"name": "age"}]},
      "label column 'age' is also listed as a model input; remove it from data.features"),
     ({"tasks": []}, "tasks: List should have at least 1 item"),
