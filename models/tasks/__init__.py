@@ -8,7 +8,8 @@ in ``config.task_kinds`` so that the configuration validates it where
 ``models`` is never imported (``count.py`` and ``CountKind`` are an example).
 """
 
-from models.tasks import regression, binary, multiclass, count  # noqa: F401,I001  (each registers its type, in this order)
+# Each registers its type, in this order.
+from models.tasks import regression, binary, multiclass, count  # noqa: F401,I001
 from models.tasks.base import (CALIBRATION, GATE_FIELDS, PREDICTED_AGAINST_ACTUAL, TASK_TYPES, TaskType,
                                register, task_type)
 

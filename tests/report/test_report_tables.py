@@ -57,8 +57,8 @@ def test_a_tiny_slice_is_not_called_the_weakest():
     (y1,) = build_task_tables(records, [], [], task_types=REGRESSION)
     assert y1.weakest.slice == "segment:a"
     assert [r.slice for r in y1.rows] == ["Overall", "segment:a", "segment:b"]  # still shown
-    (only_tiny,) = build_task_tables(_records("y1", "Overall", 5, 0.8, 0.05) + _records("y1", "segment:b", 3, -2.0, 0.9),
-                                     [], [], task_types=REGRESSION)
+    tiny = _records("y1", "Overall", 5, 0.8, 0.05) + _records("y1", "segment:b", 3, -2.0, 0.9)
+    (only_tiny,) = build_task_tables(tiny, [], [], task_types=REGRESSION)
     assert only_tiny.weakest is None
 
 
