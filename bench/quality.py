@@ -62,6 +62,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import quality_datasets as qd  # noqa: E402
 
+from models.tasks import CALIBRATION, TASK_TYPES  # noqa: E402
+
 
 @dataclass(frozen=True)
 class Score:
@@ -73,25 +75,17 @@ class Score:
     score: Callable[[np.ndarray, np.ndarray], float]  # (labels, predictions) -> value
 
 
-def _r2(y, p):
-    from sklearn.metrics import r2_score
-    return float(r2_score(y, p))
+# The margin by which the pipeline may trail the better reference on a key metric (R² moves more).
+TOLERANCES = {"r2": 0.02}
 
 
-def _auc(y, p):
-    from sklearn.metrics import roc_auc_score
-    return float(roc_auc_score(y, p))
+def _score(kind) -> Score:
+    """A task type's key metric, its shown name and its scorer (the served-model check's)."""
+    return Score(kind.key_metric, kind.metric_label(kind.key_metric), TOLERANCES.get(kind.key_metric, 0.01),
+                 kind.score)
 
 
-def _accuracy(y, p):
-    return float(np.mean(np.asarray(y) == np.asarray(p)))
-
-
-SCORES = {
-    "regression": Score("r2", "R²", 0.02, _r2),
-    "binary": Score("auc", "AUC", 0.01, _auc),
-    "multiclass": Score("sparse_categorical_accuracy", "accuracy", 0.01, _accuracy),
-}
+SCORES = {name: _score(kind) for name, kind in TASK_TYPES.items()}
 
 
 @dataclass
@@ -127,38 +121,45 @@ def sklearn_scores(train: pd.DataFrame, evaluation: pd.DataFrame, numeric: list[
     from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 
     columns = numeric + categorical
-    regression = task_type == "regression"
+    kind = TASK_TYPES[task_type]
+    # A type whose fit is shown as calibration predicts probabilities: scikit-learn's classifiers.
+    probabilities = kind.fit_plot == CALIBRATION
     # Gradient boosting: numeric as they are, categories as ordinal codes it treats as categories.
     trees_in = ColumnTransformer([("num", "passthrough", numeric)] + (
         [("cat", OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1), categorical)]
         if categorical else []))
     is_category = [False] * len(numeric) + [True] * len(categorical)
-    trees_cls = HistGradientBoostingRegressor if regression else HistGradientBoostingClassifier
+    trees_cls = HistGradientBoostingClassifier if probabilities else HistGradientBoostingRegressor
     trees = make_pipeline(trees_in, trees_cls(random_state=seed, categorical_features=is_category))
     linear_in = ColumnTransformer(
         [("num", make_pipeline(SimpleImputer(), StandardScaler()), numeric)]
         + ([("cat", OneHotEncoder(handle_unknown="ignore"), categorical)] if categorical else []))
-    linear = make_pipeline(linear_in, LinearRegression() if regression else LogisticRegression(max_iter=5000))
-    score = SCORES[task_type].score
+    linear = make_pipeline(linear_in, LogisticRegression(max_iter=5000) if probabilities else LinearRegression())
     result = {}
     for name, model in (("hist_gradient_boosting", trees), ("linear", linear)):
         if name not in which:
             continue
         model.fit(train[columns], y_train)
-        if task_type == "binary":
-            predicted = model.predict_proba(evaluation[columns])[:, 1]
+        if probabilities:
+            # As the type serves them: its outputs are the last output_size class probabilities
+            # (a binary task's one is P(1)), its labels class indices.
+            classes = model.classes_
+            served = model.predict_proba(evaluation[columns])[:, -kind.output_size(classes):]
+            labels = np.searchsorted(classes, y_eval)
+            result[name] = kind.score(labels, served[:, 0] if served.shape[1] == 1 else served)
         else:
-            predicted = model.predict(evaluation[columns])
-        result[name] = score(y_eval, predicted)
+            result[name] = kind.score(np.asarray(y_eval, float), model.predict(evaluation[columns]))
     return result
 
 
 def task_labels(table: pd.DataFrame, task: qd.BenchTask) -> np.ndarray:
-    if task.type == "binary":
-        return qd.binary_labels(table[task.name], task)
-    if task.type == "multiclass":
+    """The task's labels: as its type encodes them (0/1 for a binary task), class names for a
+    type with class outputs (the references and the pipeline take the names)."""
+    kind = TASK_TYPES[task.type]
+    if kind.class_outputs:
         return table[task.name].astype(str).to_numpy()
-    return table[task.name].to_numpy(dtype=float)
+    positive = [task.positive] if task.positive is not None else []
+    return np.array([kind.encode_label(str(v).strip(), positive) for v in table[task.name]], dtype=float)
 
 
 # --- the pipeline -------------------------------------------------------------

@@ -305,10 +305,3 @@ DATASETS = {
 }
 SYNTHETIC = "synthetic"
 ALL = [*DATASETS, SYNTHETIC]
-
-
-def binary_labels(column: pd.Series, task: BenchTask) -> np.ndarray:
-    """0/1 labels of a binary task, as the pipeline encodes them."""
-    if task.positive is not None:
-        return (column.astype(str).str.strip() == task.positive).to_numpy(dtype=int)
-    return column.to_numpy(dtype=int)

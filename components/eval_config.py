@@ -64,7 +64,7 @@ def class_metrics_specs(task: Task) -> list[tfma.MetricsSpec]:
     """The task type's further metrics specs (a multiclass task's per-class and macro-averaged
     metrics), with the type's macro gates on the averaged ones (overall slice only)."""
     kind = task_type(task.type)
-    if kind.class_outputs and not task.classes:
+    if kind.needs_classes(task.classes):
         raise ConfigError(f"task {task.name!r}: the Evaluator needs the classes of a {task.type} task; "
                           "list them in the task's classes (a CSV input fills them in from the data)")
     specs = kind.extra_metrics_specs(task)

@@ -92,7 +92,7 @@ def auto_columns(config: PipelineConfig) -> list[str]:
 
 def class_label_columns(config: PipelineConfig) -> list[str]:
     """The label columns of class-output tasks that list no classes."""
-    return list(dict.fromkeys(t.label for t in config.tasks if t.kind.class_outputs and not t.classes))
+    return list(dict.fromkeys(t.label for t in config.tasks if t.kind.needs_classes(t.classes)))
 
 
 def decide_transforms(config: PipelineConfig, train_values: dict[str, Sequence[float]]
@@ -129,7 +129,7 @@ def decide_classes(config: PipelineConfig, label_values: dict[str, Iterable[str]
     """
     tasks = []
     for task in config.tasks:
-        if task.kind.class_outputs and not task.classes:
+        if task.kind.needs_classes(task.classes):
             classes = sorted(set(label_values.get(task.label, ())))
             if len(classes) < 2:
                 raise ConfigError(f"label column {task.label!r} of {task.type} task {task.name!r} holds "

@@ -23,10 +23,13 @@ from config.drift import DriftConfig
 from config.evaluation import SYNTHETIC_EVALUATION, EvaluationConfig
 from config.strict import Strict as _Strict
 from config.strict import duplicates
-from config.task_kinds import task_kind
+from config.task_kinds import TASK_KINDS
 from config.tasks import Task
 from config.training import TrainingConfig
 from config.tuning import TuningConfig
+
+# What the synthetic generator writes a label as (a kind's label_values).
+ZERO_ONE, NUMBERS = "0/1", "numbers"
 
 
 class PipelineConfig(_Strict):
@@ -93,17 +96,17 @@ class PipelineConfig(_Strict):
             if unknown:
                 raise ValueError(f"synthetic data has labels {sorted(known)}; "
                                  f"no label named {', '.join(map(repr, unknown))}")
-            # A 0/1 task's synthetic label is written as 0/1 unless listed otherwise.
-            # The generator writes a label as 0/1 (for a binary task) or as a number.
+            # The generator writes a label as 0/1 (those in binary_labels; by default, those of the
+            # tasks whose type learns 0/1) or as a number; each task's type must learn what is written.
             if not self.data.binary_labels:
-                self.data.binary_labels = sorted(t.label for t in self.tasks if t.type == "binary")
+                self.data.binary_labels = sorted(t.label for t in self.tasks if t.kind.label_values == ZERO_ONE)
             for task in self.tasks:
-                emitted = task_kind("binary" if task.label in self.data.binary_labels else "regression")
-                if emitted.label_values != task.kind.label_values:
+                written = ZERO_ONE if task.label in self.data.binary_labels else NUMBERS
+                if task.kind.label_values != written:
+                    fitting = [k.name for k in TASK_KINDS.values() if k.label_values == written]
                     raise ValueError(
-                        f"task {task.name!r}: synthetic label {task.label!r} is "
-                        f"{'0/1' if emitted.name == 'binary' else 'continuous'}, so the task type must be "
-                        f"{emitted.name} (or change data.binary_labels)")
+                        f"task {task.name!r}: synthetic label {task.label!r} is written as {written}, so the task "
+                        f"type must be {' or '.join(fitting)}, not {task.type} (or change data.binary_labels)")
         return self
 
     @property

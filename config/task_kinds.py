@@ -12,10 +12,7 @@ declared once, and its ``register`` adds the type to both registries.
 
 from __future__ import annotations
 
-from typing import ClassVar
-
-# The absolute gate fields of GateConfig, in its order; each type allows some.
-GATE_FIELDS = ("min_r2", "max_mse", "min_auc", "max_log_loss", "min_accuracy")
+from typing import ClassVar, Sequence
 
 
 class TaskKind:
@@ -35,8 +32,16 @@ class TaskKind:
 
     @property
     def gate_fields(self) -> tuple[str, ...]:
-        """The absolute gate fields this type allows."""
+        """The absolute gate fields (of ``config.tasks.GateConfig``) this type allows."""
         return (self.key_gate, *self.other_gates)
+
+    def output_size(self, classes: Sequence[str]) -> int:
+        """The model's outputs for a task of this type: one per class, or one number."""
+        return len(classes) if self.class_outputs else 1
+
+    def needs_classes(self, classes: Sequence[str]) -> bool:
+        """Whether a task of this type listing ``classes`` still needs them listed (from the data)."""
+        return self.class_outputs and not classes
 
 
 class RegressionKind(TaskKind):
@@ -49,6 +54,18 @@ class RegressionKind(TaskKind):
     key_gate = "min_r2"
     other_gates = ("max_mse",)
     default_gate = {"min_r2": 0.5}
+
+
+class CountKind(RegressionKind):
+    """Counts of events: non-negative integers, fitted on their own scale by Poisson log likelihood."""
+
+    name = "count"
+    output_activation = "exponential"  # a positive rate
+    output_activations = ("exponential",)
+    standardized_label = False  # the Poisson loss needs the counts as they are
+    label_values = "counts"
+    # Poisson noise alone leaves part of a count's variance unexplained, even for the true rate.
+    default_gate = {"min_r2": 0.3}
 
 
 class BinaryKind(TaskKind):
@@ -75,7 +92,8 @@ class MulticlassKind(TaskKind):
     default_gate = {"min_accuracy": 0.5}
 
 
-TASK_KINDS: dict[str, TaskKind] = {kind.name: kind() for kind in (RegressionKind, BinaryKind, MulticlassKind)}
+TASK_KINDS: dict[str, TaskKind] = {kind.name: kind() for kind in (RegressionKind, BinaryKind, MulticlassKind,
+                                                                       CountKind)}
 
 
 def register_kind(kind: TaskKind) -> None:

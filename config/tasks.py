@@ -12,9 +12,14 @@ from pydantic import Field, field_validator, model_validator
 
 from config.strict import COLUMN_NAME
 from config.strict import Strict as _Strict
-from config.task_kinds import GATE_FIELDS, TASK_KINDS, TaskKind, task_kind
+from config.task_kinds import TASK_KINDS, TaskKind, task_kind
 
 MISSING_LABEL = Literal["drop_row", "mask"]
+
+
+def _types_where(fact: str) -> str:
+    """The registered task types with that fact set, e.g. 'binary' for ``accepts_positive``."""
+    return "/".join(name for name, kind in TASK_KINDS.items() if getattr(kind, fact))
 
 
 class GateConfig(_Strict):
@@ -40,6 +45,10 @@ class GateConfig(_Strict):
         if v is not None and v > 1:
             raise ValueError(f"min_r2 must be at most 1, got {v}")
         return v
+
+
+# The absolute gate fields, in GateConfig's order; each task type allows some (its kind's gate_fields).
+GATE_FIELDS = tuple(name for name in GateConfig.model_fields if name != "max_drop")
 
 
 class Task(_Strict):
@@ -84,9 +93,11 @@ class Task(_Strict):
         if self.label is None:
             self.label = self.name
         if self.positive and not kind.accepts_positive:
-            raise ValueError(f"task {self.name!r}: positive is for binary tasks, not {self.type}")
+            raise ValueError(f"task {self.name!r}: positive is for {_types_where('accepts_positive')} tasks, "
+                             f"not {self.type}")
         if self.classes and not kind.class_outputs:
-            raise ValueError(f"task {self.name!r}: classes are for multiclass tasks, not {self.type}")
+            raise ValueError(f"task {self.name!r}: classes are for {_types_where('class_outputs')} tasks, "
+                             f"not {self.type}")
         if self.classes and (len(self.classes) < 2 or len(set(self.classes)) != len(self.classes)):
             raise ValueError(f"task {self.name!r}: classes must list at least two distinct class names, "
                              f"got {self.classes}; a task with one class has nothing to predict")
@@ -117,7 +128,7 @@ class Task(_Strict):
     @property
     def output_size(self) -> int:
         """The model's outputs for this task: one per class, or one number."""
-        return len(self.classes) if self.kind.class_outputs else 1
+        return self.kind.output_size(self.classes)
 
     @property
     def key_metric(self) -> str:

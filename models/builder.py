@@ -24,7 +24,7 @@ from config import PipelineConfig
 
 # The default L2 penalty on every kernel is this over the number of training
 # examples: it matters on a table of hundreds of rows and vanishes on a million
-# (bench/training_budget.py has the evidence).
+# (docs/model-quality.md, "Why these defaults", has the evidence).
 L2_PER_EXAMPLE = 5.0
 
 # A builder's contract. Args: the configuration (``config.model`` its settings,

@@ -37,7 +37,6 @@ from models import features, instances_signature
 from models.request_checks import reject_non_finite
 from config import PipelineConfig
 
-PROBABILITY_EPSILON = 1e-7  # as Keras clips probabilities in its log loss
 
 
 def label_scale(scaled_at_0: float, scaled_at_1: float) -> tuple[float, float]:
@@ -87,7 +86,7 @@ def signatures(model: tf_keras.Model, tf_transform_output: tft.TFTransformOutput
     full_spec = {**serving_spec, **{t.label: raw_spec[t.label] for t in config.tasks},
                  **{f.name: raw_spec[f.name] for f in config.evaluation.numeric_slice_features},
                  **({weight_column: raw_spec[weight_column]} if weight_column else {})}
-    class_names = {t.name: tf.constant(t.classes) for t in config.tasks if t.kind.class_outputs}
+    class_names = {t.name: tf.constant(t.classes) for t in config.tasks if t.classes}
 
     def serve_parsed(parsed):
         """Raw columns as ``parse_example`` gives them -> one output per task (both serving signatures)."""
@@ -99,8 +98,8 @@ def signatures(model: tf_keras.Model, tf_transform_output: tft.TFTransformOutput
             if task.name in scales:  # back to the label's original scale
                 mean, std = scales[task.name]
                 out = out * std + mean
-            elif task_type(task.type).clipped_probability:
-                out = tf.clip_by_value(out, PROBABILITY_EPSILON, 1.0 - PROBABILITY_EPSILON)
+            else:
+                out = task_type(task.type).served_output(out)
             served[task.name] = out
         return served
 

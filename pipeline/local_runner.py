@@ -161,7 +161,7 @@ def show_decisions(metadata_path: Path, config: PipelineConfig, resolved_path: P
         for choice in transforms:
             print(choice.line(), file=out)
     for task in config.tasks:
-        if task.kind.class_outputs:
+        if task.classes:  # the types with class outputs
             print(f"Classes of {task.name}: {', '.join(task.classes)}", file=out)
     return config
 

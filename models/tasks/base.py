@@ -18,15 +18,20 @@ TensorFlow, tf_keras and TFMA are imported inside the methods that need them.
 
 from __future__ import annotations
 
+import math
+import re
 from typing import ClassVar, Iterable, Optional, Sequence
 
 import numpy as np
 
-from config.task_kinds import GATE_FIELDS, TaskKind, register_kind  # noqa: F401  (GATE_FIELDS: re-exported by models.tasks)
+from config.task_kinds import TaskKind, register_kind
+from config.tasks import GATE_FIELDS
 
 # The report's fit figure, and the Evaluator plot it is drawn from.
 PREDICTED_AGAINST_ACTUAL = "predicted_against_actual"  # CalibrationPlot over the prediction range
 CALIBRATION = "calibration"  # CalibrationPlot over probabilities
+# (shown name, metric key) of the metrics every type's evaluation holds.
+COMMON_METRICS = (("mean label", "mean_label"), ("mean prediction", "mean_prediction"), ("examples", "example_count"))
 
 
 def is_number(text: str) -> bool:
@@ -48,7 +53,6 @@ class TaskType(TaskKind):
     # Uncertainty weighting's factor in front of exp(-s) * loss (models.task_weighting):
     # 1/2 where the loss is a Gaussian negative log likelihood, 1 for a classification loss.
     likelihood_scale: ClassVar[float] = 1.0
-    clipped_probability: ClassVar[bool] = False  # serving_default clips to [1e-7, 1 - 1e-7]
     # Evaluation.
     key_metric_class: ClassVar[str]  # its MetricConfig class_name (in tfma_metrics)
     # The kind's other_gates, each with the TFMA class it bounds (register checks they are the same).
@@ -65,9 +69,22 @@ class TaskType(TaskKind):
     serving_metric: ClassVar[str]  # the metric key ``score`` computes, shown by the served-model check
     fit_plot: ClassVar[str]  # PREDICTED_AGAINST_ACTUAL or CALIBRATION
 
+    # The values each metric can take (a per-class or macro-averaged metric reads its base's).
+    metric_ranges: ClassVar[dict[str, tuple[float, float]]] = {}
+
     def metric_label(self, metric: str) -> str:
-        """The shown name of one of the report columns, e.g. 'r2' -> 'R²'."""
-        return dict((key, label) for label, key in self.report_columns).get(metric, metric)
+        """The shown name of a metric of this type, e.g. 'r2' -> 'R²'; the key itself if it has none."""
+        return dict((key, label) for label, key in (*self.report_columns, *COMMON_METRICS)).get(metric, metric)
+
+    def metric_range(self, metric: str) -> tuple[float, float]:
+        """The values a metric (``auc``, ``auc_class_2``, ``macro_auc``, ...) can take; unbounded if unknown."""
+        return self.metric_ranges.get(re.sub(r"_class_\d+$", "", metric.removeprefix("macro_")),
+                                      (-math.inf, math.inf))
+
+    @property
+    def metric_order(self) -> list[str]:
+        """Metric keys in the order the report shows them: the summary's columns, then the common ones."""
+        return [key for _, key in (*self.report_columns, *COMMON_METRICS)]
 
     # --- labels -------------------------------------------------------------------------------
     def encode_label(self, text: str, positive: Sequence[str] = (), classes: Sequence[str] = ()) -> float:
@@ -110,6 +127,12 @@ class TaskType(TaskKind):
         """``serving_metric`` of served predictions against known labels (no missing ones)."""
         raise NotImplementedError
 
+    # --- serving ------------------------------------------------------------------------------
+    def served_output(self, output):
+        """The model's output for this task (a tensor, on the label's scale) as the serving
+        signatures return it."""
+        return output
+
     # --- batch predictions (mtl-predict) ------------------------------------------------------
     def prediction_columns(self, task: str, classes: Sequence[str] = ()) -> list[str]:
         """The columns a file of predictions holds for one task: here its one served value."""
@@ -130,6 +153,9 @@ def register(cls: type[TaskType]) -> type[TaskType]:
     if (*cls.upper_gates, *cls.macro_gates) != cls.other_gates:
         raise ValueError(f"task type {cls.name!r}: upper_gates and macro_gates must bound its kind's other_gates "
                          f"{cls.other_gates}, got {(*cls.upper_gates, *cls.macro_gates)}")
+    unknown = [f for f in cls().gate_fields if f not in GATE_FIELDS]
+    if unknown:
+        raise ValueError(f"task type {cls.name!r}: gate field(s) {unknown} are not GateConfig fields {GATE_FIELDS}")
     instance = cls()
     register_kind(instance)  # the configuration validates a task's type against this registry
     TASK_TYPES[cls.name] = instance

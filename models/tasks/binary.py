@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Optional, Sequence
 
 import numpy as np
@@ -25,6 +26,8 @@ def probability_plot_config():
     return tfma.MetricConfig(class_name="LeanCalibrationPlot", module="models.regression_metrics",
                              config=json.dumps({"num_buckets": PROBABILITY_BUCKETS, "left": 0.0, "right": 1.0}))
 
+# The served probability stays this far from 0 and 1, as Keras clips probabilities in its log loss.
+PROBABILITY_EPSILON = 1e-7
 # Label cells read as 0/1 when no positive value is declared.
 BINARY_VALUES = {"0", "1", "0.0", "1.0"}
 
@@ -43,7 +46,6 @@ def auc_score(labels: np.ndarray, predictions: np.ndarray) -> float:
 @register
 class Binary(BinaryKind, TaskType):
     keras_loss = "binary_crossentropy"
-    clipped_probability = True
     key_metric_class = "AUCFromHistogram"
     upper_gates = {"max_log_loss": "BinaryCrossEntropyFromCounts"}
     # From per-slice counts and the calibration plot's histogram; the plot is LeanCalibrationPlot
@@ -55,6 +57,7 @@ class Binary(BinaryKind, TaskType):
         "CalibrationFromCounts")}
     grouped_eval = True
     report_columns = (("AUC", "auc"), ("log loss", "binary_crossentropy"), ("calibration", "calibration"))
+    metric_ranges = {"auc": (0.0, 1.0), "binary_crossentropy": (0.0, math.inf), "calibration": (0.0, math.inf)}
     serving_metric = "auc"
     fit_plot = CALIBRATION
 
@@ -89,6 +92,11 @@ class Binary(BinaryKind, TaskType):
         import tf_keras
 
         return [tf_keras.metrics.AUC(name="auc"), tf_keras.metrics.BinaryCrossentropy(name="log_loss")]
+
+    def served_output(self, output):
+        import tensorflow as tf
+
+        return tf.clip_by_value(output, PROBABILITY_EPSILON, 1.0 - PROBABILITY_EPSILON)
 
     def tfma_metric_configs(self, task, evaluation) -> dict:
         configs = super().tfma_metric_configs(task, evaluation)

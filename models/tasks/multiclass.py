@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Optional, Sequence
 
 import numpy as np
@@ -32,6 +33,8 @@ class Multiclass(MulticlassKind, TaskType):
     grouped_eval = True
     report_columns = (("accuracy", "sparse_categorical_accuracy"), ("macro AUC", "macro_auc"),
                       ("log loss", "sparse_categorical_crossentropy"))
+    metric_ranges = {"sparse_categorical_accuracy": (0.0, 1.0), "sparse_categorical_crossentropy": (0.0, math.inf),
+                     "auc": (0.0, 1.0), "precision": (0.0, 1.0), "recall": (0.0, 1.0)}
     serving_metric = "accuracy"
     fit_plot = CALIBRATION
 

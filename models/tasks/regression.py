@@ -94,6 +94,9 @@ class Regression(RegressionKind, TaskType):
     grouped_eval = True
     report_columns = (("R²", "r2"), ("MSE", "mean_squared_error"), ("MAE", "mean_absolute_error"),
                       ("RMSE", "root_mean_squared_error"))
+    # TFMA's intervals (value ± t·s) can reach past these; the report cuts them there.
+    metric_ranges = {"r2": (-math.inf, 1.0), "mean_squared_error": (0.0, math.inf),
+                     "root_mean_squared_error": (0.0, math.inf), "mean_absolute_error": (0.0, math.inf)}
     serving_metric = "r2"
     fit_plot = PREDICTED_AGAINST_ACTUAL
 

@@ -15,7 +15,7 @@ import numpy as np  # noqa: E402
 from models.tasks import CALIBRATION, PREDICTED_AGAINST_ACTUAL  # noqa: E402
 from models.trainer_outputs import GateGroupWeights  # noqa: E402
 from pipeline.results.eval_results import CalibrationBins  # noqa: E402
-from pipeline.report.tables import TaskTable, metric_label  # noqa: E402
+from pipeline.report.tables import TaskTable  # noqa: E402
 
 CALIBRATION_BINS = 10  # a binary task's calibration curve: ten equal-width probability bins
 
@@ -62,9 +62,9 @@ def metric_by_slice(table: TaskTable) -> str:
     axes.invert_yaxis()
     if table.overall is not None:
         axes.axvline(table.overall.values[table.key_metric], color="#555555", linestyle="--", linewidth=1)
-    axes.set_xlabel(f"{metric_label(table.key_metric)} (bars: 95% interval)" if table.has_intervals
-                    else metric_label(table.key_metric))
-    axes.set_title(f"{table.task}: {metric_label(table.key_metric)} by slice", fontsize=10)
+    axes.set_xlabel(f"{table.label(table.key_metric)} (bars: 95% interval)" if table.has_intervals
+                    else table.label(table.key_metric))
+    axes.set_title(f"{table.task}: {table.label(table.key_metric)} by slice", fontsize=10)
     return _png_base64(figure)
 
 

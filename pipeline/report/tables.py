@@ -26,14 +26,6 @@ EXAMPLE_COUNT = "example_count"
 # A slice this small is too noisy to call the weakest, whatever its interval
 # (an AUC on 3 examples, a jackknife with most buckets empty); it still has its row.
 MIN_WEAKEST_SLICE_EXAMPLES = 20
-METRIC_LABELS = {
-    "r2": "R²", "auc": "AUC", "mean_squared_error": "MSE", "root_mean_squared_error": "RMSE",
-    "mean_absolute_error": "MAE", "binary_crossentropy": "log loss", "calibration": "calibration",
-    "sparse_categorical_accuracy": "accuracy", "macro_auc": "macro AUC",
-    "sparse_categorical_crossentropy": "log loss",
-    "mean_label": "mean label", "mean_prediction": "mean prediction", EXAMPLE_COUNT: "examples",
-}
-_METRIC_ORDER = list(METRIC_LABELS)
 NAN = "NaN"
 UNDEFINED = "undefined"
 # Why a metric has no value on a slice (the Evaluator gives NaN); the report shows the reason
@@ -44,23 +36,6 @@ UNDEFINED_REASONS = {
     "precision": "no prediction above 0.5", "recall": "no positive labels",
     "binary_crossentropy": "a predicted probability of exactly 0 or 1 on the wrong label",
 }
-
-
-# The values each metric can take. TFMA's intervals are value ± t·s and can reach past them
-# (an AUC interval up to 1.2, an MSE one from -0.03); the metric's true value cannot, so the
-# report cuts each interval at its metric's range, which removes only impossible values.
-METRIC_RANGES = {
-    "auc": (0.0, 1.0), "r2": (-math.inf, 1.0), "mean_squared_error": (0.0, math.inf),
-    "root_mean_squared_error": (0.0, math.inf), "mean_absolute_error": (0.0, math.inf),
-    "binary_crossentropy": (0.0, math.inf), "sparse_categorical_crossentropy": (0.0, math.inf),
-    "calibration": (0.0, math.inf), "sparse_categorical_accuracy": (0.0, 1.0), "binary_accuracy": (0.0, 1.0),
-    "precision": (0.0, 1.0), "recall": (0.0, 1.0),
-}
-
-
-def metric_range(metric: str) -> tuple[float, float]:
-    """The values a metric (``auc``, ``auc_class_2``, ``macro_auc``, ...) can take."""
-    return METRIC_RANGES.get(re.sub(r"_class_\d+$", "", metric.removeprefix("macro_")), (-math.inf, math.inf))
 
 
 def is_nan(value) -> bool:
@@ -80,10 +55,6 @@ def format_value(value: Optional[float]) -> str:
     return UNDEFINED if is_nan(value) else f"{value:.4f}"
 
 
-def metric_label(metric: str) -> str:
-    return METRIC_LABELS.get(metric, metric)
-
-
 @dataclass
 class SliceRow:
     slice: str
@@ -93,6 +64,7 @@ class SliceRow:
     deltas: dict[str, float] = field(default_factory=dict)  # candidate minus baseline
     lower: dict[str, float] = field(default_factory=dict)  # 95% interval of each value
     upper: dict[str, float] = field(default_factory=dict)
+    task_type: Optional[TaskType] = None  # its task's: the range each metric can take
 
     def raw_interval(self, metric: str) -> Optional[tuple[float, float]]:
         """TFMA's interval as computed (value-centred ± t·s), for the significance test."""
@@ -105,7 +77,7 @@ class SliceRow:
         raw = self.raw_interval(metric)
         if raw is None:
             return None
-        low, high = metric_range(metric)
+        low, high = self.task_type.metric_range(metric) if self.task_type else (-math.inf, math.inf)
         return min(max(raw[0], low), high), max(min(raw[1], high), low)
 
 
@@ -122,12 +94,16 @@ class GateRow:
 @dataclass
 class TaskTable:
     task: str
-    task_type: Optional[TaskType]  # None where the run's configuration could not be read
+    task_type: TaskType  # from the run's recorded configuration
     key_metric: Optional[str]
     metrics: list[str]  # column order
     rows: list[SliceRow]
     gates: list[GateRow]
     weakest: Optional[SliceRow]  # lowest key metric among the slices significantly below overall
+
+    def label(self, metric: str) -> str:
+        """A metric's shown name, e.g. 'r2' -> 'R²' (its task type's)."""
+        return self.task_type.metric_label(metric)
 
     @property
     def has_intervals(self) -> bool:
@@ -169,7 +145,7 @@ class TaskTable:
         for metric in self.nan_metrics:
             slices = [row.slice for row in self.rows if is_nan(row.values.get(metric))]
             shown = ", ".join(slices[:5]) + (f" and {len(slices) - 5} more" if len(slices) > 5 else "")
-            notes.append(f"{metric_label(metric)} is undefined on {shown}: {undefined_reason(metric)} "
+            notes.append(f"{self.label(metric)} is undefined on {shown}: {undefined_reason(metric)} "
                          "(left out of the chart and of the weakest-slice test; a gate on it fails)")
         return notes
 
@@ -182,12 +158,15 @@ def slice_sort_key(name: str):
     return (1 + name.count(","), [(isinstance(p, int), p) for p in parts])
 
 
-def _metric_order(metric: str):
-    return (_METRIC_ORDER.index(metric) if metric in _METRIC_ORDER else len(_METRIC_ORDER), metric)
+def _metric_order(kind: TaskType):
+    """Sort key: the type's own order of its metrics, then any other by name."""
+    order = kind.metric_order
+    return lambda metric: (order.index(metric) if metric in order else len(order), metric)
 
 
-def _describe_gate(gate: EvaluatedGate) -> str:
-    what = f"{metric_label(gate.metric)} change vs baseline" if gate.is_diff else metric_label(gate.metric)
+def _describe_gate(gate: EvaluatedGate, kind: TaskType) -> str:
+    label = kind.metric_label(gate.metric)
+    what = f"{label} change vs baseline" if gate.is_diff else label
     bounds = []
     if gate.lower_bound is not None:
         bounds.append(f"≥ {gate.lower_bound:.4g}")
@@ -196,7 +175,7 @@ def _describe_gate(gate: EvaluatedGate) -> str:
     return f"{what} {' and '.join(bounds)}"
 
 
-def _gate_rows(task: str, gates: list[EvaluatedGate], failures: list[GateFailure],
+def _gate_rows(task: str, kind: TaskType, gates: list[EvaluatedGate], failures: list[GateFailure],
                rows_by_slice: dict[str, SliceRow]) -> list[GateRow]:
     result = []
     for gate in (g for g in gates if g.task == task):
@@ -206,27 +185,27 @@ def _gate_rows(task: str, gates: list[EvaluatedGate], failures: list[GateFailure
         value = None
         if row is not None:
             value = (row.deltas if gate.is_diff else row.values).get(gate.metric)
-        result.append(GateRow(gate.metric, gate.slice, gate.is_diff, _describe_gate(gate), value, not failed))
-    return sorted(result, key=lambda g: (g.is_diff, _metric_order(g.metric)))
+        result.append(GateRow(gate.metric, gate.slice, gate.is_diff, _describe_gate(gate, kind), value, not failed))
+    order = _metric_order(kind)
+    return sorted(result, key=lambda g: (g.is_diff, order(g.metric)))
 
 
 def build_task_tables(records: list[MetricRecord], gates: list[EvaluatedGate], failures: list[GateFailure],
                       baseline_records: list[MetricRecord] = (),
-                      task_order: Optional[list[str]] = None,
-                      task_types: Optional[dict[str, str]] = None) -> list[TaskTable]:
+                      task_order: Optional[list[str]] = None, *,
+                      task_types: dict[str, str]) -> list[TaskTable]:
     """Candidate records (with their diffs) and the baseline's, into one table per task.
 
-    ``task_types``: task name -> type name, from the run's configuration; a task's key
-    metric is its type's. Without it (records alone), a task has a type only if exactly one
-    type's key metric is among its metrics.
+    ``task_types``: task name -> type name, from the run's recorded configuration; the type
+    gives a task's key metric and its metrics' names and ranges. KeyError for a task without one.
     """
-    task_types = task_types or {}
     tasks = list(task_order or sorted({r.task for r in records}))
     tables = []
     for task in tasks:
+        kind = TASK_TYPES[task_types[task]]
         rows: dict[str, SliceRow] = {}
         for r in (r for r in records if r.task == task):
-            row = rows.setdefault(r.slice, SliceRow(r.slice, None, {}))
+            row = rows.setdefault(r.slice, SliceRow(r.slice, None, {}, task_type=kind))
             if r.is_diff:
                 row.deltas[r.metric] = r.value
             elif r.metric == EXAMPLE_COUNT:
@@ -240,19 +219,11 @@ def build_task_tables(records: list[MetricRecord], gates: list[EvaluatedGate], f
                 rows[r.slice].baseline[r.metric] = r.value
         ordered = sorted(rows.values(), key=lambda row: slice_sort_key(row.slice))
         # Every metric the Evaluator computed (the EvalConfig asks for its own metrics only).
-        metrics = sorted({m for row in ordered for m in row.values}, key=_metric_order)
-        kind = _task_type(task_types.get(task), metrics)
-        key_metric = kind.key_metric if kind is not None and kind.key_metric in metrics else None
+        metrics = sorted({m for row in ordered for m in row.values}, key=_metric_order(kind))
+        key_metric = kind.key_metric if kind.key_metric in metrics else None
         tables.append(TaskTable(task, kind, key_metric, metrics, ordered,
-                                _gate_rows(task, gates, failures, rows), weakest_slice(ordered, key_metric)))
+                                _gate_rows(task, kind, gates, failures, rows), weakest_slice(ordered, key_metric)))
     return tables
-
-
-def _task_type(name: Optional[str], metrics: list[str]) -> Optional[TaskType]:
-    if name in TASK_TYPES:
-        return TASK_TYPES[name]
-    candidates = [kind for kind in TASK_TYPES.values() if kind.key_metric in metrics]
-    return candidates[0] if len(candidates) == 1 else None
 
 
 # TFMA's intervals are 95% Student-t intervals over its 20 jackknife buckets or

@@ -141,6 +141,12 @@ def load_report_data(run: EvaluatorRun, history: int = DEFAULT_HISTORY) -> Repor
         raise ReportError(f"cannot read the evaluation at {uri}: {first_line}") from None
     if not records:
         raise ReportError(f"the evaluation at {uri} holds no metrics")
+    # The run's recorded configuration names each task's type (its key metric, metric names and
+    # ranges); the report does not guess one from the metric names.
+    untyped = sorted({r.task for r in records} - set(run.task_types))
+    if untyped:
+        raise ReportError(f"no task type recorded for {', '.join(map(repr, untyped))}: the Trainer of the "
+                          f"evaluated model records no configuration naming it; rerun the pipeline to report on it")
     tables = build_task_tables(records, gates, failures, baseline, task_types=run.task_types)
     figures, fit_titles = {}, {}
     for table in tables:
@@ -156,7 +162,7 @@ def load_report_data(run: EvaluatorRun, history: int = DEFAULT_HISTORY) -> Repor
     key_metrics = {t.task: t.key_metric for t in tables if t.key_metric}
     curves, models = _curves_and_history(run, key_metrics, history)
     for table in tables:
-        label = report_plots.metric_label(table.key_metric)
+        label = table.label(table.key_metric)
         task_curves = curves.tasks.get(table.task) if curves else None
         if task_curves is not None and not task_curves.empty:
             figures[table.task]["curves"] = report_plots.training_curves(
@@ -178,12 +184,11 @@ def render(data: ReportData) -> dict[str, str]:
     """File name -> contents of the three report files."""
     import jinja2
 
-    from pipeline.report.tables import format_value, metric_label, metric_rows
+    from pipeline.report.tables import format_value, metric_rows
 
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)),
                              autoescape=jinja2.select_autoescape(["html.j2"]),
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.filters["label"] = metric_label
     env.filters["num"] = format_value
     env.filters["delta"] = lambda v: "" if v is None else f"{v:+.4f}"
     env.filters["ci"] = interval_text

@@ -28,7 +28,7 @@ def test_binary_task_defaults_to_sigmoid_and_an_auc_gate():
 @pytest.mark.parametrize("raw, message", [
     ({"data": {"correlation": 1.5}}, "correlation must be in [-1, 1], got 1.5"),
     ({"tasks": [{"name": "y1", "type": "classification"}]},
-     "task type must be 'regression' or 'binary' or 'multiclass', got 'classification'"),
+     "task type must be 'regression' or 'binary' or 'multiclass' or 'count', got 'classification'"),
     ({"tasks": [{"name": "y1"}, {"name": "y1"}]}, "duplicate task names: y1"),
     ({"tasks": []}, "tasks"),
     ({"tasks": [{"name": "y3"}]}, "no label named 'y3'"),

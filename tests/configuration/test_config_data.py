@@ -87,7 +87,8 @@ def test_synthetic_binary_label_needs_a_binary_task():
     config = build_config({"data": {"binary_labels": ["y2"]},
                            "tasks": [{"name": "y1"}, {"name": "y2", "type": "binary"}]})
     assert config.data.binary_labels == ["y2"]
-    with pytest.raises(ConfigError, match="synthetic label 'y2' is 0/1, so the task type must be binary"):
+    with pytest.raises(ConfigError,
+                       match="synthetic label 'y2' is written as 0/1, so the task type must be binary, not regression"):
         build_config({"data": {"binary_labels": ["y2"]}})
     # Without binary_labels, a binary task's synthetic label is written as 0/1.
     implied = build_config({"tasks": [{"name": "y1"}, {"name": "y2", "type": "binary"}]})
@@ -98,7 +99,7 @@ def test_synthetic_binary_label_needs_a_binary_task():
     ({"tasks": [{"name": "a", "label": "spend"}, {"name": "a", "label": "age"}]},
      "duplicate task names: a"),
     ({"tasks": [{"name": "spend", "type": "ranking"}]},
-     "tasks.0.type: task type must be 'regression' or 'binary' or 'multiclass', got 'ranking'"),
+     "tasks.0.type: task type must be 'regression' or 'binary' or 'multiclass' or 'count', got 'ranking'"),
     ({"tasks": [{"name": "age"}]},
      "label column 'age' is also listed as a model input; remove it from data.features"),
     ({"tasks": []}, "tasks: List should have at least 1 item"),

@@ -1,5 +1,5 @@
 """Task types: each registered type is complete, encodes labels the same in Python and in
-TensorFlow, and a new type is one module (a toy ``count`` type, added here as a user would)."""
+TensorFlow, and a new type is one module (``models/tasks/count.py``, added the documented way)."""
 
 import numpy as np
 import pytest
@@ -13,7 +13,7 @@ from models.tasks.regression import Regression
 def test_the_configuration_and_the_models_know_the_same_types():
     # The configuration validates a task's type against TASK_KINDS; every type it accepts must be one
     # the models can train (TASK_TYPES), with the same facts (the type is its kind's subclass).
-    assert list(TASK_KINDS) == list(TASK_TYPES) == ["regression", "binary", "multiclass"]
+    assert list(TASK_KINDS) == list(TASK_TYPES) == ["regression", "binary", "multiclass", "count"]
     for name, kind in TASK_TYPES.items():
         assert TASK_KINDS[name] is kind
         assert kind.gate_fields == (kind.key_gate, *kind.upper_gates, *kind.macro_gates)
@@ -65,6 +65,7 @@ ENCODINGS = [
     ("binary", (), (), ["1", "0", "1.0"], [1.0, 0.0, 1.0]),
     ("binary", ("yes", "maybe"), (), ["yes", "no", "maybe"], [1.0, 0.0, 1.0]),
     ("multiclass", (), ("Adelie", "Chinstrap", "Gentoo"), ["Gentoo", "Emperor", "Adelie"], [2.0, np.nan, 0.0]),
+    ("count", (), (), ["3", "0", "12.0"], [3.0, 0.0, 12.0]),
 ]
 
 
@@ -91,59 +92,68 @@ def test_label_problems_name_the_values_and_the_fix():
     assert "one class only" in TASK_TYPES["multiclass"].label_problem({"a"})
 
 
-class Count(Regression):
-    """A toy type as a user would add one: counts, fitted by Poisson log likelihood on an
-    exponential output, on the raw scale (no standardized label); gated on R² like regression,
-    and its labels are numbers as regression's are."""
+def test_count_labels_and_score():
+    count = TASK_TYPES["count"]
+    assert count.label_problem({"3", "0"}) is None
+    assert count.label_problem({"3", "-1", "2.5"}) == (
+        "holds values that are not counts ('-1', '2.5'); a count task needs non-negative whole numbers: "
+        "use a count column or make the task a regression")
+    assert "non-numbers ('many')" in count.label_problem({"many"})
+    from models.tasks.count import mean_poisson_deviance
 
-    name = "count"
-    keras_loss = "poisson"
-    likelihood_scale = 1.0
-    output_activation = "exponential"
-    output_activations = ("exponential",)
-    standardized_label = False
-
-    def label_problem(self, values, positive=(), classes=()):
-        negative = sorted(v for v in values if float(v) < 0)
-        return f"holds negative counts ({', '.join(negative[:3])})" if negative else None
-
-
-@pytest.fixture
-def count_type():
-    register(Count)
-    yield TASK_TYPES["count"]
-    del TASK_TYPES["count"], TASK_KINDS["count"]
+    labels = np.array([0.0, 1.0, 4.0])
+    assert count.score(labels[1:], labels[1:]) == 0.0  # the rate each count was
+    assert mean_poisson_deviance(labels, np.array([1e-12, 1, 4])) == pytest.approx(0.0, abs=1e-11)
+    # By hand: 2·[(0 − 0 + 1) + (1·log(1/2) − (1 − 2)) + (4·log(4/2) − (4 − 2))] / 3
+    expected = 2 * (1 + (np.log(0.5) + 1) + (4 * np.log(2) - 2)) / 3
+    assert count.score(labels, np.array([1.0, 2.0, 2.0])) == pytest.approx(expected)
+    assert np.isnan(count.score(labels, np.array([1.0, 0.0, 2.0])))  # a rate of 0 is no Poisson rate
 
 
-def test_a_new_type_is_one_class_the_pipeline_uses(count_type):
-    from models.builder import build_model, compile_model
+def test_a_synthetic_label_cannot_be_a_count():
+    with pytest.raises(ValueError, match="is written as numbers, so the task type must be regression, not count"):
+        build_config({"tasks": [{"name": "y1", "type": "count"}, {"name": "y2"}]})
+
+
+def test_the_count_type_runs_through_the_config_the_model_the_evaluator_and_the_report():
     from components.eval_config import build_eval_config
+    from models.builder import build_model, compile_model
     from pipeline.report.tables import build_task_tables
     from pipeline.results.eval_results import MetricRecord
 
-    config = build_config({"tasks": [{"name": "y1", "type": "count"}, {"name": "y2", "type": "regression"}],
+    count_type = TASK_TYPES["count"]
+    data = {"source": "csv", "path": "x.csv", "features": [{"name": "x"}]}
+    config = build_config({"tasks": [{"name": "visits", "type": "count"}, {"name": "spend"}], "data": data,
                            "training": {"train_steps": 5}})
     task = config.tasks[0]
     assert task_type(task.type) is count_type and task.output_activation == "exponential"
-    assert task.gate.min_r2 == 0.5  # the default gate of the type it extends
-    with pytest.raises(ValueError, match="task type must be"):
-        build_config({"tasks": [{"name": "y1", "type": "counts"}, {"name": "y2"}]})
+    assert task.gate.min_r2 == 0.3 and task.gate.max_mse is None  # the kind's default gate
+    with pytest.raises(ValueError, match="output_activation 'exponential'"):
+        build_config({"tasks": [{"name": "visits", "type": "count", "output_activation": "linear"}], "data": data})
+    with pytest.raises(ValueError, match="use min_r2/max_mse gates, not"):
+        build_config({"tasks": [{"name": "visits", "type": "count", "gate": {"min_auc": 0.6}}], "data": data})
 
     model = compile_model(build_model(config, {"x_xf": 4}), config)
-    assert model.loss["y1"] == "poisson"
-    x = np.random.default_rng(0).normal(size=(64, 4)).astype("float32")
-    counts = np.random.default_rng(1).poisson(2.0, size=(64, 1)).astype("float32")
-    history = model.fit({"x_xf": x}, {"y1": counts, "y2": x[:, :1]}, epochs=2, verbose=0)
+    assert model.loss["visits"] == "poisson"
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(256, 4)).astype("float32")
+    counts = rng.poisson(np.exp(0.5 * x[:, :1])).astype("float32")  # the rate follows the first input
+    before = count_type.score(counts, model.predict({"x_xf": x}, verbose=0)["visits"])
+    history = model.fit({"x_xf": x}, {"visits": counts, "spend": x[:, 1:2]}, epochs=30, batch_size=64, verbose=0)
     assert np.isfinite(history.history["loss"]).all()
-    assert float(np.min(model.predict({"x_xf": x}, verbose=0)["y1"])) > 0  # an exponential output
+    predicted = model.predict({"x_xf": x}, verbose=0)["visits"]
+    assert float(np.min(predicted)) > 0  # an exponential output: a positive rate
+    assert count_type.score(counts, predicted) < before  # it learns the rate
 
     eval_config = build_eval_config(config)
-    (spec,) = [s for s in eval_config.metrics_specs if list(s.output_names) == ["y1"]]
+    (spec,) = [s for s in eval_config.metrics_specs if list(s.output_names) == ["visits"]]
     assert "R2FromSums" in [m.class_name for m in spec.metrics]
-    assert "y1" not in config.transform_custom_config()["scaled_labels"]
+    custom = config.transform_custom_config()
+    assert "visits" not in custom["scaled_labels"] and "spend" in custom["scaled_labels"]
 
-    record = MetricRecord(task="y1", slice="Overall", metric="r2", value=0.7, lower=None, upper=None,
+    record = MetricRecord(task="visits", slice="Overall", metric="r2", value=0.7, lower=0.5, upper=1.2,
                           is_diff=False)
-    (table,) = build_task_tables([record], [], [], task_types={"y1": "count"})
-    assert table.task_type is count_type and table.key_metric == "r2"
-    assert count_type.label_problem({"3", "-1"}) == "holds negative counts (-1)"
+    (table,) = build_task_tables([record], [], [], task_types={"visits": "count"})
+    assert table.task_type is count_type and table.key_metric == "r2" and table.label("r2") == "R²"
+    assert table.overall.interval("r2") == (0.5, 1.0)  # cut at the type's range of R²
+    assert table.label("mean_poisson_deviance") == "Poisson deviance"

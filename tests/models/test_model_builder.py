@@ -78,6 +78,20 @@ def test_r2_metric_matches_the_definition():
     assert float(metric.result()) == pytest.approx(0.0, abs=1e-6)
 
 
+@pytest.mark.parametrize("label", [0.0, 0.1, 3.7])
+def test_r2_is_undefined_on_constant_labels_in_training_and_evaluation_alike(label):
+    from models.tasks.regression import r2_score
+
+    y = np.full(8, label, dtype=np.float32)
+    pred = np.linspace(-1, 1, 8).astype(np.float32)
+    metric = R2()
+    metric.update_state(y[:3], pred[:3])
+    metric.update_state(y[3:], pred[3:])
+    # No label variance to explain: NaN from the Keras metric and from the Evaluator's sums,
+    # so a min_r2 gate fails on such a slice instead of reading a made-up 0.
+    assert np.isnan(float(metric.result())) and np.isnan(r2_score(y, pred))
+
+
 def test_paper_shared_bottom_has_a_relu_bottom():
     config = build_config({"model": {"bottom_units": [113], "task_units": [8], "bottom_linear_output": False}})
     model = build_model(config, {"x_xf": 100})

@@ -159,7 +159,7 @@ def test_every_file_of_a_glob_is_checked(tmp_path):
      "label column 'income' of binary task 'income' holds values other than 0/1"),
     ("tasks: [{name: spend}, {name: spend}]", "duplicate task names: spend"),
     ("tasks: [{name: spend, type: ranking}]",
-     "task type must be 'regression' or 'binary' or 'multiclass', got 'ranking'"),
+     "task type must be 'regression' or 'binary' or 'multiclass' or 'count', got 'ranking'"),
     ("tasks: [{name: age}]", "label column 'age' is also listed as a model input"),
 ])
 def test_cli_stops_before_any_component_and_keeps_the_output_dir(tmp_path, capsys, yaml_text, expected):

@@ -4,6 +4,9 @@ from pipeline.results.eval_results import EvaluatedGate as Gate, GateFailure, Me
 from pipeline.report.tables import build_task_tables, metric_rows, slice_sort_key
 
 
+REGRESSION = {"y1": "regression", "y2": "regression"}
+
+
 def _records(task, slice_name, count, r2, mse, diff_r2=None, r2_half_width=0.05):
     records = [MetricRecord(task, slice_name, "example_count", count, False),
                MetricRecord(task, slice_name, "r2", r2, False, r2 - r2_half_width, r2 + r2_half_width),
@@ -29,7 +32,7 @@ def test_weakest_slice_failed_gate_and_baseline_change_per_task():
              Gate("y2", "Overall", "r2", False, 0.5, None)]
     failures = [GateFailure("y1", "Overall", "r2", "r2 changed by -0.1", is_diff=True)]
 
-    y1, y2 = build_task_tables(records, gates, failures, baseline)
+    y1, y2 = build_task_tables(records, gates, failures, baseline, task_types=REGRESSION)
 
     assert [r.slice for r in y1.rows] == ["Overall", "segment:a", "segment:b"]
     # Every metric the Evaluator computed, known ones first, none dropped.
@@ -51,11 +54,11 @@ def test_weakest_slice_failed_gate_and_baseline_change_per_task():
 def test_a_tiny_slice_is_not_called_the_weakest():
     records = (_records("y1", "Overall", 400, 0.8, 0.05) + _records("y1", "segment:a", 390, 0.6, 0.08)
                + _records("y1", "segment:b", 3, -2.0, 0.9))
-    (y1,) = build_task_tables(records, [], [])
+    (y1,) = build_task_tables(records, [], [], task_types=REGRESSION)
     assert y1.weakest.slice == "segment:a"
     assert [r.slice for r in y1.rows] == ["Overall", "segment:a", "segment:b"]  # still shown
-    (only_tiny,) = build_task_tables(_records("y1", "Overall", 5, 0.8, 0.05)
-                                     + _records("y1", "segment:b", 3, -2.0, 0.9), [], [])
+    tiny = _records("y1", "Overall", 5, 0.8, 0.05) + _records("y1", "segment:b", 3, -2.0, 0.9)
+    (only_tiny,) = build_task_tables(tiny, [], [], task_types=REGRESSION)
     assert only_tiny.weakest is None
 
 
@@ -63,7 +66,8 @@ def test_a_slice_is_the_weakest_only_when_its_interval_lies_below_overall():
     def table(half_width):
         return build_task_tables(_records("y1", "Overall", 400, 0.8, 0.05, r2_half_width=0.01)
                                  + _records("y1", "segment:a", 200, 0.72, 0.06, r2_half_width=half_width)
-                                 + _records("y1", "segment:b", 200, 0.79, 0.05, r2_half_width=0.02), [], [])[0]
+                                 + _records("y1", "segment:b", 200, 0.79, 0.05, r2_half_width=0.02),
+                                 [], [], task_types=REGRESSION)[0]
 
     assert table(half_width=0.05).weakest.slice == "segment:a"  # upper 0.77 < 0.8
     assert table(half_width=0.09).weakest is None  # upper 0.81: noise can explain it
@@ -71,13 +75,14 @@ def test_a_slice_is_the_weakest_only_when_its_interval_lies_below_overall():
     # segment:b's interval [0.77, 0.79] lies below overall as well, but segment:a is lower.
     (both,) = build_task_tables(_records("y1", "Overall", 400, 0.8, 0.05, r2_half_width=0.01)
                                 + _records("y1", "segment:a", 200, 0.7, 0.06, r2_half_width=0.05)
-                                + _records("y1", "segment:b", 200, 0.78, 0.05, r2_half_width=0.01), [], [])
+                                + _records("y1", "segment:b", 200, 0.78, 0.05, r2_half_width=0.01),
+                                [], [], task_types=REGRESSION)
     assert both.weakest.slice == "segment:a"
 
 
 def test_without_intervals_no_slice_is_named_the_weakest():
     records = [MetricRecord("y1", s, "r2", v, False) for s, v in (("Overall", 0.8), ("segment:a", 0.1))]
-    (y1,) = build_task_tables(records, [], [])
+    (y1,) = build_task_tables(records, [], [], task_types=REGRESSION)
     assert y1.weakest is None and not y1.has_intervals and y1.sliced
 
 
@@ -92,7 +97,7 @@ def test_a_nan_metric_keeps_its_column_shows_as_undefined_with_its_reason():
                MetricRecord("clicked", "segment:a", "auc", nan, False),
                MetricRecord("clicked", "segment:a", "binary_crossentropy", 0.4, False)]
 
-    (table,) = build_task_tables(records, [], [])
+    (table,) = build_task_tables(records, [], [], task_types={"clicked": "binary"})
 
     assert table.metrics == ["auc", "binary_crossentropy"] and table.nan_metrics == ["auc", "binary_crossentropy"]
     assert table.weakest is None  # a NaN AUC is not the weakest slice
@@ -120,16 +125,22 @@ def test_a_nan_gate_value_fails_with_a_message_that_says_so():
 
 
 def test_an_interval_is_shown_cut_at_its_metrics_range_and_tested_as_computed():
+    from models.tasks import TASK_TYPES
     from pipeline.report.tables import SliceRow
 
-    row = SliceRow("Overall", 100, {"auc": 0.98, "mean_squared_error": 0.01, "r2": 0.97, "mean_label": -2.0},
-                   lower={"auc": 0.9, "mean_squared_error": -0.03, "r2": 0.9, "mean_label": -2.5},
-                   upper={"auc": 1.06, "mean_squared_error": 0.05, "r2": 1.04, "mean_label": -1.5})
-    assert row.interval("auc") == (0.9, 1.0) and row.interval("mean_squared_error") == (0.0, 0.05)
+    # Each metric's range is its task type's.
+    row = SliceRow("Overall", 100, {"mean_squared_error": 0.01, "r2": 0.97, "mean_label": -2.0},
+                   lower={"mean_squared_error": -0.03, "r2": 0.9, "mean_label": -2.5},
+                   upper={"mean_squared_error": 0.05, "r2": 1.04, "mean_label": -1.5},
+                   task_type=TASK_TYPES["regression"])
+    auc_row = SliceRow("Overall", 100, {"auc": 0.98}, lower={"auc": 0.9}, upper={"auc": 1.06},
+                       task_type=TASK_TYPES["binary"])
+    assert auc_row.interval("auc") == (0.9, 1.0) and row.interval("mean_squared_error") == (0.0, 0.05)
     assert row.interval("r2") == (0.9, 1.0) and row.interval("mean_label") == (-2.5, -1.5)
-    assert row.raw_interval("auc") == (0.9, 1.06)
+    assert auc_row.raw_interval("auc") == (0.9, 1.06)
     (table,) = build_task_tables([MetricRecord("y", "Overall", "auc", 0.98, False, 0.9, 1.06),
-                                  MetricRecord("y", "Overall", "macro_auc", 0.5, False, -0.1, 1.1)], [], [])
+                                  MetricRecord("y", "Overall", "macro_auc", 0.5, False, -0.1, 1.1)],
+                                 [], [], task_types={"y": "multiclass"})
     rows = {r["metric"]: r for r in metric_rows([table])}
     assert (rows["auc"]["lower"], rows["auc"]["upper"]) == (0.9, 1.0)
     assert (rows["macro_auc"]["lower"], rows["macro_auc"]["upper"]) == (0.0, 1.0)

@@ -59,7 +59,7 @@ def evaluated(tmp_path_factory):
     tfma.run_model_analysis(eval_config=eval_config, data_location=str(work / "data.tfrecord"),
                             output_path=str(output))
     records = eval_results.load_metric_records(str(output))
-    (table,) = build_task_tables(records, [], [])
+    (table,) = build_task_tables(records, [], [], task_types={"y1": "regression"})
     return table, records, (y, prediction, segment, region)
 
 
