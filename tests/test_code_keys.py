@@ -27,7 +27,7 @@ CONFIG = {"config", "config.errors", "config.names", "config.strict", "config.be
           "config.training", "config.drift", "config.pipeline_config", "config.loading"}
 # The task types; a regression task's Keras metrics (models.metrics) are built where a model is trained.
 TASKS = {"models", "models.tasks", "models.tasks.base", "models.tasks.regression", "models.tasks.binary",
-         "models.tasks.multiclass", "models.metrics"}
+         "models.tasks.multiclass", "models.tasks.count", "models.metrics"}
 SYNTHETIC = {"components", "components.synthetic_data", "components.synthetic_example_gen",
              "components.synthetic_example_gen.executor", "components.synthetic_example_gen.encoding"}
 DATA_CHOICES = {"components", "components.data_choices_component", "config.data_decisions"} | CONFIG
