@@ -14,9 +14,11 @@ files on local disk, gs:// or s3://.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
+import sys
 import tempfile
 from typing import Iterable, Optional
 
@@ -176,7 +178,7 @@ def score_to_parts(source: str, files: list[str], model_dir: str, parts_dir: str
     # Beam logs a failing step's traceback before raising; the error is reported once, by the caller.
     logging.getLogger("apache_beam").setLevel(logging.CRITICAL)
     try:
-        with beam.Pipeline(options=PipelineOptions(beam_args or [])) as pipeline:
+        with _workers_quiet(beam_args or []), beam.Pipeline(options=PipelineOptions(beam_args or [])) as pipeline:
             blocks = pipeline | "ReadBlocks" >> beam.io.Read(read)
             if beam_args:  # worker processes or a remote runner: spread the blocks over the workers
                 blocks = blocks | "Spread" >> beam.Reshuffle()
@@ -188,6 +190,26 @@ def score_to_parts(source: str, files: list[str], model_dir: str, parts_dir: str
         if found:
             raise inputs.BadRow(found.group(1)) from None
         raise
+
+
+@contextlib.contextmanager
+def _workers_quiet(beam_args: list[str]):
+    """Local worker processes inherit this process's stderr, where Beam prints a failed bundle's
+    traceback (and Python its import warnings); it reaches the caller in the raised error anyway,
+    so while they run stderr is /dev/null, and it stays free for the one ``error:`` line."""
+    if not any("multi_processing" in arg for arg in beam_args):
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
 
 
 def part_files(parts_dir: str) -> list[str]:
