@@ -14,6 +14,7 @@ s3://; ``sources`` reads them in blocks, split over Beam's workers.
 
 from __future__ import annotations
 
+import gzip
 import io
 import math
 from dataclasses import dataclass, field
@@ -69,10 +70,15 @@ def input_files(pattern: str) -> list[str]:
 
 
 def _open_text(path: str):
-    """A text file through Beam's file systems; ``.gz`` un-gzipped."""
+    """A text file through Beam's file systems; ``.gz`` un-gzipped (by gzip: Beam's compressed file
+    is not one io.TextIOWrapper can wrap)."""
+    from apache_beam.io.filesystem import CompressionTypes
     from apache_beam.io.filesystems import FileSystems
 
-    return io.TextIOWrapper(FileSystems.open(path), encoding="utf-8", newline="")
+    raw = FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED)
+    if path.lower().endswith(".gz"):
+        raw = gzip.GzipFile(fileobj=raw)
+    return io.TextIOWrapper(raw, encoding="utf-8", newline="")
 
 
 def csv_header(path: str) -> list[str]:
