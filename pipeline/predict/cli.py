@@ -1,13 +1,16 @@
 """Score a file of rows with the newest pushed model: one row of predictions per input row, in order.
 
     mtl-predict --output-dir outputs --input new.csv --output predictions.csv
-                [--model VERSION] [--keep id ...] [--beam-args='--direct_running_mode=multi_processing ...']
+                [--model VERSION | --model-dir URI] [--keep id ...]
+                [--beam-args='--direct_running_mode=multi_processing ...']
 
-The input is a CSV (named ``.csv``) or TFRecords of tf.Example; the output a
-CSV when named ``.csv``, else TFRecords of tf.Example. The pipeline and its
-configuration are the ones the output dir holds (``pipeline.results.run_config``).
-The output file appears complete or not at all: it is written beside its
-place and renamed when every row is scored, and a row the model cannot
+The input is a CSV (named ``.csv``) or TFRecords of tf.Example, a path or a
+glob; the output a CSV when named ``.csv``, else TFRecords of tf.Example. Input,
+output and model may be local or on any file system Beam has (gs://, s3://,
+its options in --beam-args). The pipeline and its configuration are the ones
+the output dir holds (``pipeline.results.run_config``). The output file
+appears complete or not at all: the workers write parts beside it, which are
+joined in input order when every row is scored, and a row the model cannot
 take stops the command with one ``error:`` line naming it.
 """
 
@@ -16,11 +19,10 @@ from __future__ import annotations
 import argparse
 import os
 import shlex
-import shutil
 import sys
-import tempfile
 import threading
 import time
+import uuid
 from pathlib import Path
 from typing import Optional
 
@@ -83,42 +85,64 @@ class Progress:
         self._thread.join()
 
 
-def predict(output_dir: Path, source: str, target: Path, version: Optional[str] = None,
-            keep: tuple[str, ...] = (), beam_args: Optional[list[str]] = None) -> int:
-    """Scores ``source`` into ``target``; returns the rows written."""
+def predict(output_dir: Path, source: str, target: str | Path, version: Optional[str] = None,
+            keep: tuple[str, ...] = (), beam_args: Optional[list[str]] = None,
+            model_dir: Optional[str] = None) -> int:
+    """Scores ``source`` (a path or glob) into ``target``; returns the rows written."""
+    from apache_beam.io.filesystem import CompressionTypes
+    from apache_beam.io.filesystems import FileSystems
+    from apache_beam.options.pipeline_options import PipelineOptions
+
     from pipeline.predict import scoring
     from pipeline.results.run_config import recorded_config
 
-    if not os.path.isfile(source):
-        raise UsageError(f"--input {source}: no such file")
+    target = str(target)
+    FileSystems.set_options(PipelineOptions(beam_args or []))  # e.g. --s3_endpoint_url, here as on the workers
+    files = inputs.input_files(source)
     config = recorded_config(output_dir)
-    model_dir = pushed_model(output_dir, version)
+    model = model_dir.rstrip("/") if model_dir else str(pushed_model(output_dir, version))
     columns = model_inputs(config)
     keep = list(keep)
-    as_csv = inputs.is_csv(str(target))
-    if inputs.is_csv(source):
+    as_csv = inputs.is_csv(target)
+    if inputs.is_csv(files[0]):
         if any(f.size > 1 for f in config.features):
             raise UsageError(f"--input {source}: the model takes vector features; score TFRecords of tf.Example")
-        inputs.check_csv_columns(source, columns, keep)
+        for path in files:
+            inputs.check_csv_columns(path, columns, keep)
     tasks = outputs.output_tasks(config)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    parts_dir = tempfile.mkdtemp(prefix=f".{target.name}.parts-", dir=target.parent)
+    if "://" not in target:
+        Path(target).parent.mkdir(parents=True, exist_ok=True)
+    # Parts and the joined file go beside the target, on its file system: nothing local for a remote run.
+    folder, name = FileSystems.split(target)
+    stem = FileSystems.join(folder, f".{name}.{uuid.uuid4().hex[:8]}")
+    parts_dir, joined = stem + ".parts", stem + ".tmp"
     try:
         with Progress(parts_dir):
-            scoring.score_to_parts(source, str(model_dir), parts_dir, columns, list(config.data.missing_tokens),
+            scoring.score_to_parts(source, files, model, parts_dir, columns, list(config.data.missing_tokens),
                                    tasks, keep, as_csv, beam_args)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
         try:
-            with os.fdopen(fd, "wb") as f:
+            with FileSystems.create(joined, compression_type=CompressionTypes.UNCOMPRESSED) as f:
                 header = ",".join(outputs.header(tasks, keep)) + "\n" if as_csv else None
                 rows = scoring.write_in_order(parts_dir, f, header)
-            os.replace(tmp, target)
+            if FileSystems.exists(target):
+                FileSystems.delete([target])
+            FileSystems.rename([joined], [target])
         except BaseException:
-            os.unlink(tmp)
+            _delete(joined)
             raise
     finally:
-        shutil.rmtree(parts_dir, ignore_errors=True)
+        _delete(*scoring.part_files(parts_dir), parts_dir)
     return rows
+
+
+def _delete(*paths: str) -> None:
+    from apache_beam.io.filesystems import FileSystems
+
+    for path in paths:
+        try:
+            FileSystems.delete([path])
+        except Exception:  # already gone (an object store has no folder to delete)
+            pass
 
 
 @command(quiet=True)
@@ -127,9 +151,12 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--output-dir", type=Path, default=Path("outputs"), help="the pipeline's output dir")
     parser.add_argument("--input", required=True, help="a CSV (.csv) or TFRecords of tf.Example")
-    parser.add_argument("--output", type=Path, required=True,
+    parser.add_argument("--output", required=True,
                         help="where the predictions go: a CSV if named .csv, else TFRecords of tf.Example")
-    parser.add_argument("--model", help="a version under OUTPUT_DIR/serving [the newest]")
+    model = parser.add_mutually_exclusive_group()
+    model.add_argument("--model", help="a version under OUTPUT_DIR/serving [the newest]")
+    model.add_argument("--model-dir", help="a pushed model's folder anywhere Beam reads, e.g. "
+                       "s3://bucket/serving/3 (the configuration still comes from --output-dir)")
     parser.add_argument("--keep", nargs="+", default=[], metavar="COLUMN",
                         help="input columns carried to the output (e.g. an id)")
     parser.add_argument("--beam-args", help="Beam pipeline arguments, e.g. "
@@ -141,7 +168,8 @@ def main(argv: Optional[list[str]] = None) -> int:
         raise UsageError(f"--beam-args cannot be split into arguments: {exc}") from None
     started = time.monotonic()
     try:
-        rows = predict(args.output_dir, args.input, args.output, args.model, tuple(args.keep), beam_args)
+        rows = predict(args.output_dir, args.input, args.output, args.model, tuple(args.keep), beam_args,
+                       args.model_dir)
     except inputs.BadRow as exc:
         if argv is not None:
             raise

@@ -8,6 +8,8 @@ text, which is what the served model takes. A cell the model cannot take
 (text in a numeric column, a NaN or an infinity) is a ``BadRow`` naming the
 file, the line and the column. TFRecords of tf.Example (gzipped or not) pass
 as they are; the serving signature checks their values (``scoring``).
+Files are read through Beam's file systems, so a path may be local, gs:// or
+s3://; ``sources`` reads them in blocks, split over Beam's workers.
 """
 
 from __future__ import annotations
@@ -16,14 +18,13 @@ import gzip
 import io
 import math
 from dataclasses import dataclass, field
-from typing import Iterator, Optional
+from typing import Callable
 
-from components.csv_example_gen.header import parse_header, read_rows
+from components.csv_example_gen.header import parse_header
 from pipeline.errors import UsageError
 
 # Rows scored together: one serving call, one element of the Beam pipeline.
 BLOCK_ROWS = 1000
-GZIP_MAGIC = b"\x1f\x8b"
 
 
 class BadRow(UsageError):
@@ -42,10 +43,10 @@ class InputColumn:
 class Block:
     """Consecutive rows: where they start, their serialized tf.Examples and the kept columns' values."""
 
-    index: int  # the block's place in the file
-    first_row: int  # line number (CSV) or record number (TFRecord, from 1) of its first row
+    key: str  # the block's place in the input (file, then position in it): parts are joined in its order
+    path: str  # the file it comes from
     examples: list[bytes] = field(default_factory=list)
-    rows: list[int] = field(default_factory=list)  # each row's line or record number
+    rows: list[int] = field(default_factory=list)  # each row's byte offset (CSV) or record number (TFRecord)
     kept: dict[str, list[str]] = field(default_factory=dict)  # --keep column -> a value per row
 
 
@@ -53,14 +54,28 @@ def is_csv(path: str) -> bool:
     return path.lower().endswith((".csv", ".csv.gz"))
 
 
-def _open_text(path: str):
-    if "://" in path:  # a remote file (gs://...), read through TensorFlow's file system
-        import tensorflow as tf
+def input_files(pattern: str) -> list[str]:
+    """The files a path or glob names, on any file system Beam has (local, gs://, s3://), sorted:
+    their order is the output's."""
+    from apache_beam.io.filesystems import FileSystems
 
-        with tf.io.gfile.GFile(path, "rb") as f:
-            raw = io.BytesIO(f.read())
-    else:
-        raw = open(path, "rb")
+    try:
+        found = FileSystems.match([pattern])[0].metadata_list
+    except Exception as exc:  # Beam raises for a bucket it cannot reach, or a scheme it lacks
+        raise UsageError(f"--input {pattern}: cannot be listed ({str(exc).splitlines()[0]})") from None
+    files = sorted(m.path for m in found if not m.path.endswith("/"))
+    if not files:
+        raise UsageError(f"--input {pattern}: no such file")
+    return files
+
+
+def _open_text(path: str):
+    """A text file through Beam's file systems; ``.gz`` un-gzipped (by gzip: Beam's compressed file
+    is not one io.TextIOWrapper can wrap)."""
+    from apache_beam.io.filesystem import CompressionTypes
+    from apache_beam.io.filesystems import FileSystems
+
+    raw = FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED)
     if path.lower().endswith(".gz"):
         raw = gzip.GzipFile(fileobj=raw)
     return io.TextIOWrapper(raw, encoding="utf-8", newline="")
@@ -85,9 +100,26 @@ def check_csv_columns(path: str, inputs: list[InputColumn], keep: list[str]) -> 
         raise UsageError(f"--keep {', '.join(unknown)}: not a column of {path} (its columns: {', '.join(header)})")
 
 
+def line_at(path: str, offset: int) -> int:
+    """The line number of the row starting at byte ``offset`` (of the un-gzipped text): a split read
+    knows where a row starts, not its line; only an error needs the line, so it is counted then."""
+    from apache_beam.io.filesystems import FileSystems
+
+    lines, left = 1, offset
+    with FileSystems.open(path) as f:
+        while left > 0:
+            chunk = f.read(min(left, 1 << 20))
+            if not chunk:
+                break
+            lines += chunk.count(b"\n")
+            left -= len(chunk)
+    return lines
+
+
 def csv_example(cells: dict[str, str], inputs: list[InputColumn], missing: set[str],
-                where: str) -> bytes:
-    """One CSV row as a serialized tf.Example of the model inputs; ``where`` is 'FILE line N'."""
+                where: Callable[[], str]) -> bytes:
+    """One CSV row as a serialized tf.Example of the model inputs; ``where()`` names the row,
+    'FILE line N', and is called only for a bad cell (finding the line reads the file)."""
     from tensorflow.core.example import example_pb2
 
     example = example_pb2.Example()
@@ -100,10 +132,10 @@ def csv_example(cells: dict[str, str], inputs: list[InputColumn], missing: set[s
             try:
                 value = float(text)
             except ValueError:
-                raise BadRow(f"{where} column {column.name!r}: {text!r} is not a number; fix the cell, "
+                raise BadRow(f"{where()} column {column.name!r}: {text!r} is not a number; fix the cell, "
                              "or leave it empty (or a missing-value token) to have it imputed") from None
             if not math.isfinite(value):
-                raise BadRow(f"{where} column {column.name!r}: {text!r} is a NaN or an infinity; "
+                raise BadRow(f"{where()} column {column.name!r}: {text!r} is a NaN or an infinity; "
                              "send finite values (leave the cell empty to have it imputed)")
             feature.float_list.value.append(value)
         else:
@@ -111,67 +143,9 @@ def csv_example(cells: dict[str, str], inputs: list[InputColumn], missing: set[s
     return example.SerializeToString()
 
 
-def csv_blocks(path: str, inputs: list[InputColumn], missing_values: list[str], keep: list[str],
-               block_rows: int = BLOCK_ROWS) -> Iterator[Block]:
-    missing = set(missing_values)
-    block: Optional[Block] = None
-    index = 0
-    with _open_text(path) as f:
-        for line, cells in read_rows(f):
-            if block is None:
-                block = Block(index, line, kept={c: [] for c in keep})
-            block.examples.append(csv_example(cells, inputs, missing, f"{path} line {line}"))
-            block.rows.append(line)
-            for column in keep:
-                block.kept[column].append(cells.get(column, ""))
-            if len(block.examples) == block_rows:
-                yield block
-                block, index = None, index + 1
-    if block is not None:
-        yield block
-
-
-def _feature_text(feature) -> str:
+def feature_text(feature) -> str:
     kind = feature.WhichOneof("kind")
     values = list(getattr(feature, kind).value) if kind else []
     return " ".join(v.decode("utf-8", "replace") if isinstance(v, bytes) else repr(v) for v in values)
 
 
-def tfrecord_compression(path: str) -> str:
-    import tensorflow as tf
-
-    with tf.io.gfile.GFile(path, "rb") as f:
-        return "GZIP" if f.read(2) == GZIP_MAGIC else ""
-
-
-def tfrecord_blocks(path: str, keep: list[str], block_rows: int = BLOCK_ROWS) -> Iterator[Block]:
-    import tensorflow as tf
-    from tensorflow.core.example import example_pb2
-
-    # Prefetched: the next blocks are read and un-gzipped by tf.data's threads while a block is scored.
-    records = tf.data.TFRecordDataset(path, compression_type=tfrecord_compression(path),
-                                      buffer_size=8 << 20).batch(block_rows).prefetch(4)
-    first = 1
-    try:
-        for index, batch in enumerate(records.as_numpy_iterator()):
-            examples = list(batch)
-            block = Block(index, first, examples, list(range(first, first + len(examples))),
-                          {c: [] for c in keep})
-            if keep:
-                for serialized in examples:
-                    feature = example_pb2.Example.FromString(serialized).features.feature
-                    for column in keep:
-                        block.kept[column].append(_feature_text(feature[column]) if column in feature else "")
-            first += len(examples)
-            yield block
-    except tf.errors.DataLossError as exc:
-        raise UsageError(f"{path}: not a file of TFRecords ({exc.message.splitlines()[0]}); "
-                         "give a CSV (named .csv) or TFRecords of tf.Example") from None
-
-
-def blocks(path: str, inputs: list[InputColumn], missing_values: list[str], keep: list[str],
-           block_rows: int = BLOCK_ROWS) -> Iterator[Block]:
-    """The file's rows, ``block_rows`` at a time, in order."""
-    if is_csv(path):
-        return csv_blocks(path, inputs, missing_values, keep, block_rows)
-    return tfrecord_blocks(path, keep, block_rows)

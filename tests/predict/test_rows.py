@@ -7,11 +7,12 @@ import io
 
 import numpy as np
 import pytest
+from apache_beam.io.range_trackers import OffsetRangeTracker
 from tensorflow.core.example import example_pb2
 
 from models.tasks import task_type
 from pipeline.errors import RunStateError
-from pipeline.predict import inputs, outputs
+from pipeline.predict import inputs, outputs, sources
 from pipeline.results.run_config import recorded_config
 
 COLUMNS = [inputs.InputColumn("age", True), inputs.InputColumn("plan", False)]
@@ -22,11 +23,22 @@ def _parsed(serialized: bytes) -> dict:
     return {name: (f.WhichOneof("kind"), list(getattr(f, f.WhichOneof("kind")).value)) for name, f in feature.items()}
 
 
+def _blocks(path, keep=(), block_rows=1000, ranges=None) -> list:
+    """The blocks the CSV source reads from ``path``, over the byte ranges given (the whole file by default)."""
+    source = sources.block_source(str(path), [str(path)], COLUMNS, ["?"], list(keep), block_rows)
+    size = path.stat().st_size
+    blocks = []
+    for start, stop in ranges or [(0, size)]:
+        blocks.extend(source.read_records(str(path), OffsetRangeTracker(start, stop)))
+    return blocks
+
+
 def test_csv_rows_become_examples_as_the_pipeline_reads_them(tmp_path):
     path = tmp_path / "rows.csv"
     path.write_text("\ufeffid, age ,plan\n1, 25 ,basic\n2,?,\n\n3,40,pro\n", encoding="utf-8")
-    (block,) = inputs.blocks(str(path), COLUMNS, ["?"], ["id"])
-    assert block.rows == [2, 3, 5] and block.kept == {"id": ["1", "2", "3"]}
+    (block,) = _blocks(path, ["id"])
+    assert [inputs.line_at(str(path), row) for row in block.rows] == [2, 3, 5]
+    assert block.kept == {"id": ["1", "2", "3"]}
     # A whole number in a numeric column is a float; "?" and an empty cell are absent.
     assert [_parsed(e) for e in block.examples] == [
         {"age": ("float_list", [25.0]), "plan": ("bytes_list", [b"basic"])}, {},
@@ -36,8 +48,22 @@ def test_csv_rows_become_examples_as_the_pipeline_reads_them(tmp_path):
 def test_blocks_keep_the_order_and_size(tmp_path):
     path = tmp_path / "rows.csv"
     path.write_text("age,plan\n" + "".join(f"{i},p\n" for i in range(7)))
-    blocks = list(inputs.blocks(str(path), COLUMNS, [], [], block_rows=3))
-    assert [(b.index, b.first_row, len(b.examples)) for b in blocks] == [(0, 2, 3), (1, 5, 3), (2, 8, 1)]
+    blocks = _blocks(path, block_rows=3)
+    assert [len(b.examples) for b in blocks] == [3, 3, 1]
+    assert [b.key for b in blocks] == sorted(b.key for b in blocks)
+    assert [inputs.line_at(str(path), b.rows[0]) for b in blocks] == [2, 5, 8]
+
+
+@pytest.mark.parametrize("cut", range(1, 60))
+def test_split_ranges_read_every_row_once_in_order(tmp_path, cut):
+    """Two workers reading [0, cut) and [cut, end) get every row once, whatever byte the cut falls on."""
+    path = tmp_path / "rows.csv"
+    path.write_text("age,plan\n" + "".join(f"{i},p{i}\n" for i in range(12)))
+    whole = _blocks(path, block_rows=4)
+    split = _blocks(path, block_rows=4, ranges=[(0, cut), (cut, path.stat().st_size)])
+    rows = lambda blocks: [(row, e) for b in sorted(blocks, key=lambda b: b.key)  # noqa: E731
+                           for row, e in zip(b.rows, map(_parsed, b.examples))]
+    assert rows(split) == rows(whole) and len(rows(whole)) == 12
 
 
 @pytest.mark.parametrize("cell, reason", [("abc", "'abc' is not a number"), ("nan", "'nan' is a NaN or an infinity"),
@@ -46,7 +72,7 @@ def test_a_cell_the_model_cannot_take_names_file_line_and_column(tmp_path, cell,
     path = tmp_path / "rows.csv"
     path.write_text(f"age,plan\n1,a\n{cell},b\n")
     with pytest.raises(inputs.BadRow) as caught:
-        list(inputs.blocks(str(path), COLUMNS, [], []))
+        _blocks(path, ranges=[(5, path.stat().st_size)])  # a range that starts inside the header
     assert str(caught.value).startswith(f"{path} line 3 column 'age': {reason}")
 
 
