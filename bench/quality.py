@@ -395,7 +395,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--output-dir", type=Path, default=REPO / "outputs" / "bench-quality")
     parser.add_argument("--datasets", default=",".join(qd.ALL),
-                        help=f"comma-separated, from {', '.join(qd.ALL)} [all]")
+                        help=f"comma-separated, from {', '.join(qd.ALL)}, or a group: "
+                             f"{', '.join(qd.GROUPS)} (the real tables) [all]")
     parser.add_argument("--seeds", default="7",
                         help="comma-separated training seeds, one pipeline run each [7, the default seed]")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
@@ -407,7 +408,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     args = parser.parse_args(argv)
     global REUSE_RUNS
     REUSE_RUNS = args.reuse_runs
-    names = [n.strip() for n in args.datasets.split(",") if n.strip()]
+    names = [n for part in args.datasets.split(",") if part.strip()
+             for n in qd.GROUPS.get(part.strip(), [part.strip()])]
     unknown = [n for n in names if n not in qd.ALL]
     if unknown:
         print(f"error: --datasets: unknown {', '.join(unknown)}; choose from {', '.join(qd.ALL)}", file=sys.stderr)

