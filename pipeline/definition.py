@@ -144,9 +144,11 @@ def _csv_example_gen(config: PipelineConfig, range_config=None):
 
 def _tfrecord_example_gen(config: PipelineConfig, range_config=None):
     input_base, input_config, output_config = _file_input(config.data)
-    return tfx.components.ImportExampleGen(
+    # TFX's ImportExampleGen reading, with an executor that also stamps each artifact's span
+    # (ImportExampleGen itself takes no executor of one's own).
+    return FileBasedExampleGen(
         input_base=input_base, input_config=input_config, output_config=output_config, range_config=range_config,
-        custom_executor_spec=executor_spec.BeamExecutorSpec(span_properties.ImportExecutor))
+        custom_executor_spec=executor_spec.BeamExecutorSpec(span_properties.ImportExecutor)).with_id("ImportExampleGen")
 
 
 # data.source -> the ExampleGen that reads it.

@@ -131,6 +131,7 @@ tasks:
 """
 
 
+@pytest.mark.slow  # three pipeline runs
 def test_a_check_against_an_older_served_model_is_not_reused(tmp_path):
     """A pushed, then B (other data, drift check off), then A's configuration again: the check must
     compare with B, the model now served, not reuse its result against A."""

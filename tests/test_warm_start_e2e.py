@@ -33,6 +33,7 @@ def _warm_start_lines(run) -> list[str]:
     return [line.strip() for line in run.stdout.splitlines() if line.strip().startswith("Warm start:")]
 
 
+@pytest.mark.slow  # two pipeline runs
 def test_the_second_run_starts_from_the_first_runs_served_model(tmp_path):
     output_dir = tmp_path / "out"
     first = _run(tmp_path, output_dir, seed=7)

@@ -165,6 +165,7 @@ def _json_request(config, rows: list[dict], whole_as_int: bool) -> str:
     return '{"signature_name": "%s", "instances": [%s]}' % (SIGNATURE_NAME, ", ".join(instances))
 
 
+@pytest.mark.slow  # Transform and an export per shipped config
 @pytest.mark.parametrize("name", CONFIGS)
 def test_json_instances_answer_as_tf_examples_do(name, tmp_module):
     config, rows, loaded = exported(name, str(tmp_module / name))
