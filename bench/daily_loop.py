@@ -47,7 +47,7 @@ def write_config(root: Path, window: int, train_steps: int) -> Path:
         "data": {"source": "csv", "path": "daily/span-{SPAN}/rows.csv", "window_spans": window,
                  "features": [{"name": f"x{i}"} for i in range(INPUTS)]},
         "tasks": [{"name": "y1"}, {"name": "y2"}],
-        "training": {"train_steps": train_steps},
+        "training": {"train_steps": train_steps, "warm_start": True},  # the loop as docs/daily-loop.md runs it
         "evaluation": {"confidence_intervals": "none"},
     }))
     return path
