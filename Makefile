@@ -70,6 +70,7 @@ bench: setup
 	$(PY) bench/own_tables.py $(if $(BENCH_1M),,--synthetic-examples 100000 --csv-rows 100000)
 	$(PY) bench/serving.py
 	$(PY) bench/scaling.py $(if $(BENCH_1M),--with-1m,)
+	$(PY) bench/daily_loop.py --rows 100000 --window 3
 
 # Needs a Docker engine; builds from the lock file (see Dockerfile).
 image:

@@ -22,19 +22,26 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 INPUTS = 10
+SEED = 7
 
 
-def write_span(root: Path, span: int, rows: int) -> None:
+def generated_table(rows: int, spans: int):
+    """One generated table for every span (the same tasks every day, new examples in each span)."""
     sys.path.insert(0, str(ROOT))
     from components.synthetic_data import generate
 
-    data = generate(rows, example_dim=INPUTS, seed=span)
+    return generate(rows * spans, example_dim=INPUTS, seed=SEED)
+
+
+def write_span(root: Path, span: int, rows: int, data) -> None:
+    """Span N: rows (N-1)*rows .. N*rows of ``data``, as daily/span-N/rows.csv."""
     folder = root / "daily" / f"span-{span}"
     folder.mkdir(parents=True, exist_ok=True)
+    part = slice((span - 1) * rows, span * rows)
     with open(folder / "rows.csv", "w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow([f"x{i}" for i in range(INPUTS)] + ["y1", "y2"])
-        for x, y in zip(data.inputs, data.labels):
+        for x, y in zip(data.inputs[part], data.labels[part]):
             writer.writerow([f"{v:.6g}" for v in (*x, *y)])
 
 
@@ -73,11 +80,12 @@ def main() -> int:
     args = parser.parse_args()
     shutil.rmtree(args.workdir, ignore_errors=True)
     args.workdir.mkdir(parents=True)
+    data = generated_table(args.rows, args.window + 1)
     for span in range(1, args.window + 1):
-        write_span(args.workdir, span, args.rows)
+        write_span(args.workdir, span, args.rows, data)
     config = write_config(args.workdir, args.window, args.train_steps)
     first = timed_run(config, args.workdir / "out")
-    write_span(args.workdir, args.window + 1, args.rows)
+    write_span(args.workdir, args.window + 1, args.rows, data)
     daily = timed_run(config, args.workdir / "out")
     print(json.dumps({"rows_per_span": args.rows, "window_spans": args.window, "first_run_s": round(first, 1),
                       "daily_run_s": round(daily, 1), "ratio": round(daily / first, 3), "target": 0.5}))
