@@ -29,7 +29,9 @@ BUDGET = load_config_file(REPO / "data" / "kubeflow_dry_run.yaml")
 RUN_2_STEPS = 1
 # Steps whose inputs or parameters change in run-2 (its Trainer has other train_args; ComponentConfigs
 # gets the whole configuration; DataChoices only its data part, so it and Transform are cached).
-RERUN_IN_RUN_2 = {"ComponentConfigs", "Trainer", "Evaluator", "Pusher"}
+# Run 2 changes training; the DriftCheck reruns too, because run 1 pushed the model it now compares
+# with (the served model is its input: a push reruns it).
+RERUN_IN_RUN_2 = {"DriftCheck", "ComponentConfigs", "Trainer", "Evaluator", "Pusher"}
 
 
 @pytest.fixture(scope="module")
