@@ -66,6 +66,7 @@ def test_one_compiled_spec_runs_on_each_new_span_warm_started_from_the_last_mode
     """Compiled once, executed on span 1, then, after span 2 arrives, again: the second execution
     reads span 2, its Trainer starts from the first execution's model, and it pushes a second version."""
     from pipeline.kubeflow import dry_run
+    from pipeline.kubeflow.artifact_record import ArtifactRecord
     from pipeline.report.summary import serving_versions
     from test_kubeflow_launcher import _parameter
     from test_spans_e2e import write_span
@@ -87,6 +88,11 @@ def test_one_compiled_spec_runs_on_each_new_span_warm_started_from_the_last_mode
     assert second.output("CsvExampleGen", "examples").metadata["span"] == 2
     assert [a.name for a in second.steps["Transform"].inputs["examples"]] == [
         second.output("CsvExampleGen", "examples").name]
+    # The launcher's record, which its resolvers query in place of ML Metadata, has one artifact per span.
+    record = ArtifactRecord(root)
+    for run, span in ((first, 1), (second, 2)):
+        found = record.query(f'schema_title="tfx.Examples" AND metadata.span.number_value={span}')
+        assert [a.name for a in found] == [run.output("CsvExampleGen", "examples").name]
 
     # Run 1 had no blessed model to start from; run 2's base_model is run 1's model, and it started from it.
     first_model = first.output("Trainer", "model")
