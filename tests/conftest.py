@@ -6,10 +6,14 @@ import dataclasses
 import hashlib
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import pytest
 
@@ -56,6 +60,45 @@ def run_pipeline_cli(output_dir: Path, *args: str, timeout: int = 900) -> CliRun
         [sys.executable, str(REPO / "pipeline" / "local_runner.py"), "--output-dir", str(output_dir), *args],
         cwd=REPO, capture_output=True, text=True, timeout=timeout)
     return CliRun(proc.returncode, proc.stdout, proc.stderr, output_dir)
+
+
+@dataclass
+class LiveRun:
+    """A pipeline CLI run in the background (its own session), its terminal lines collected as they come."""
+    proc: subprocess.Popen
+    lines: list[str]
+    reader: threading.Thread
+
+    @property
+    def stdout(self) -> str:
+        return "".join(self.lines)
+
+    def wait_for(self, condition: Callable[[], bool], what: str, timeout: float = 600) -> None:
+        """Returns once ``condition()`` holds; fails when the run ends first or ``timeout`` passes."""
+        deadline = time.monotonic() + timeout
+        while not condition():
+            assert self.proc.poll() is None, f"the run ended before {what}:\n{self.stdout}"
+            assert time.monotonic() < deadline, f"no {what} within {timeout} s:\n{self.stdout}"
+            time.sleep(0.1)
+
+    def kill(self) -> int:
+        """SIGKILLs the runner and every process it started; its exit status."""
+        os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(timeout=60)
+        self.reader.join(timeout=10)
+        return self.proc.returncode
+
+
+def start_pipeline_cli(output_dir: Path, *args: str) -> LiveRun:
+    """``local_runner.py`` started in the background, for a test that kills it at a point it watches for."""
+    proc = subprocess.Popen([sys.executable, str(REPO / "pipeline" / "local_runner.py"), "--output-dir",
+                             str(output_dir), *args],
+                            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                            start_new_session=True)
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True)
+    reader.start()
+    return LiveRun(proc, lines, reader)
 
 
 def tree_digest(path: Path) -> str:

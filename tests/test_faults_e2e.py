@@ -12,14 +12,13 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 import pytest
 import tensorflow as tf
 
-from conftest import REPO, TINY_CONFIG, run_pipeline_cli, serving_versions, tree_digest
+from conftest import REPO, TINY_CONFIG, run_pipeline_cli, serving_versions, start_pipeline_cli, tree_digest
 
 pytestmark = [pytest.mark.e2e, pytest.mark.faults]
 
@@ -52,29 +51,15 @@ def tiny_config(tmp_path_factory) -> Path:
 def killed_run(tmp_path_factory, tiny_config):
     """A run SIGKILLed during its Trainer; a second run into the same dir is tried while it runs."""
     output_dir = tmp_path_factory.mktemp("killed") / "out"
-    proc = subprocess.Popen([sys.executable, str(REPO / "pipeline" / "local_runner.py"), "--output-dir",
-                             str(output_dir), "--config", str(tiny_config)],
-                            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-                            start_new_session=True)
-    lines: list[str] = []
-    reader = threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True)
-    reader.start()
+    run = start_pipeline_cli(output_dir, "--config", str(tiny_config))
     # The lock is taken before any component runs: a second run into the dir is refused.
-    deadline = time.monotonic() + 600
-    while not any(line.split()[:1] == ["SyntheticExampleGen"] for line in lines) and proc.poll() is None:
-        assert time.monotonic() < deadline, "the run did not start"
-        time.sleep(0.2)
+    run.wait_for(lambda: any(line.split()[:1] == ["SyntheticExampleGen"] for line in run.lines),
+                 "SyntheticExampleGen line")
     second = run_pipeline_cli(output_dir, "--config", str(tiny_config), timeout=300)
     # Kill once the Trainer has started writing (its model run folder exists).
-    trainer_dir = output_dir / "pipeline_root" / "Trainer"
-    while not (trainer_dir / "model_run").exists() and proc.poll() is None:
-        assert time.monotonic() < deadline, "the Trainer did not start"
-        time.sleep(0.1)
+    run.wait_for((output_dir / "pipeline_root" / "Trainer" / "model_run").exists, "Trainer")
     time.sleep(2)
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait(timeout=60)
-    reader.join(timeout=10)
-    return output_dir, proc.returncode, "".join(lines), second
+    return output_dir, run.kill(), run.stdout, second
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ Kubeflow runner writes, without a cluster, an image or a bucket:
 - every container task runs, in the DAG's order, as a fresh process started
   with the spec's own command and arguments (TFX's ``kubeflow_v2_run_executor``
   entrypoint), after its ``preCacheCheck`` command (a file-based ExampleGen's
-  driver) in a process of its own when the spec has one; ``python`` is this
+  driver: the span it finds becomes the executor's) in its own process; ``python`` is this
   environment's interpreter, the working folder is the task's own folder and
   ``PYTHONPATH`` is cleared, so the project's code is found only as an
   installed package, as in the image;
@@ -134,14 +134,46 @@ def _parameter_values(task: pb.PipelineTaskSpec, task_name: str, result: "RunRes
     return old, new
 
 
-def _reported_parameters(output_file: Path) -> dict:
-    """The parameters a step's driver wrote to its executor output file (none: {})."""
+def _executor_output(output_file: Path) -> Optional[pb.ExecutorOutput]:
+    """What a step (or its driver) wrote to its executor output file; None when it wrote none."""
     if not output_file.is_file():
-        return {}
+        return None
     reported = pb.ExecutorOutput()
     json_format.Parse(output_file.read_text(encoding="utf-8"), reported, ignore_unknown_fields=True)
+    return reported
+
+
+def _reported_parameters(output_file: Path) -> dict:
+    """The parameters a step's driver wrote to its executor output file (none: {})."""
+    reported = _executor_output(output_file)
+    if reported is None:
+        return {}
     return {"parameters": json_format.MessageToDict(reported).get("parameters", {}),
             "parameter_values": json_format.MessageToDict(reported).get("parameterValues", {})}
+
+
+def apply_driver_output(executor_input: pb.ExecutorInput) -> None:
+    """Sets the parameters a driver reported (e.g. the span it found) as the executor's, in both forms.
+
+    As the pipeline service does before it starts the executor: the driver
+    resolves ``{SPAN}`` in ``input_config`` when the run starts; an executor
+    given the parameters in their pre-2.1 form reads only those.
+    """
+    reported = _executor_output(Path(executor_input.outputs.output_file))
+    if reported is None:
+        return
+    inputs = executor_input.inputs
+    for name, value in reported.parameter_values.items():
+        inputs.parameter_values[name].CopyFrom(value)
+        kind = value.WhichOneof("kind")
+        if kind == "string_value":
+            inputs.parameters[name].CopyFrom(pb.Value(string_value=value.string_value))
+        elif kind == "number_value":  # span and version are whole numbers
+            number = value.number_value
+            inputs.parameters[name].CopyFrom(pb.Value(int_value=int(number)) if number.is_integer()
+                                             else pb.Value(double_value=number))
+    for name, value in reported.parameters.items():
+        inputs.parameters[name].CopyFrom(value)
 
 
 def _artifact_list(artifacts: list[pb.RuntimeArtifact]) -> pb.ArtifactList:
@@ -200,6 +232,7 @@ class Launcher:
             if step.returncode != 0:
                 step.pid = step.driver_pid
                 return step
+            apply_driver_output(executor_input)
         key = hashlib.sha256(json.dumps({
             "component": json_format.MessageToDict(self.pipeline.component(name)),
             "container": json_format.MessageToDict(container),
