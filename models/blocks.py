@@ -79,7 +79,8 @@ def task_outputs(config: PipelineConfig, task_inputs: dict) -> dict:
         if members > 1:
             heads = MemberHeads(task.output_size, activation=task.output_activation,
                                 kernel_initializer=model_config.task_initializer,
-                                kernel_regularizer=head_regularizer, name=f"{task.name}_heads")(tower)
+                                kernel_regularizer=head_regularizer, name=f"{task.name}_heads",
+                                seed=_layer_seed(config.training.seed, f"{task.name}_heads"))(tower)
             outputs[task.name] = MemberMean(name=task.name)(heads)
             continue
         outputs[task.name] = tf_keras.layers.Dense(
@@ -96,7 +97,12 @@ def seeded_initializer(name: str, seed: int, layer_name: str):
     so it does not depend on the order layers are built in.
     """
     initializer = tf_keras.initializers.get(name)
-    return type(initializer)(seed=(seed * 1_000_003 + zlib.crc32(layer_name.encode())) % 2**31)
+    return type(initializer)(seed=_layer_seed(seed, layer_name))
+
+
+def _layer_seed(seed: int, layer_name: str) -> int:
+    """A seed from the training seed and a layer's name (not from the order layers are built in)."""
+    return (seed * 1_000_003 + zlib.crc32(layer_name.encode())) % 2**31
 
 
 def expert(x, config: PipelineConfig, name: str):

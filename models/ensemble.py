@@ -68,20 +68,22 @@ class MemberHeads(tf_keras.layers.Layer):
     """[batch, k, width] -> [batch, k, units]: one Dense output layer per member (kernel [k, width, units])."""
 
     def __init__(self, units: int, activation=None, kernel_initializer="glorot_uniform",
-                 kernel_regularizer=None, **kwargs):
+                 kernel_regularizer=None, seed: int = 0, **kwargs):
         super().__init__(**kwargs)
-        self.units = units
+        self.units, self.seed = units, seed
         self.activation = tf_keras.activations.get(activation)
         self.kernel_initializer = tf_keras.initializers.get(kernel_initializer)
         self.kernel_regularizer = tf_keras.regularizers.get(kernel_regularizer)
 
     def build(self, input_shape):
         members, width = int(input_shape[MEMBER_AXIS]), int(input_shape[-1])
-        init = self.kernel_initializer
+        settings = self.kernel_initializer.get_config()
 
         def per_member(shape, dtype=None, **kwargs):
-            # Each head starts as a Dense layer of its own would (the initializer's scale of [width, units]).
-            return tf.stack([init((width, self.units), dtype=dtype) for _ in range(members)])
+            # Each head starts as a Dense layer of its own would (the initializer's scale of
+            # [width, units]), from a seed of its own: heads that start alike stay more alike.
+            return tf.stack([type(self.kernel_initializer).from_config({**settings, "seed": (self.seed + j) % 2**31})(
+                (width, self.units), dtype=dtype) for j in range(members)])
 
         self.kernel = self.add_weight(name="kernel", shape=(members, width, self.units), initializer=per_member,
                                       regularizer=self.kernel_regularizer)
@@ -91,7 +93,7 @@ class MemberHeads(tf_keras.layers.Layer):
         return self.activation(tf.einsum("bkw,kwu->bku", x, self.kernel) + self.bias)
 
     def get_config(self):
-        return {**super().get_config(), "units": self.units,
+        return {**super().get_config(), "units": self.units, "seed": self.seed,
                 "activation": tf_keras.activations.serialize(self.activation),
                 "kernel_initializer": tf_keras.initializers.serialize(self.kernel_initializer),
                 "kernel_regularizer": tf_keras.regularizers.serialize(self.kernel_regularizer)
@@ -149,4 +151,7 @@ def training_view(network: tf_keras.Model) -> tf_keras.Model:
     members = member_outputs(network)
     if members is None:
         return tf_keras.Model(network.inputs, network.output)
-    return MembersTrainingView(network.inputs, members)
+    # Named by the task, as the network's outputs: Keras names the losses and metrics it logs
+    # (``y1_loss``, ``val_y1_auc``) after the output layers.
+    return MembersTrainingView(network.inputs, {name: tf_keras.layers.Activation("linear", name=name)(tensor)
+                                                for name, tensor in members.items()})

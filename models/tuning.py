@@ -49,7 +49,8 @@ class TimedRandomSearchOracle(keras_tuner.oracles.RandomSearchOracle):
 def trial_values(hp: keras_tuner.HyperParameters, config: PipelineConfig) -> dict[str, Any]:
     """Declares the search space on ``hp``; this trial's choice of each entry."""
     space = config.tuning.search_space
-    return {name: hp.Choice(name, list(getattr(space, name))) for name in type(space).model_fields}
+    return {name: hp.Choice(name, list(getattr(space, name))) for name in type(space).model_fields
+            if getattr(space, name) is not None}  # an entry left null is not searched
 
 
 def tuner_fn(fn_args: FnArgs) -> TunerFnResult:
