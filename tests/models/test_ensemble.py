@@ -160,3 +160,14 @@ def test_the_heads_l2_is_shared_by_the_members():
     assert network.get_layer("y1_heads").kernel_regularizer.l2 == pytest.approx(0.005)
     assert network.get_layer("bottom_dense_0").kernel_regularizer.l2 == pytest.approx(0.02)
     assert ensemble.MEMBER_AXIS == 1
+
+
+def test_the_tuner_searches_ensemble_size_only_when_given():
+    import keras_tuner
+
+    from models.tuning import trial_values
+
+    hp = keras_tuner.HyperParameters()
+    assert "ensemble_size" not in trial_values(hp, build_config({}))
+    config = build_config({"tuning": {"search_space": {"ensemble_size": [1, 8]}}})
+    assert trial_values(keras_tuner.HyperParameters(), config)["ensemble_size"] == 1
