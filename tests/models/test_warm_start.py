@@ -136,3 +136,18 @@ def test_an_ensembles_input_scales_and_first_kernel_follow_each_token(tmp_path):
     x = np.ones((1, 4), "float32")
     np.testing.assert_allclose(old({"x_xf": x, "c_xf": np.array([[2]])})["y1"],
                                new({"x_xf": x, "c_xf": np.array([[4]])})["y1"], rtol=1e-6)
+
+
+def test_a_single_model_warm_starts_an_ensembles_shared_layers(tmp_path):
+    vocabulary = [b"a", b"b"]
+    old = _model(vocabulary, seed=1)
+    path = _saved(tmp_path, old, vocabulary)
+    ensemble = build_config({"model": {"bottom_units": [16, 8], "task_units": [4], "ensemble_size": 4}})
+    new = _model(vocabulary, seed=2, config=ensemble)
+
+    decision = warm_start.start_from(new, path, "shared_bottom", {"c_xf": (vocabulary, 1)})
+
+    # Everything but the input scales and the two tasks' member heads, which the single model has not.
+    assert decision.reason == f"{decision.total - 3} of {decision.total} layers matched"
+    np.testing.assert_array_equal(new.get_layer("bottom_out").get_weights()[0],
+                                  old.get_layer("bottom_out").get_weights()[0])
