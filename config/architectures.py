@@ -58,6 +58,9 @@ class ModelConfig(Strict):
     l2: Optional[float] = Field(default=None, ge=0)
     # Numeric inputs as they are, or with periodic embeddings beside them (models.numeric_embeddings).
     numeric_embedding: Literal["none", "periodic"] = "none"
+    # k > 1: k members sharing every layer but an input scaling and an output head each, trained
+    # on their own and served as their mean (TabM-mini, models.ensemble); 1: one model.
+    ensemble_size: int = Field(default=1, ge=1)
 
     positive_units = field_validator("task_units")(_positive_units)
 

@@ -11,6 +11,7 @@ the final model with them. The search space (each entry a list of choices):
 | ``width`` | the shared part's width w: shared-bottom layers [w, w/2], or MMoE experts [w]; towers [w/3, w/6] |
 | ``learning_rate`` | ``training.learning_rate`` |
 | ``dropout`` | the shared part's dropout (``bottom_dropout`` or ``expert_dropout``) |
+| ``ensemble_size`` | ``model.ensemble_size`` (optional: not searched unless given) |
 
 Other model settings the configuration gives (activations, initializers,
 ``l2``) are kept. Pure Python (pydantic only): importable without TensorFlow.
@@ -24,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 # Model settings a search leaves as the configuration gives them.
 KEPT_MODEL_SETTINGS = ("bottom_activation", "task_activation", "bottom_initializer", "task_initializer", "l2",
-                       "numeric_embedding")
+                       "numeric_embedding", "ensemble_size")
 
 
 class SearchSpace(BaseModel):
@@ -37,12 +38,21 @@ class SearchSpace(BaseModel):
     width: list[int] = Field(default_factory=lambda: [16, 32, 64, 128], min_length=1)
     learning_rate: list[float] = Field(default_factory=lambda: [3e-4, 1e-3, 3e-3, 1e-2], min_length=1)
     dropout: list[float] = Field(default_factory=lambda: [0.0, 0.1, 0.2, 0.3], min_length=1)
+    # null: model.ensemble_size as configured (an ensemble costs k times the shared layers' work a step).
+    ensemble_size: Optional[list[int]] = Field(default=None, min_length=1)
 
     @field_validator("width")
     @classmethod
     def _widths(cls, v):
         if any(w < 2 for w in v):
             raise ValueError(f"widths must be at least 2, got {v}")
+        return v
+
+    @field_validator("ensemble_size")
+    @classmethod
+    def _ensemble_sizes(cls, v):
+        if v is not None and any(k < 1 for k in v):
+            raise ValueError(f"ensemble sizes must be at least 1, got {v}")
         return v
 
     @field_validator("learning_rate")
@@ -87,6 +97,8 @@ def tuned_sections(model: dict[str, Any], training: dict[str, Any],
     tuned_model = {k: v for k, v in model.items() if k in KEPT_MODEL_SETTINGS}
     tuned_model["architecture"] = architecture
     tuned_model["task_units"] = [max(2, round(width / 3)), max(1, round(width / 6))]
+    if "ensemble_size" in values:
+        tuned_model["ensemble_size"] = int(values["ensemble_size"])
     if architecture == "shared_bottom":
         tuned_model.update(bottom_units=[width, max(1, width // 2)], bottom_dropout=dropout)
     else:

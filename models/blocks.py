@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import tf_keras
 
+from models.ensemble import MemberCopies, MemberHeads, MemberMean, MemberMix
 from models.features import ModelInput
 from models.numeric_embeddings import PeriodicEmbedding
 from config import PipelineConfig
@@ -42,23 +43,46 @@ def _encode(name: str, spec: ModelInput, x):
     return tf_keras.layers.Flatten(name=f"{name}_flat")(embedded)
 
 
-def inputs_and_features(model_inputs: dict[str, ModelInput]):
-    """(Keras inputs by name, their encodings concatenated into one tensor)."""
+def inputs_and_features(model_inputs: dict[str, ModelInput], config: PipelineConfig):
+    """(Keras inputs by name, their encodings concatenated into one tensor).
+
+    With ``model.ensemble_size`` k > 1 the tensor is [batch, k, width]: one scaled copy per
+    ensemble member (``models.ensemble``), which every shared layer after it reads.
+    """
     inputs = {name: tf_keras.Input(shape=(spec.size,), name=name,
                                    dtype="int64" if spec.categorical else "float32")
               for name, spec in sorted(model_inputs.items())}
     x = [_encode(name, model_inputs[name], tensor) for name, tensor in inputs.items()]
-    return inputs, (x[0] if len(x) == 1 else tf_keras.layers.Concatenate(name="inputs")(x))
+    x = x[0] if len(x) == 1 else tf_keras.layers.Concatenate(name="inputs")(x)
+    members = config.model.ensemble_size
+    if members > 1:
+        x = MemberCopies(members, seed=config.training.seed, name="ensemble_copies")(x)
+    return inputs, x
 
 
 def task_outputs(config: PipelineConfig, task_inputs: dict) -> dict:
-    """One tower and one output (named by the task) per task, on that task's input tensor."""
+    """One tower and one output (named by the task) per task, on that task's input tensor.
+
+    An ensemble's tower is shared by its members; each member has its own output layer
+    (``{task}_heads``) and the output named by the task is the mean of the members'.
+    """
     model_config = config.model
+    members = model_config.ensemble_size
     regularizer = l2_regularizer(model_config.l2)
+    # The loss is the mean of the members' losses, so a head gets 1/k of its data gradient:
+    # 1/k of the penalty keeps each head's L2 what a single model's output layer has.
+    head_regularizer = l2_regularizer(model_config.l2 / members if model_config.l2 else None)
     outputs = {}
     for task in config.tasks:
         tower = dense_stack(task_inputs[task.name], model_config.task_units, model_config.task_activation,
                             model_config.task_dropout, model_config.task_initializer, task.name, regularizer)
+        if members > 1:
+            heads = MemberHeads(task.output_size, activation=task.output_activation,
+                                kernel_initializer=model_config.task_initializer,
+                                kernel_regularizer=head_regularizer, name=f"{task.name}_heads",
+                                seed=_layer_seed(config.training.seed, f"{task.name}_heads"))(tower)
+            outputs[task.name] = MemberMean(name=task.name)(heads)
+            continue
         outputs[task.name] = tf_keras.layers.Dense(
             task.output_size, activation=task.output_activation, kernel_initializer=model_config.task_initializer,
             kernel_regularizer=regularizer, name=task.name)(tower)
@@ -73,7 +97,12 @@ def seeded_initializer(name: str, seed: int, layer_name: str):
     so it does not depend on the order layers are built in.
     """
     initializer = tf_keras.initializers.get(name)
-    return type(initializer)(seed=(seed * 1_000_003 + zlib.crc32(layer_name.encode())) % 2**31)
+    return type(initializer)(seed=_layer_seed(seed, layer_name))
+
+
+def _layer_seed(seed: int, layer_name: str) -> int:
+    """A seed from the training seed and a layer's name (not from the order layers are built in)."""
+    return (seed * 1_000_003 + zlib.crc32(layer_name.encode())) % 2**31
 
 
 def expert(x, config: PipelineConfig, name: str):
@@ -98,7 +127,12 @@ def gate(x, num_experts: int, config: PipelineConfig, name: str):
 
 
 def mix(expert_outputs: list, gate_output, name: str):
-    """sum_i gate_i * expert_i: stacks the experts to [batch, experts, units] and contracts with the gate."""
+    """sum_i gate_i * expert_i: stacks the experts to [batch, experts, units] and contracts with the gate.
+
+    An ensemble's experts and gates have a member axis ([batch, k, ...]): each member mixes its own.
+    """
+    if len(gate_output.shape) == 3:
+        return MemberMix(name=name)([gate_output, *expert_outputs])
     units = expert_outputs[0].shape[-1]
     stacked = [tf_keras.layers.Reshape((1, units), name=f"{name}_stack_{i}")(e)
                for i, e in enumerate(expert_outputs)]

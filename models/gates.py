@@ -27,7 +27,9 @@ def mean_gate_weights(model: tf_keras.Model, config: PipelineConfig,
     for inputs, *_ in dataset:
         weights = probe(inputs, training=False)
         for name in layers:
-            sums[name] += weights[name].numpy().sum(axis=0)
+            w = weights[name].numpy()
+            # An ensemble's gates are [batch, members, experts]: the members' mean per example.
+            sums[name] += w.mean(axis=tuple(range(1, w.ndim - 1))).sum(axis=0)
         count += int(next(iter(weights.values())).shape[0])
     if count == 0:
         raise ValueError("no examples to measure the gates on: the eval split is empty")

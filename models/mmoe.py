@@ -32,7 +32,7 @@ def gate_groups(config: PipelineConfig) -> list[GateGroup]:
 
 def build_mixture_of_experts(config: PipelineConfig, model_inputs: dict[str, ModelInput]) -> tf_keras.Model:
     """OMoE or MMoE, by ``model.one_gate``: one output per task."""
-    inputs, x = inputs_and_features(model_inputs)
+    inputs, x = inputs_and_features(model_inputs, config)
     experts = [expert(x, config, name) for name in expert_names(config)]
     mixed = {}
     for task in config.task_names:

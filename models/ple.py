@@ -52,7 +52,7 @@ def gate_groups(config: PipelineConfig) -> list[GateGroup]:
 
 
 def build_ple(config: PipelineConfig, model_inputs: dict[str, ModelInput]) -> tf_keras.Model:
-    inputs, x = inputs_and_features(model_inputs)
+    inputs, x = inputs_and_features(model_inputs, config)
     owners = [*config.task_names, SHARED]
     level_inputs = {owner: x for owner in owners}
     last = config.model.num_levels - 1

@@ -15,7 +15,7 @@ from config import PipelineConfig
 def build_shared_bottom(config: PipelineConfig, model_inputs: dict[str, ModelInput]) -> tf_keras.Model:
     """Inputs named by ``model_inputs``, one output per task."""
     model_config = config.model
-    inputs, x = inputs_and_features(model_inputs)
+    inputs, x = inputs_and_features(model_inputs, config)
     regularizer = l2_regularizer(model_config.l2)
     x = dense_stack(x, model_config.bottom_units[:-1], model_config.bottom_activation,
                     model_config.bottom_dropout, model_config.bottom_initializer, "bottom", regularizer)

@@ -18,6 +18,7 @@ import tf_keras
 from tfx.components.trainer.fn_args_utils import FnArgs
 
 from models import budget, callbacks, features, input_pipeline, signatures, warm_start
+from models.ensemble import training_view
 from models.builder import build_model, compile_model
 from models.gates import mean_gate_weights
 from models.task_weighting import save_learned_weights
@@ -75,8 +76,9 @@ def run_fn(fn_args: FnArgs) -> None:
     # Training compiles a view of the network (the same layers and weights), so the
     # network saved below carries no loss, metric or optimizer: TFMA loads it in fresh
     # worker processes that have not imported models.metrics, and R² reaches the
-    # Evaluator through its own MetricConfig (models.regression_metrics).
-    model = compile_model(tf_keras.Model(network.inputs, network.output), config,
+    # Evaluator through its own MetricConfig (models.regression_metrics). An ensemble's view
+    # has its members' outputs, each member with a loss of its own (models.ensemble).
+    model = compile_model(training_view(network), config,
                           steps_per_execution=STEPS_PER_EXECUTION)
 
     best = callbacks.BestWeights(plan.patience)

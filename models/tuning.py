@@ -24,6 +24,7 @@ from tfx.components.tuner.component import TunerFnResult
 
 from models import budget, features
 from models.builder import build_model, compile_model
+from models.ensemble import training_view
 from models.input_pipeline import count_examples, datasets, planned_passes
 from models.trainer import STEPS_PER_EXECUTION
 from config import PipelineConfig
@@ -48,7 +49,8 @@ class TimedRandomSearchOracle(keras_tuner.oracles.RandomSearchOracle):
 def trial_values(hp: keras_tuner.HyperParameters, config: PipelineConfig) -> dict[str, Any]:
     """Declares the search space on ``hp``; this trial's choice of each entry."""
     space = config.tuning.search_space
-    return {name: hp.Choice(name, list(getattr(space, name))) for name in type(space).model_fields}
+    return {name: hp.Choice(name, list(getattr(space, name))) for name in type(space).model_fields
+            if getattr(space, name) is not None}  # an entry left null is not searched
 
 
 def tuner_fn(fn_args: FnArgs) -> TunerFnResult:
@@ -71,7 +73,7 @@ def tuner_fn(fn_args: FnArgs) -> TunerFnResult:
 
     def build(hp: keras_tuner.HyperParameters) -> tf_keras.Model:
         trial_config = apply_hyperparameters(config, trial_values(hp, config))
-        return compile_model(build_model(trial_config, model_inputs, train_examples), trial_config,
+        return compile_model(training_view(build_model(trial_config, model_inputs, train_examples)), trial_config,
                              steps_per_execution=STEPS_PER_EXECUTION)
 
     deadline = None if tuning.max_minutes is None else time.monotonic() + 60 * tuning.max_minutes

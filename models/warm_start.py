@@ -30,6 +30,8 @@ import numpy as np
 import tensorflow as tf
 import tf_keras
 
+from models.ensemble import MemberCopies
+
 WEIGHTS_FILE = "keras_weights.npz"  # beside Format-Serving in the Trainer's Model artifact
 _META = "__meta__"
 INPUTS_LAYER = "inputs"  # models.blocks: the Concatenate of every encoded input
@@ -137,12 +139,22 @@ def _row_maps(model: tf_keras.Model, vocabularies: Vocabularies, meta: dict) -> 
             layout += list(range(start, start + width))
         else:
             layout += [-1] * width
+    # The layers reading the encoded inputs: Dense kernels, and an ensemble's input scales (rows by
+    # input position too), then the Dense kernels reading the ensemble's copies.
+    feeds = [feed]
     for layer in model.layers:
-        inbound = getattr(layer, "_inbound_nodes", [])
-        if feed and isinstance(layer, tf_keras.layers.Dense) and inbound and \
-                [source.name for source in tf.nest.flatten(inbound[0].inbound_layers)] == [feed]:
+        if feed and _reads(layer, feeds) and isinstance(layer, (tf_keras.layers.Dense, MemberCopies)):
             maps[layer.name] = np.array(layout)
+            if isinstance(layer, MemberCopies):
+                feeds.append(layer.name)
     return maps
+
+
+def _reads(layer, feeds: list[str]) -> bool:
+    """Whether ``layer``'s one input is the output of a layer named in ``feeds``."""
+    inbound = getattr(layer, "_inbound_nodes", [])
+    sources = [source.name for source in tf.nest.flatten(inbound[0].inbound_layers)] if inbound else []
+    return len(sources) == 1 and sources[0] in feeds
 
 
 def _fits(variable: tf.Variable, saved: Optional[np.ndarray], rows: Optional[np.ndarray]) -> bool:

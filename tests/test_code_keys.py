@@ -35,7 +35,7 @@ TRAINER = {"models.trainer", "models.trainer_outputs", "models.builder", "models
            "models.callbacks", "models.features", "models.fit_steps", "models.gates", "models.input_pipeline",
            "models.mmoe", "models.ple", "models.shared_bottom", "models.numeric_embeddings",
            "models.request_checks", "models.signatures", "models.task_weighting", "models.warm_start",
-           "models.instances_signature"} | CONFIG | TASKS
+           "models.instances_signature", "models.ensemble"} | CONFIG | TASKS
 RUNS = {
     "SyntheticExampleGen": SYNTHETIC,
     # The CSV reader writes examples with the synthetic generator's encoder.

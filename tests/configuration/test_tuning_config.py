@@ -70,3 +70,13 @@ def test_bad_tuning_values_are_rejected_naming_the_field(tuning, message):
     with pytest.raises(ConfigError) as error:
         build_config({"tuning": tuning})
     assert message in str(error.value)
+
+
+def test_ensemble_size_is_kept_unless_searched():
+    config = build_config({"model": {"ensemble_size": 8}})
+    assert config.tuning.search_space.ensemble_size is None  # not searched by default
+    assert apply_hyperparameters(config, VALUES).model.ensemble_size == 8
+    assert apply_hyperparameters(config, {**VALUES, "ensemble_size": 4}).model.ensemble_size == 4
+    assert describe({**VALUES, "ensemble_size": 4}).endswith("dropout 0.2, ensemble_size 4")
+    with pytest.raises(ConfigError, match="ensemble sizes must be at least 1"):
+        build_config({"tuning": {"search_space": {"ensemble_size": [0, 4]}}})

@@ -115,3 +115,39 @@ def test_other_inputs_or_other_sizes(tmp_path):
 def test_a_base_model_without_weights_file(tmp_path):
     decision = warm_start.start_from(_model([b"a"], seed=1), str(tmp_path / "none.npz"), "shared_bottom", {})
     assert decision.warm_start == "scratch" and "has no keras_weights.npz" in decision.reason
+
+
+def test_an_ensembles_input_scales_and_first_kernel_follow_each_token(tmp_path):
+    # One-hot into the ensemble's copies: the scales' rows and the first Dense kernel's move by token.
+    ensemble = build_config({"model": {"bottom_units": [16, 8], "task_units": [4], "ensemble_size": 3}})
+    old_vocab, new_vocab = [b"a", b"b", b"c"], [b"c", b"d", b"a", b"b"]
+    old = _model(old_vocab, seed=1, config=ensemble, embedding_dim=None)
+    path = _saved(tmp_path, old, old_vocab)
+    new = _model(new_vocab, seed=2, config=ensemble, embedding_dim=None)
+
+    decision = warm_start.start_from(new, path, "shared_bottom", {"c_xf": (new_vocab, 1)})
+
+    assert decision.reason == "every layer matched"
+    for layer in ("ensemble_copies", "bottom_dense_0"):
+        rows, old_rows = new.get_layer(layer).weights[0].numpy(), old.get_layer(layer).weights[0].numpy()
+        for new_index, old_index in {0: 0, 1: 3, 3: 1, 4: 2, 5: 4}.items():
+            np.testing.assert_array_equal(rows[new_index], old_rows[old_index])
+        np.testing.assert_array_equal(rows[6:], old_rows[5:])
+    x = np.ones((1, 4), "float32")
+    np.testing.assert_allclose(old({"x_xf": x, "c_xf": np.array([[2]])})["y1"],
+                               new({"x_xf": x, "c_xf": np.array([[4]])})["y1"], rtol=1e-6)
+
+
+def test_a_single_model_warm_starts_an_ensembles_shared_layers(tmp_path):
+    vocabulary = [b"a", b"b"]
+    old = _model(vocabulary, seed=1)
+    path = _saved(tmp_path, old, vocabulary)
+    ensemble = build_config({"model": {"bottom_units": [16, 8], "task_units": [4], "ensemble_size": 4}})
+    new = _model(vocabulary, seed=2, config=ensemble)
+
+    decision = warm_start.start_from(new, path, "shared_bottom", {"c_xf": (vocabulary, 1)})
+
+    # Everything but the input scales and the two tasks' member heads, which the single model has not.
+    assert decision.reason == f"{decision.total - 3} of {decision.total} layers matched"
+    np.testing.assert_array_equal(new.get_layer("bottom_out").get_weights()[0],
+                                  old.get_layer("bottom_out").get_weights()[0])
