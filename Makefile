@@ -18,6 +18,11 @@ TEST_ARGS ?=
 # A marker expression added to each test target's own with "and" (a second
 # -m in TEST_ARGS would replace it), e.g. make test TEST_MARK="not e2e".
 TEST_MARK ?=
+# Test files run on one worker per core (pytest-xdist; a file's tests stay on
+# one worker, so its module-scoped pipeline run is made once). TEST_WORKERS=0
+# runs them in this process.
+TEST_WORKERS ?= $(shell nproc 2>/dev/null || echo 1)
+xdist = -n $(TEST_WORKERS) --dist loadfile
 and_mark = $(if $(strip $(TEST_MARK)), and ($(TEST_MARK)),)
 # The pipeline's container image; give a registry path to push it, e.g.
 # make image IMAGE=gcr.io/my-project/mtl-pipeline:1
@@ -45,14 +50,14 @@ run: setup
 	$(PY) pipeline/local_runner.py $(RUN_ARGS)
 
 test: setup chromium
-	$(PY) -m pytest -m "not faults and not slow$(and_mark)" --durations=15 $(TEST_ARGS)
+	$(PY) -m pytest $(xdist) -m "not faults and not slow$(and_mark)" --durations=15 $(TEST_ARGS)
 
 # The slow tests: faults caused for real (kills, concurrent runs, damaged state, a full disk)
 # and the longest end-to-end runs (the Kubeflow spec executed step by step, Beam's portable
 # job service and multi-process runner, every architecture through the pipeline, the change gate's
 # second run, the own-data runs with binary tasks). CI runs them after `make test`.
 test-slow: setup chromium
-	$(PY) -m pytest -m "(faults or slow)$(and_mark)" --durations=15 $(TEST_ARGS)
+	$(PY) -m pytest $(xdist) -m "(faults or slow)$(and_mark)" --durations=15 $(TEST_ARGS)
 
 # Performance benchmarks (tables on stdout, JSON in outputs/bench/). Each stage
 # against a ceiling measured in the same process; BENCH_1M=1 adds the
