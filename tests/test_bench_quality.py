@@ -85,8 +85,9 @@ def test_reusing_runs_scores_one_seed_only(capsys):
 
 def test_the_real_tables_are_multi_task_with_a_classification_task_and_no_label_in_the_inputs():
     leaked = {"k401ksubs": {"p401k"}, "alcohol": {"employ", "inwf"},
-              "labsup": {"kids", "weeks", "hours", "labinc", "faminc"}, "catholic": {"hsgrad"}}
-    assert list(qd.GROUPS["real"]) == ["k401ksubs", "alcohol", "catholic", "labsup"]
+              "labsup": {"kids", "weeks", "hours", "labinc", "faminc"}, "catholic": {"hsgrad"},
+              "twoyear": {"AA", "jc", "univ", "totcoll"}}
+    assert list(qd.GROUPS["real"]) == ["k401ksubs", "alcohol", "catholic", "labsup", "twoyear"]
     for name in qd.GROUPS["real"]:
         data = qd.DATASETS[name]()
         labels = {t.name for t in data.tasks}
