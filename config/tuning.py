@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 # Model settings a search leaves as the configuration gives them.
 KEPT_MODEL_SETTINGS = ("bottom_activation", "task_activation", "bottom_initializer", "task_initializer", "l2",
-                       "numeric_embedding")
+                       "numeric_embedding", "piecewise_linear_bins")
 
 
 class SearchSpace(BaseModel):
