@@ -9,10 +9,15 @@ import numpy as np
 import pytest
 import tensorflow as tf
 import tensorflow_transform.beam as tft_beam
+import tf_keras
 from tensorflow_transform.tf_metadata import dataset_metadata
 
+from components import synthetic_data
 from config import build_config
-from models.numeric_embeddings import PiecewiseLinearEncoding
+from models import features, warm_start
+from models.builder import BUILDERS, build_model, compile_model
+from models.features import ModelInput
+from models.numeric_embeddings import DIM, PiecewiseLinearEncoding
 from models.piecewise_linear import positions
 from models.preprocessing import preprocessing_fn
 
@@ -145,3 +150,58 @@ def test_settings_without_the_encoding_leave_transform_as_it_was():
         "piecewise_linear_bins": 32}
     with pytest.raises(Exception, match="piecewise_linear_bins is read only with numeric_embedding"):
         build_config({"model": {"piecewise_linear_bins": 16}})
+
+
+@pytest.mark.parametrize("embedding", ["piecewise_linear", "piecewise_linear_relu"])
+@pytest.mark.parametrize("architecture", sorted(BUILDERS))
+def test_every_architecture_trains_saves_and_serves_the_encoding(architecture, embedding, tmp_path):
+    config = build_config({"model": {"architecture": architecture, "numeric_embedding": embedding,
+                                     "piecewise_linear_bins": 8},
+                           "training": {"learning_rate": 0.01}})
+    data = synthetic_data.generate(600, seed=7, p=0.5)
+    x = (data.inputs[:, :6] * 2 + 4).astype("float32")  # positions among 8 bins, some outside
+    spec = ModelInput(size=6, piecewise_linear_bins=8, piecewise_linear_relu=embedding.endswith("relu"))
+    model = compile_model(build_model(config, {"x_xf": spec}), config)
+    encoding = model.get_layer("x_xf_piecewise_linear")
+    assert encoding.output.shape[-1] == 6 * (DIM if embedding.endswith("relu") else 8)
+    history = model.fit({"x_xf": x}, {"y1": data.y1, "y2": data.y2}, batch_size=64, epochs=4, verbose=0)
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    model.save(tmp_path / "saved_model", save_format="tf")
+    served = tf.saved_model.load(str(tmp_path / "saved_model")).signatures["serving_default"](
+        x_xf=tf.constant(x[:5]))
+    expected = model({"x_xf": x[:5]})
+    for task in ("y1", "y2"):
+        np.testing.assert_allclose(served[task].numpy(), expected[task].numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_model_inputs_carry_the_bins_to_numeric_inputs_only():
+    config = build_config({"data": {"source": "csv", "path": "t.csv",
+                                    "features": [{"name": "age"}, {"name": "city", "type": "categorical"}]},
+                           "tasks": [{"name": "price"}],
+                           "model": {"numeric_embedding": "piecewise_linear_relu", "piecewise_linear_bins": 12}})
+    spec = features.model_inputs(config, lambda name: 3)
+    assert spec["age_xf"] == ModelInput(size=1, piecewise_linear_bins=12, piecewise_linear_relu=True)
+    assert spec["city_xf"].piecewise_linear_bins is None
+
+
+@pytest.mark.parametrize("with_categorical", [False, True])
+def test_warm_start_copies_the_encodings_weights(tmp_path, with_categorical):
+    config = build_config({"model": {"numeric_embedding": "piecewise_linear_relu", "piecewise_linear_bins": 8}})
+    inputs = {"x_xf": ModelInput(size=3, piecewise_linear_bins=8, piecewise_linear_relu=True)}
+    vocabularies = {}
+    if with_categorical:  # the encodings are concatenated with the categorical input's one-hot
+        inputs["c_xf"] = ModelInput(num_indices=4)
+        vocabularies = {"c_xf": ([b"a", b"b"], 1)}
+    batch = {"x_xf": np.random.RandomState(0).uniform(-1, 9, (16, 3)).astype("float32"),
+             **({"c_xf": np.arange(16).reshape(-1, 1) % 4} if with_categorical else {})}
+    tf_keras.utils.set_random_seed(1)
+    old = build_model(config, inputs)
+    path = str(tmp_path / warm_start.WEIGHTS_FILE)
+    warm_start.save(old, path, "shared_bottom", vocabularies)
+    tf_keras.utils.set_random_seed(2)
+    new = build_model(config, inputs)
+    decision = warm_start.start_from(new, path, "shared_bottom", vocabularies)
+    assert decision.reason == "every layer matched"
+    np.testing.assert_array_equal(new.get_layer("x_xf_piecewise_linear").kernel.numpy(),
+                                  old.get_layer("x_xf_piecewise_linear").kernel.numpy())
+    np.testing.assert_allclose(new(batch)["y1"], old(batch)["y1"], rtol=1e-6)
