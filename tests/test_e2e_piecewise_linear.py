@@ -41,6 +41,7 @@ def run(tmp_path_factory):
     result = run_pipeline_cli(folder / "out", "--config", str(folder / "penguins.yaml"))
     assert result.returncode == 0, f"pipeline failed:\n{result.stdout}\n{result.stderr}"
     assert "Blessed and pushed:" in result.stdout, result.stdout
+    assert f"  then piecewise-linear encoded over {BINS} quantile bins" in result.stdout
     store = mlmd.open_store(result.output_dir / "metadata.sqlite")
     config = decided(result.output_dir / "metadata.sqlite", "penguins")[0]
     uris = {node: mlmd.latest_node_run(store, "penguins", node) for node in ("CsvExampleGen", "Transform")}
