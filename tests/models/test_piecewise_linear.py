@@ -103,32 +103,35 @@ def test_the_layer_round_trips_through_its_config():
 SPEC = {
     "age": tf.io.VarLenFeature(tf.float32),
     "flag": tf.io.FixedLenFeature([1], tf.float32),
+    "vec": tf.io.FixedLenFeature([3], tf.float32),
     "price": tf.io.FixedLenFeature([1], tf.float32),
 }
 AGES = [float(a) for a in range(1, 101)]  # 1..100, one missing below
+BINS_IN_TEST = 4
 
 
 @pytest.fixture(scope="module")
 def transformed(tmp_path_factory):
     config = build_config({
         "data": {"source": "csv", "path": "t.csv",
-                 "features": [{"name": "age"}, {"name": "flag"}]},
+                 "features": [{"name": "age"}, {"name": "flag"}, {"name": "vec", "size": 3}]},
         "tasks": [{"name": "price"}],
-        "model": {"numeric_embedding": "piecewise_linear", "piecewise_linear_bins": 4},
+        "model": {"numeric_embedding": "piecewise_linear", "piecewise_linear_bins": BINS_IN_TEST},
     })
     custom_config = {**config.transform_custom_config(), **config.transform_model_settings()}
-    assert custom_config["piecewise_linear_bins"] == 4
-    rows = [{"age": [a], "flag": [float(i % 5 == 0)], "price": [a]} for i, a in enumerate(AGES)]
-    rows.append({"age": [], "flag": [0.0], "price": [1.0]})
+    assert custom_config["piecewise_linear_bins"] == BINS_IN_TEST
+    rows = [{"age": [a], "flag": [float(i % 5 == 0)], "vec": [a, 10 * a, -a], "price": [a]}
+            for i, a in enumerate(AGES)]
+    rows.append({"age": [], "flag": [0.0], "vec": [50.5, 505.0, -50.5], "price": [1.0]})
     metadata = dataset_metadata.DatasetMetadata.from_feature_spec(SPEC)
     with tft_beam.Context(temp_dir=str(tmp_path_factory.mktemp("tft"))):
         (out, _), _ = (rows, metadata) | tft_beam.AnalyzeAndTransformDataset(
             functools.partial(preprocessing_fn, custom_config=custom_config))
-    return {key: np.array([row[key] for row in out]).ravel() for key in out[0]}
+    return {key: np.array([row[key] for row in out]) for key in out[0]}
 
 
 def test_transform_writes_positions_among_quantile_edges_and_missing_is_the_median(transformed):
-    p = transformed["age_xf"]
+    p = transformed["age_xf"].ravel()
     # Edges: min 1, quartile boundaries near 25.5 / 50.5 / 75.5 (approximate quantiles), max 100.
     assert p[0] == 0.0 and p[99] == 4.0  # the minimum and the maximum
     assert np.all(np.diff(p[:100]) > 0)  # strictly increasing with age
@@ -137,10 +140,17 @@ def test_transform_writes_positions_among_quantile_edges_and_missing_is_the_medi
 
 
 def test_a_two_valued_column_is_encoded_without_nan(transformed):
-    p = transformed["flag_xf"]
+    p = transformed["flag_xf"].ravel()
     assert np.all(np.isfinite(p))
     # 80% zeros: the edges are 0, 0, 0, 0, 1, so 0 fills three empty bins and 1 the last.
     assert set(p.round(6)) == {3.0, 4.0}
+
+
+def test_a_vector_input_gets_edges_per_dimension(transformed):
+    p = transformed["vec_xf"][:100]  # [rows, 3]: a, 10a and -a
+    np.testing.assert_allclose(p[:, 1], p[:, 0], atol=1e-5)  # the same ranks, other units
+    np.testing.assert_allclose(p[:, 2], BINS_IN_TEST - p[:, 0], atol=0.1)  # reversed
+    assert p.min() == 0.0 and p.max() == pytest.approx(BINS_IN_TEST)
 
 
 def test_settings_without_the_encoding_leave_transform_as_it_was():
