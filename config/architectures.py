@@ -26,6 +26,7 @@ from pydantic import Field, field_validator, model_validator
 from config.strict import Strict
 
 DEFAULT_ARCHITECTURE = "shared_bottom"
+PIECEWISE_LINEAR_BINS = 32
 ACTIVATIONS = Literal["relu", "elu", "selu", "gelu", "swish", "tanh", "sigmoid", "linear"]
 INITIALIZERS = Literal[
     "glorot_uniform", "glorot_normal", "he_uniform", "he_normal",
@@ -56,13 +57,31 @@ class ModelConfig(Strict):
     # L2 penalty on every Dense kernel; null: 5 / the number of training examples
     # (strong on a table of hundreds of rows, negligible on a million).
     l2: Optional[float] = Field(default=None, ge=0)
-    # Numeric inputs as they are, or with periodic embeddings beside them (models.numeric_embeddings).
-    numeric_embedding: Literal["none", "periodic"] = "none"
+    # Numeric inputs as they are, with periodic embeddings beside them, or piecewise-linear encoded
+    # over quantile bins Transform computes (with a per-input linear layer and ReLU after it:
+    # piecewise_linear_relu); models.numeric_embeddings, models.piecewise_linear.
+    numeric_embedding: Literal["none", "periodic", "piecewise_linear", "piecewise_linear_relu"] = "none"
+    # The piecewise-linear encoding's bins per numeric input (a column with fewer distinct
+    # values gets empty bins, which are safe); read only with a piecewise_linear embedding.
+    piecewise_linear_bins: int = Field(default=PIECEWISE_LINEAR_BINS, ge=2, le=256)
     # k > 1: k members sharing every layer but an input scaling and an output head each, trained
     # on their own and served as their mean (TabM-mini, models.ensemble); 1: one model.
     ensemble_size: int = Field(default=1, ge=1)
 
     positive_units = field_validator("task_units")(_positive_units)
+
+    @property
+    def encoding_bins(self) -> Optional[int]:
+        """The bins Transform encodes numeric inputs over, or None without a piecewise-linear embedding."""
+        return self.piecewise_linear_bins if self.numeric_embedding.startswith("piecewise_linear") else None
+
+    @model_validator(mode="after")
+    def _bins_need_the_encoding(self):
+        if self.encoding_bins is None and self.piecewise_linear_bins != PIECEWISE_LINEAR_BINS:
+            raise ValueError(f"piecewise_linear_bins is read only with numeric_embedding: piecewise_linear "
+                             f"(or piecewise_linear_relu), not {self.numeric_embedding}; remove it or "
+                             "set model.numeric_embedding")
+        return self
 
     @model_validator(mode="wrap")
     @classmethod

@@ -153,6 +153,16 @@ class PipelineConfig(_Strict):
                 "scaled_labels": sorted({t.label for t in self.tasks if t.kind.standardized_label}),
                 "bucketized": [f.model_dump(mode="json") for f in self.evaluation.numeric_slice_features]}
 
+    def transform_model_settings(self) -> dict[str, Any]:
+        """What Transform reads of the model's settings: the piecewise-linear encoding's bins, when on.
+
+        Not in ``transform_custom_config``, which DataChoices computes from the
+        configuration's data view (the model at its defaults); added to
+        Transform's custom_config beside its code version (``pipeline.definition``).
+        """
+        bins = self.model.encoding_bins
+        return {} if bins is None else {"piecewise_linear_bins": bins}
+
     @classmethod
     def from_custom_config(cls, custom_config: dict[str, Any]) -> "PipelineConfig":
         return cls.model_validate(custom_config["pipeline_config"])

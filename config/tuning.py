@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 # Model settings a search leaves as the configuration gives them.
 KEPT_MODEL_SETTINGS = ("bottom_activation", "task_activation", "bottom_initializer", "task_initializer", "l2",
-                       "numeric_embedding", "ensemble_size")
+                       "numeric_embedding", "ensemble_size", "piecewise_linear_bins")
 
 
 class SearchSpace(BaseModel):

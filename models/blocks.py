@@ -12,7 +12,7 @@ import tf_keras
 
 from models.ensemble import MemberCopies, MemberHeads, MemberMean, MemberMix
 from models.features import ModelInput
-from models.numeric_embeddings import PeriodicEmbedding
+from models.numeric_embeddings import DIM, PeriodicEmbedding, PiecewiseLinearEncoding
 from config import PipelineConfig
 
 
@@ -31,11 +31,14 @@ def dense_stack(x, units_list, activation, dropout, initializer, prefix, regular
 
 
 def _encode(name: str, spec: ModelInput, x):
-    """A categorical index as an embedding (or one-hot); numeric inputs as they are, or with
-    their periodic embeddings."""
+    """A categorical index as an embedding (or one-hot); numeric inputs as they are, with
+    their periodic embeddings, or expanded into their piecewise-linear encoding."""
     if not spec.categorical:
-        return PeriodicEmbedding(seed=zlib.crc32(name.encode()) % 2**31, name=f"{name}_periodic")(x) \
-            if spec.periodic else x
+        seed = zlib.crc32(name.encode()) % 2**31
+        if spec.piecewise_linear_bins:
+            return PiecewiseLinearEncoding(spec.piecewise_linear_bins, dim=DIM if spec.piecewise_linear_relu else None,
+                                           seed=seed, name=f"{name}_piecewise_linear")(x)
+        return PeriodicEmbedding(seed=seed, name=f"{name}_periodic")(x) if spec.periodic else x
     if spec.embedding_dim is None:
         return tf_keras.layers.CategoryEncoding(spec.num_indices, output_mode="one_hot",
                                                 name=f"{name}_one_hot")(x)

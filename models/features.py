@@ -67,6 +67,10 @@ class ModelInput:
     num_indices: Optional[int] = None
     embedding_dim: Optional[int] = None
     periodic: bool = False  # numeric: periodic embeddings beside the values (models.numeric_embeddings)
+    # numeric: positions among this many quantile bins (models.piecewise_linear), expanded into
+    # their piecewise-linear components, then (piecewise_linear_relu) a linear layer and a ReLU
+    piecewise_linear_bins: Optional[int] = None
+    piecewise_linear_relu: bool = False
 
     @property
     def categorical(self) -> bool:
@@ -78,8 +82,11 @@ def model_inputs(config: PipelineConfig, vocabulary_size: Callable[[str], int]) 
     spec = {}
     for feature in config.features:
         if feature.type == "numeric":
+            embedding = config.model.numeric_embedding
             spec[transformed_name(feature.name)] = ModelInput(
-                size=feature.size, periodic=config.model.numeric_embedding == "periodic")
+                size=feature.size, periodic=embedding == "periodic",
+                piecewise_linear_bins=config.model.encoding_bins,
+                piecewise_linear_relu=embedding == "piecewise_linear_relu")
         else:
             num_indices = 1 + vocabulary_size(vocabulary_name(feature.name)) + feature.num_oov_buckets
             spec[transformed_name(feature.name)] = ModelInput(

@@ -1,12 +1,17 @@
-"""Periodic embeddings of numeric inputs (Gorishniy et al., NeurIPS 2022, "PLR(lite)").
+"""Periodic embeddings and piecewise-linear encodings of numeric inputs (Gorishniy et al., NeurIPS 2022).
 
-Each numeric value x (already transformed: z-score, log or quantile) becomes
+Periodic ("PLR(lite)"): each numeric value x (already transformed: z-score, log or quantile) becomes
 [sin(2π c_i x), cos(2π c_i x)] for ``frequencies`` trainable c_i (started
 from N(0, ``sigma``)), then a ReLU layer of ``dim`` units shared by all
 values of that input; the value itself is kept beside it. A dense layer of
 the raw values can only bend at its ReLUs' kinks; these features let the
 network follow a threshold or a bump in one input cheaply, which is where
 gradient-boosted trees win on tables.
+
+Piecewise-linear ("PLE-Q"): Transform writes each value as its position among
+quantile bin edges (``models.piecewise_linear``); the model expands it into one
+component per bin, 1 for the bins below the value, the fraction of its own bin,
+0 above: a one-hot of the bin with its lower neighbours filled, linear inside it.
 
 Keras in, Keras out: no TFX here.
 """
@@ -50,3 +55,37 @@ class PeriodicEmbedding(tf_keras.layers.Layer):
     def get_config(self):
         return {**super().get_config(), "frequencies": self.frequencies, "sigma": self.sigma,
                 "dim": self.dim, "seed": self.seed}
+
+
+class PiecewiseLinearEncoding(tf_keras.layers.Layer):
+    """[batch, size] positions -> [batch, size * bins]: each value's piecewise-linear components.
+
+    Transform writes each numeric value as its position p among ``bins`` quantile
+    bins (``models.piecewise_linear``); component t (0-based here) is clip(p - t, 0, 1),
+    the first not clipped below and the last not above (the paper's open-ended end bins).
+    With ``dim``, a linear layer per input (``bins`` -> ``dim``) and a ReLU follow
+    ([batch, size * dim]; the paper's PLE with "LR").
+    """
+
+    def __init__(self, bins: int, dim: int | None = None, seed: int = 0, **kwargs):
+        super().__init__(**kwargs)
+        self.bins, self.dim, self.seed = bins, dim, seed
+
+    def build(self, input_shape):
+        if self.dim:
+            size = int(input_shape[-1])
+            self.kernel = self.add_weight(name="kernel", shape=(size, self.bins, self.dim),
+                                          initializer=tf_keras.initializers.GlorotUniform(seed=self.seed))
+            self.bias = self.add_weight(name="bias", shape=(size, self.dim), initializer="zeros")
+
+    def call(self, positions):
+        steps = tf.range(self.bins, dtype=positions.dtype)
+        floor = tf.where(steps == 0, -math.inf, 0.0)
+        ceiling = tf.where(steps == self.bins - 1, math.inf, 1.0)
+        components = tf.minimum(tf.maximum(positions[..., None] - steps, floor), ceiling)  # [batch, size, bins]
+        if self.dim:
+            components = tf.nn.relu(tf.einsum("bst,std->bsd", components, self.kernel) + self.bias)
+        return tf.reshape(components, [-1, positions.shape[-1] * components.shape[-1]])
+
+    def get_config(self):
+        return {**super().get_config(), "bins": self.bins, "dim": self.dim, "seed": self.seed}

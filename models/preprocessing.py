@@ -8,7 +8,9 @@ declared missing-value tokens removed; then:
 - numeric: clipped if configured, then the feature's transform over the
   present values (``z_score``; ``log``: sign(x)·log1p(|x|) then z-score;
   ``quantile``: the quantile bucket scaled to [0, 1]; ``none``); a missing
-  value becomes 0 (the mean, for ``z_score`` and ``log``);
+  value becomes 0 (the mean, for ``z_score`` and ``log``); with a
+  piecewise-linear embedding (``piecewise_linear_bins``) instead its position
+  among quantile bin edges after the clip and log (``models.piecewise_linear``);
 - categorical: indexed by a vocabulary with OOV buckets; a missing value is index 0;
 - labels: regression as float, binary as 0/1 (1 for a declared positive value),
   multiclass as the index of the value among the task's classes. A missing
@@ -34,7 +36,7 @@ from typing import Optional
 import tensorflow as tf
 import tensorflow_transform as tft
 
-from models import features
+from models import features, piecewise_linear
 from config import Feature, SliceFeature
 from models.tasks import task_type
 
@@ -66,8 +68,13 @@ def signed_log1p(x: tf.Tensor) -> tf.Tensor:
     return tf.cast(tf.sign(x64) * tf.math.log1p(tf.abs(x64)), x.dtype)
 
 
-def _apply_transform(x, feature: Feature, elementwise: bool):
-    """x: float values (dense, or a SparseTensor of the present values)."""
+def _apply_transform(x, feature: Feature, elementwise: bool, encoding_bins: Optional[int] = None):
+    """x: float values (dense, or a SparseTensor of the present values).
+
+    With ``encoding_bins``, the clipped (and for ``log``, logged) values' positions among
+    that many quantile bins (``models.piecewise_linear``), dense, missing values encoded:
+    the encoding does not change under z-scoring, and replaces the quantile buckets.
+    """
     values = x.values if isinstance(x, tf.SparseTensor) else x
     if feature.clip is not None:
         values = tf.clip_by_value(values, *feature.clip)
@@ -75,6 +82,8 @@ def _apply_transform(x, feature: Feature, elementwise: bool):
     if transform == "log":
         values = signed_log1p(values)
     x = tf.SparseTensor(x.indices, values, x.dense_shape) if isinstance(x, tf.SparseTensor) else values
+    if encoding_bins:
+        return piecewise_linear.encode(x, encoding_bins, elementwise)
     if transform in ("z_score", "log"):
         return tft.scale_to_z_score(x, elementwise=elementwise)
     if transform == "quantile":
@@ -87,16 +96,19 @@ def _apply_transform(x, feature: Feature, elementwise: bool):
     return x  # none
 
 
-def scale_numeric(x, feature: Feature, missing_values: list[str]) -> tf.Tensor:
+def scale_numeric(x, feature: Feature, missing_values: list[str], encoding_bins: Optional[int] = None) -> tf.Tensor:
     if feature.size > 1 or (not isinstance(x, tf.SparseTensor) and x.dtype != tf.string):
         # A complete column (or a vector): each dimension gets its own statistics.
-        return _apply_transform(tf.cast(x, tf.float32), feature, elementwise=True)
+        return _apply_transform(tf.cast(x, tf.float32), feature, elementwise=True, encoding_bins=encoding_bins)
     present = _present_values(x, missing_values)
     values = present.values
     if values.dtype == tf.string:
         values = tf.strings.to_number(values, tf.float32)
     scaled = _apply_transform(tf.SparseTensor(present.indices, tf.cast(values, tf.float32),
-                                              present.dense_shape), feature, elementwise=False)
+                                              present.dense_shape), feature, elementwise=False,
+                              encoding_bins=encoding_bins)
+    if not isinstance(scaled, tf.SparseTensor):
+        return scaled  # encoded, missing values included
     return tf.sparse.to_dense(scaled, default_value=0.0)  # missing -> 0 (the mean when z-scored)
 
 
@@ -177,8 +189,10 @@ def preprocessing_fn(inputs: dict, custom_config: dict) -> dict[str, tf.Tensor]:
             (Feature dicts), ``missing_values`` (tokens meaning missing),
             ``labels`` (task ``name``, ``column``, task ``type``, ``positive``,
             ``missing_label``, ``classes``), ``example_weight`` (a column or None) and
-            ``bucketized`` (numeric SliceFeature dicts); ``code_version`` is
-            there for the cache only.
+            ``bucketized`` (numeric SliceFeature dicts); ``piecewise_linear_bins``
+            (only with a piecewise-linear numeric embedding: numeric inputs become
+            their positions among that many quantile bins, ``models.piecewise_linear``);
+            ``code_version`` is there for the cache only.
 
     Returns:
         ``<internal name>_xf`` for each input and label (``models.features.transformed_name``),
@@ -191,7 +205,8 @@ def preprocessing_fn(inputs: dict, custom_config: dict) -> dict[str, tf.Tensor]:
         feature = Feature.model_validate(raw)
         column = inputs[feature.name]
         if feature.type == "numeric":
-            outputs[features.transformed_name(feature.name)] = scale_numeric(column, feature, missing_values)
+            outputs[features.transformed_name(feature.name)] = scale_numeric(
+                column, feature, missing_values, custom_config.get("piecewise_linear_bins"))
         else:
             outputs[features.transformed_name(feature.name)] = index_categorical(column, feature, missing_values)
     labels, encoded = {}, {}

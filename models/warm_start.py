@@ -80,7 +80,8 @@ def _encoded_inputs(model: tf_keras.Model) -> tuple[Optional[str], list[tuple[st
         concat = model.get_layer(INPUTS_LAYER)
         return INPUTS_LAYER, [(name, int(t.shape[-1])) for name, t in zip(names, concat.input)]
     # One input, not concatenated: its encoding (models.blocks._encode), or the input itself.
-    for feed in (f"{names[0]}_one_hot", f"{names[0]}_flat", f"{names[0]}_periodic", names[0]):
+    for feed in (f"{names[0]}_one_hot", f"{names[0]}_flat", f"{names[0]}_periodic",
+                 f"{names[0]}_piecewise_linear", names[0]):
         if feed in layer_names:
             return feed, [(names[0], int(model.get_layer(feed).output.shape[-1]))]
     return None, []

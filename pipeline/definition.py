@@ -263,7 +263,8 @@ def create_pipeline(config: PipelineConfig, pipeline_root: str, serving_dir: str
     data_choices = DataChoices(
         examples=example_gen.outputs["examples"],
         data_config=json.dumps(data_view(config).model_dump(mode="json"), sort_keys=True),
-        transform_extra=json.dumps({"code_version": code_versions["Transform"]}, sort_keys=True),
+        transform_extra=json.dumps({"code_version": code_versions["Transform"],
+                                    **config.transform_model_settings()}, sort_keys=True),
         code_version=code_versions["DataChoices"],
     )
     # The whole configuration with those decisions, for the components after Transform.

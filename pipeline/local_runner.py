@@ -160,6 +160,9 @@ def show_decisions(metadata_path: Path, config: PipelineConfig, resolved_path: P
         print(f"Numeric feature transforms{where}:", file=out)
         for choice in transforms:
             print(choice.line(), file=out)
+        if config.model.encoding_bins:  # what the model reads instead of the scaled value
+            print(f"  then piecewise-linear encoded over {config.model.encoding_bins} quantile bins "
+                  f"(model.numeric_embedding: {config.model.numeric_embedding})", file=out)
     for task in config.tasks:
         if task.classes:  # the types with class outputs
             print(f"Classes of {task.name}: {', '.join(task.classes)}", file=out)

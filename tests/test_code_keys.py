@@ -50,7 +50,7 @@ RUNS = {
     "ComponentConfigs": DATA_CHOICES | {"components.component_configs", "components.served_statistics",
                                         "components.eval_config", "models.features"} | TASKS,
     # Features and labels only: neither the model's configuration nor the Keras metrics.
-    "Transform": {"models.preprocessing", "models.features"} | (CONFIG | TASKS) - {
+    "Transform": {"models.preprocessing", "models.piecewise_linear", "models.features"} | (CONFIG | TASKS) - {
         "config.architectures", "config.tuning", "models.metrics"},
     "Trainer": TRAINER,
     "Tuner": TRAINER | {"models.tuning"},

@@ -46,6 +46,15 @@ def test_a_shared_bottom_choice_drops_the_configured_experts():
     assert "num_experts" not in tuned.model.model_dump()  # shared_bottom has no experts setting
 
 
+def test_a_trial_keeps_the_numeric_encoding_transform_computed():
+    # Transform encoded the inputs over these bins once; every trial's model must read them so.
+    config = build_config({"model": {"numeric_embedding": "piecewise_linear", "piecewise_linear_bins": 12}})
+    for architecture in ("shared_bottom", "mmoe"):
+        tuned = apply_hyperparameters(config, {**VALUES, "architecture": architecture})
+        assert (tuned.model.numeric_embedding, tuned.model.encoding_bins) == ("piecewise_linear", 12)
+        assert tuned.transform_model_settings() == config.transform_model_settings() == {"piecewise_linear_bins": 12}
+
+
 def test_the_trainer_config_is_unchanged_without_a_tuner():
     config = build_config({})
     assert trained_config(config, None) is config
