@@ -240,7 +240,9 @@ def create_pipeline(config: PipelineConfig, pipeline_root: str, serving_dir: str
         ImportSchemaGen), ExampleValidator, AnomaliesGate, DataChoices, ComponentConfigs,
         (unless ``drift.enabled: false``) the served model's resolver (id
         ``served_model_resolver``) and DriftCheck (its baseline: that model's
-        data statistics), Transform, (with ``tuning.enabled``) Tuner, (with
+        data statistics), (with ``data.window_spans`` above 1) the analyzer
+        cache's resolver (id ``analyzer_cache_resolver``), Transform, (with
+        ``tuning.enabled``) Tuner, (with
         ``training.warm_start``) the warm start's resolver (id
         ``warm_start_model_resolver``), Trainer, the baseline
         resolver (id ``baseline_model_resolver``), Evaluator and Pusher.
