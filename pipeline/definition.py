@@ -285,6 +285,8 @@ def create_pipeline(config: PipelineConfig, pipeline_root: str, serving_dir: str
     window_examples = _window_examples(config, example_gen)
     # A window of spans: the spans an earlier run analyzed are read from its analyzer cache.
     cache_nodes = [analyzer_cache_resolver(window_examples)] if getattr(config.data, "window_spans", 1) > 1 else []
+    for node in cache_nodes:
+        node.add_upstream_node(example_gen)  # it compares caches with the window holding this run's span
     transform = tfx.components.Transform(
         examples=window_examples,
         analyzer_cache=cache_nodes[0].outputs["analyzer_cache"] if cache_nodes else None,
