@@ -43,6 +43,7 @@ from pipeline.baseline import (PUSHER_ID, BaselineResolver, ServedModelResolver,
 from config import DataSource, FileSplit, PipelineConfig
 from config.data_decisions import data_view
 from components.eval_config import EVALUATOR_MODULE, evaluator_code_modules
+from pipeline.analyzer_cache import analyzer_cache_resolver
 from pipeline.fingerprint import code_fingerprint
 
 PREPROCESSING_FN = "models.preprocessing.preprocessing_fn"
@@ -239,7 +240,9 @@ def create_pipeline(config: PipelineConfig, pipeline_root: str, serving_dir: str
         ImportSchemaGen), ExampleValidator, AnomaliesGate, DataChoices, ComponentConfigs,
         (unless ``drift.enabled: false``) the served model's resolver (id
         ``served_model_resolver``) and DriftCheck (its baseline: that model's
-        data statistics), Transform, (with ``tuning.enabled``) Tuner, (with
+        data statistics), (with ``data.window_spans`` above 1) the analyzer
+        cache's resolver (id ``analyzer_cache_resolver``), Transform, (with
+        ``tuning.enabled``) Tuner, (with
         ``training.warm_start``) the warm start's resolver (id
         ``warm_start_model_resolver``), Trainer, the baseline
         resolver (id ``baseline_model_resolver``), Evaluator and Pusher.
@@ -280,8 +283,14 @@ def create_pipeline(config: PipelineConfig, pipeline_root: str, serving_dir: str
     )
     _set_at_run_time(component_configs, "choices", data_choices.outputs["choices"])
     data_choices.add_upstream_node(anomalies_gate)  # data that breaks its schema is reported as that
+    window_examples = _window_examples(config, example_gen)
+    # A window of spans: the spans an earlier run analyzed are read from its analyzer cache.
+    cache_nodes = [analyzer_cache_resolver(window_examples)] if getattr(config.data, "window_spans", 1) > 1 else []
+    for node in cache_nodes:
+        node.add_upstream_node(example_gen)  # it compares caches with the window holding this run's span
     transform = tfx.components.Transform(
-        examples=_window_examples(config, example_gen),
+        examples=window_examples,
+        analyzer_cache=cache_nodes[0].outputs["analyzer_cache"] if cache_nodes else None,
         schema=schema_gen.outputs["schema"],
         preprocessing_fn=PREPROCESSING_FN,
         # StatisticsGen's statistics are the pipeline's; Transform's own pre- and
@@ -364,7 +373,7 @@ def create_pipeline(config: PipelineConfig, pipeline_root: str, serving_dir: str
         components=[example_gen, statistics_gen, schema_gen, example_validator, anomalies_gate, data_choices,
                     component_configs,
                     *drift_nodes,
-                    transform, *tuner_nodes, *warm_start_nodes, trainer, baseline, evaluator, pusher],
+                    *cache_nodes, transform, *tuner_nodes, *warm_start_nodes, trainer, baseline, evaluator, pusher],
         enable_cache=enable_cache,
         metadata_connection_config=metadata_connection_config,
         beam_pipeline_args=beam_pipeline_args or config.beam_args,

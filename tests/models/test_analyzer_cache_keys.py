@@ -1,0 +1,38 @@
+"""Transform's analyzer cache (pipeline.analyzer_cache) is keyed by what the preprocessing computes.
+
+tf.Transform names each cache entry by its analyzer and a hash of the graph
+path from the raw inputs to that analyzer (op attributes, constants included):
+an entry written by one preprocessing is read only by the same computation.
+Here, on the project's own ``preprocessing_fn``, with TFT's own key function.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import tensorflow as tf
+from tensorflow_transform.beam import analysis_graph_builder, analyzer_cache
+
+from config import build_config
+from models.preprocessing import preprocessing_fn
+
+SPECS = {name: tf.TensorSpec([None, 1], tf.float32) for name in ("a", "b", "y")}
+DATASETS = [analyzer_cache.DatasetKey("span-1"), analyzer_cache.DatasetKey("span-2")]
+
+
+def _keys(a: dict) -> set[bytes]:
+    config = build_config({"data": {"source": "csv", "path": "t.csv", "features": [{"name": "a", **a}, {"name": "b"}]},
+                           "tasks": [{"name": "y"}]})
+    fn = functools.partial(preprocessing_fn, custom_config=config.transform_custom_config())
+    return analysis_graph_builder.get_analysis_cache_entry_keys(fn, SPECS, DATASETS, force_tf_compat_v1=False)
+
+
+def test_the_same_preprocessing_has_the_same_keys():
+    assert _keys({"transform": "z_score"}) == _keys({"transform": "z_score"})
+
+
+def test_another_computation_before_an_analyzer_changes_its_key_only():
+    z_score, clipped, logged = _keys({"transform": "z_score"}), _keys({"clip": [-1.0, 1.0]}), _keys({"transform": "log"})
+    assert z_score and clipped != z_score and logged != z_score
+    # Feature b and the label are computed alike in all three: their entries are shared.
+    assert len(z_score & clipped) == len(z_score & logged) == len(z_score) - 1
