@@ -101,6 +101,18 @@ def start_pipeline_cli(output_dir: Path, *args: str) -> LiveRun:
     return LiveRun(proc, lines, reader)
 
 
+def run_config_cli(folder: Path, config: dict, name: str = "config") -> CliRun:
+    """Writes ``config`` to ``folder``/``name``.yaml, runs the pipeline on it into ``folder``/out;
+    the run must succeed."""
+    import yaml
+
+    path = folder / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(config))
+    run = run_pipeline_cli(folder / "out", "--config", str(path))
+    assert run.returncode == 0, f"pipeline failed:\n{run.stdout}\n{run.stderr}"
+    return run
+
+
 def tree_digest(path: Path) -> str:
     """One hash over the relative paths and contents of every file under ``path``."""
     digest = hashlib.sha256()

@@ -6,9 +6,8 @@ import re
 import numpy as np
 import pytest
 import tensorflow as tf
-import yaml
 
-from conftest import run_pipeline_cli, serving_versions
+from conftest import run_config_cli, run_pipeline_cli, serving_versions
 from pipeline.results import gate_weights, mlmd, task_weights
 from config import build_config
 from pipeline.results.serving_check import check_serving
@@ -54,10 +53,7 @@ def mmoe_run(tmp_path_factory):
 @pytest.fixture(scope="module")
 def ple_run(tmp_path_factory):
     folder = tmp_path_factory.mktemp("ple")
-    (folder / "ple.yaml").write_text(yaml.safe_dump(PLE_CONFIG))
-    run = run_pipeline_cli(folder / "out", "--config", str(folder / "ple.yaml"))
-    assert run.returncode == 0, f"pipeline failed:\n{run.stdout}\n{run.stderr}"
-    return run
+    return run_config_cli(folder, PLE_CONFIG, "ple")
 
 
 def test_mmoe_pushes_a_model_serving_both_tasks_well(mmoe_run):

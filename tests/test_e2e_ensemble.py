@@ -5,9 +5,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 import tensorflow_transform as tft
-import yaml
 
-from conftest import run_pipeline_cli, serving_versions
+from conftest import run_config_cli, serving_versions
 from models import features, warm_start
 from models.builder import build_model
 from models.signatures import label_scales
@@ -30,10 +29,7 @@ CONFIG = {
 @pytest.fixture(scope="module")
 def ensemble_run(tmp_path_factory):
     folder = tmp_path_factory.mktemp("ensemble")
-    (folder / "ensemble.yaml").write_text(yaml.safe_dump(CONFIG))
-    run = run_pipeline_cli(folder / "out", "--config", str(folder / "ensemble.yaml"))
-    assert run.returncode == 0, f"pipeline failed:\n{run.stdout}\n{run.stderr}"
-    return run
+    return run_config_cli(folder, CONFIG, "ensemble")
 
 
 def _examples(rows=5):

@@ -13,9 +13,8 @@ import pytest
 import tensorflow as tf
 import tensorflow_transform as tft
 import tf_keras
-import yaml
 
-from conftest import REPO, run_pipeline_cli, serving_versions
+from conftest import REPO, run_config_cli, serving_versions
 from config import build_config, load_config_file
 from config.names import internal_name
 from models import features, signatures
@@ -37,9 +36,7 @@ def run(tmp_path_factory):
     raw["training"] = {"train_steps": 400}
     raw["evaluation"]["confidence_intervals"] = "none"
     folder = tmp_path_factory.mktemp("piecewise_linear")
-    (folder / "penguins.yaml").write_text(yaml.safe_dump(raw))
-    result = run_pipeline_cli(folder / "out", "--config", str(folder / "penguins.yaml"))
-    assert result.returncode == 0, f"pipeline failed:\n{result.stdout}\n{result.stderr}"
+    result = run_config_cli(folder, raw, "penguins")
     assert "Blessed and pushed:" in result.stdout, result.stdout
     assert f"  then piecewise-linear encoded over {BINS} quantile bins" in result.stdout
     store = mlmd.open_store(result.output_dir / "metadata.sqlite")
