@@ -164,6 +164,11 @@ def create_example_gen(config: PipelineConfig, span: Optional[int] = None):
     return _with_code_version(example_gen, code_fingerprint(*CODE_MODULES[example_gen.id]))
 
 
+def _window_spans(config: PipelineConfig) -> int:
+    """How many spans Transform and the Trainer read (sources without spans: 1)."""
+    return getattr(config.data, "window_spans", 1)
+
+
 def _window_examples(config: PipelineConfig, example_gen):
     """The Examples Transform analyzes: the newest ``data.window_spans`` spans, one artifact per span.
 
@@ -171,7 +176,7 @@ def _window_examples(config: PipelineConfig, example_gen):
     Channel, not this run's output): the newest artifact of each span wins, and
     fewer spans than the window still run. One span: this run's artifact.
     """
-    window_spans = getattr(config.data, "window_spans", 1)
+    window_spans = _window_spans(config)
     if window_spans == 1:
         return example_gen.outputs["examples"]
     every_run = tfx.dsl.Channel(type=tfx.types.standard_artifacts.Examples,
@@ -285,7 +290,7 @@ def create_pipeline(config: PipelineConfig, pipeline_root: str, serving_dir: str
     data_choices.add_upstream_node(anomalies_gate)  # data that breaks its schema is reported as that
     window_examples = _window_examples(config, example_gen)
     # A window of spans: the spans an earlier run analyzed are read from its analyzer cache.
-    cache_nodes = [analyzer_cache_resolver(window_examples)] if getattr(config.data, "window_spans", 1) > 1 else []
+    cache_nodes = [analyzer_cache_resolver(window_examples)] if _window_spans(config) > 1 else []
     for node in cache_nodes:
         node.add_upstream_node(example_gen)  # it compares caches with the window holding this run's span
     transform = tfx.components.Transform(
