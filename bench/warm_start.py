@@ -14,8 +14,9 @@ Transform does). Two cases of the second span:
   labels' function changes).
 
 For each training seed: model A trained from scratch on span 1; on span 2,
-model B from scratch and model B warm-started from A, both with the same
-plan. Printed per case (medians over seeds): the steps the warm start needs
+model B from scratch and model B warm-started from A, each planned as the
+Trainer plans it (the warm start capped at ``training.warm_start_max_steps``
+instead of ``training.max_steps``). Printed per case (medians over seeds): the steps the warm start needs
 to reach the best eval loss of the from-scratch model, the steps each ran
 (early stopping), and each task's R² on a test set of span 2.
 """
@@ -70,8 +71,10 @@ def train(config, train_set, eval_set, seed: int, base_weights: str | None = Non
     (x, y), (x_eval, y_eval) = train_set, eval_set
     n = len(x[INPUT])
     training = config.training
+    # As the Trainer plans it: a warm-started run is capped at training.warm_start_max_steps.
     plan = budget.plan_training(n, training.batch_size, max_steps=training.max_steps,
-                                early_stopping=training.early_stopping, patience=training.patience)
+                                early_stopping=training.early_stopping, patience=training.patience,
+                                warm_start_max_steps=training.warm_start_max_steps if base_weights else None)
     network = build_model(config, {INPUT: x[INPUT].shape[1]}, n)
     decision = None
     if base_weights:

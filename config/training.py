@@ -18,7 +18,9 @@ class TrainingConfig(_Strict):
     on the first ``eval_steps`` batches of the eval split, checked about once
     an epoch (at least every ``MIN_STEPS_PER_CHECK``, at most every
     ``MAX_STEPS_PER_CHECK`` steps); after ``patience`` checks without
-    improvement it stops and restores the best weights.
+    improvement it stops and restores the best weights. A run started from
+    the served model's weights (``warm_start``) is capped at
+    ``warm_start_max_steps`` instead of ``max_steps``.
     """
 
     seed: int = Field(default=7, ge=0)  # weight initialisation and shuffling
@@ -38,6 +40,10 @@ class TrainingConfig(_Strict):
     # (bench/warm_start.py) but the served model is a Trainer input, so an unchanged rerun
     # retrains: off by default (docs/configuration.md).
     warm_start: bool = False
+    # The cap of a warm-started run without train_steps or epochs (early stopping still decides):
+    # it starts near the served model's optimum (bench/warm_start.py: 100-200 steps to the
+    # from-scratch model's best eval loss), so a daily run need not pay the first run's cap.
+    warm_start_max_steps: int = Field(default=2_000, ge=1)
 
     @model_validator(mode="after")
     def _one_budget(self):

@@ -9,7 +9,9 @@ steps (a Keras "epoch" of the fit loop) and checks the eval loss after each.
 - neither: up to ``training.max_steps`` steps, checked about once a pass;
   early stopping decides. On a small table a pass is a few steps, so the
   model trains until the eval loss stops improving; on a large one the cap
-  bounds training time whatever the data size.
+  bounds training time whatever the data size. A run that starts from the
+  served model's weights (``training.warm_start``) starts near where the
+  from-scratch model ended, so its cap is ``training.warm_start_max_steps``.
 
 A check is at least ``MIN_STEPS_PER_CHECK`` and at most ``MAX_STEPS_PER_CHECK``
 steps apart (except with ``epochs``, which checks once a pass as asked), so a
@@ -61,8 +63,13 @@ def _check_interval(train_examples: int, batch_size: int) -> int:
 
 def plan_training(train_examples: int, batch_size: int, epochs: Optional[int] = None,
                   train_steps: Optional[int] = None, max_steps: int = 10_000,
-                  early_stopping: bool = True, patience: int = 10) -> TrainingPlan:
-    """The plan for ``train_examples`` training examples (at least 1)."""
+                  early_stopping: bool = True, patience: int = 10,
+                  warm_start_max_steps: Optional[int] = None) -> TrainingPlan:
+    """The plan for ``train_examples`` training examples (at least 1).
+
+    ``warm_start_max_steps``: the run starts from a base model's weights; without
+    ``epochs`` or ``train_steps`` it is the cap instead of ``max_steps``.
+    """
     if train_examples < 1:
         raise ValueError("the training split is empty: there is nothing to train on")
     stop = patience if early_stopping else None
@@ -70,8 +77,12 @@ def plan_training(train_examples: int, batch_size: int, epochs: Optional[int] = 
         per_epoch = steps_per_epoch(train_examples, batch_size)
         return TrainingPlan(per_epoch, epochs, stop,
                             f"{epochs:,} epochs of {per_epoch:,} steps (training.epochs)")
-    limit, source = (train_steps, "training.train_steps") if train_steps is not None \
-        else (max_steps, "training.max_steps")
+    if train_steps is not None:
+        limit, source = train_steps, "training.train_steps"
+    elif warm_start_max_steps is not None:
+        limit, source = warm_start_max_steps, "training.warm_start_max_steps"
+    else:
+        limit, source = max_steps, "training.max_steps"
     interval = min(_check_interval(train_examples, batch_size), limit)
     checks = math.ceil(limit / interval)
     interval = math.ceil(limit / checks)  # the same total within a step per check

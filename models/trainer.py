@@ -55,24 +55,27 @@ def run_fn(fn_args: FnArgs) -> None:
     tf_keras.utils.set_random_seed(config.training.seed)
     tf_transform_output = tft.TFTransformOutput(fn_args.transform_output)
 
-    # How long to train follows from the size of the training split (models.budget).
     training = config.training
     limit = budget.examples_to_count(training.epochs, training.batch_size)
     train_examples = input_pipeline.count_examples(fn_args.train_files, limit)
-    plan = budget.plan_training(train_examples, training.batch_size, epochs=training.epochs,
-                                train_steps=training.train_steps, max_steps=training.max_steps,
-                                early_stopping=training.early_stopping, patience=training.patience)
-    passes = input_pipeline.planned_passes(fn_args.train_files, train_examples, limit,
-                                           plan.max_steps * training.batch_size)
-    train_dataset, eval_dataset = input_pipeline.datasets(fn_args, tf_transform_output, config, passes=passes)
 
     # The default L2 penalty needs the size of the training split; a count capped at
     # `limit` is a lower bound, and the penalty is negligible at that size anyway.
     model_inputs = features.model_inputs(config, tf_transform_output.vocabulary_size_by_name)
     network = build_model(config, model_inputs, train_examples)
     vocabularies = _vocabularies(config, tf_transform_output)
-    if training.warm_start:
-        _warm_start(network, config, vocabularies, fn_args)
+    warm_started = training.warm_start and _warm_start(network, config, vocabularies, fn_args)
+
+    # How long to train follows from the size of the training split and whether training
+    # starts from the served model's weights (models.budget).
+    plan = budget.plan_training(train_examples, training.batch_size, epochs=training.epochs,
+                                train_steps=training.train_steps, max_steps=training.max_steps,
+                                early_stopping=training.early_stopping, patience=training.patience,
+                                warm_start_max_steps=training.warm_start_max_steps if warm_started else None)
+    passes = input_pipeline.planned_passes(fn_args.train_files, train_examples, limit,
+                                           plan.max_steps * training.batch_size)
+    train_dataset, eval_dataset = input_pipeline.datasets(fn_args, tf_transform_output, config, passes=passes)
+
     # Training compiles a view of the network (the same layers and weights), so the
     # network saved below carries no loss, metric or optimizer: TFMA loads it in fresh
     # worker processes that have not imported models.metrics, and R² reaches the
@@ -116,8 +119,11 @@ def _vocabularies(config: PipelineConfig, tf_transform_output) -> warm_start.Voc
 
 
 def _warm_start(network: tf_keras.Model, config: PipelineConfig, vocabularies: warm_start.Vocabularies,
-                fn_args: FnArgs) -> None:
-    """Starts ``network`` from the base model's weights where they fit; records what it did."""
+                fn_args: FnArgs) -> bool:
+    """Starts ``network`` from the base model's weights where they fit; records what it did.
+
+    Returns whether any weights were copied (else it trains from scratch).
+    """
     if fn_args.base_model:
         decision = warm_start.start_from(network, warm_start.weights_path(fn_args.base_model),
                                          config.model.architecture, vocabularies,
@@ -128,6 +134,7 @@ def _warm_start(network: tf_keras.Model, config: PipelineConfig, vocabularies: w
     tf.io.gfile.makedirs(fn_args.model_run_dir)
     with tf.io.gfile.GFile(os.path.join(fn_args.model_run_dir, WARM_START_FILE), "w") as f:
         f.write(decision.to_json())
+    return decision.warm_start == "from"
 
 
 def _write_training_record(model_run_dir: str, result: budget.TrainingOutcome, train_examples: int,

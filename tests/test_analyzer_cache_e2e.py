@@ -24,7 +24,7 @@ PIPELINE = "daily-loop"
 
 
 def _config(root: Path) -> Path:
-    path = daily_loop.write_config(root, window=3, train_steps=20)
+    path = daily_loop.write_config(root, window=3, train_steps=20, warm_start_max_steps=None)
     config = yaml.safe_load(path.read_text())
     config["training"]["batch_size"] = 64
     config["drift"] = {"enabled": False}  # the cache, not the drift check, is under test

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from conftest import run_pipeline_cli, serving_versions
@@ -13,7 +15,7 @@ pytestmark = pytest.mark.e2e
 CONFIG = """\
 pipeline_name: mtl-warm-start
 data: {{num_examples: 600, correlation: 0.5, seed: {seed}}}
-training: {{train_steps: 200, eval_steps: 5, warm_start: true}}
+training: {{max_steps: 300, warm_start_max_steps: 100, early_stopping: false, eval_steps: 5, warm_start: true}}
 drift: {{enabled: false}}
 tasks:
   - {{name: y1, gate: {{min_r2: -1000, max_drop: 1000}}}}
@@ -29,8 +31,20 @@ def _run(tmp_path, output_dir, seed: int):
     return run
 
 
+def _lines(run, start: str) -> list[str]:
+    return [line.strip() for line in run.stdout.splitlines() if line.strip().startswith(start)]
+
+
+def _budget(run) -> tuple[str, str]:
+    """The run summary's steps trained and budget: "Training: 300 steps (81 epochs); ran its whole budget, B"."""
+    (line,) = _lines(run, "Training:")
+    match = re.fullmatch(r"Training: ([0-9,]+ steps) \([0-9,]+ epochs\); ran its whole budget, (.+)", line)
+    assert match, line
+    return match[1], match[2]
+
+
 def _warm_start_lines(run) -> list[str]:
-    return [line.strip() for line in run.stdout.splitlines() if line.strip().startswith("Warm start:")]
+    return _lines(run, "Warm start:")
 
 
 @pytest.mark.slow  # two pipeline runs
@@ -38,10 +52,13 @@ def test_the_second_run_starts_from_the_first_runs_served_model(tmp_path):
     output_dir = tmp_path / "out"
     first = _run(tmp_path, output_dir, seed=7)
     assert _warm_start_lines(first) == ["Warm start: from scratch (no blessed model yet)"]
+    assert _budget(first) == ("300 steps", "300 steps (training.max_steps)")
     (version,) = serving_versions(output_dir)
 
     second = _run(tmp_path, output_dir, seed=8)  # other data, the same architecture and inputs
     assert _warm_start_lines(second) == [f"Warm start: from serving/{version.name} (every layer matched)"]
+    # Started from the served model, it trains within the warm start's cap, not the first run's.
+    assert _budget(second) == ("100 steps", "100 steps (training.warm_start_max_steps)")
 
     store = mlmd.open_store(output_dir / "metadata.sqlite")
     first_trainer, second_trainer = mlmd.finished_node_runs(store, "mtl-warm-start", "Trainer")

@@ -55,3 +55,17 @@ def test_outcome_says_how_many_steps_ran_and_why_training_stopped():
                    counted_whole=False)
     assert not full.stopped_early and full.epochs is None
     assert full.describe() == "10,000 steps; ran its whole budget, 10,000 steps (training.max_steps)"
+
+
+def test_a_warm_started_run_without_a_budget_is_capped_at_warm_start_max_steps():
+    plan = plan_training(200_000, 128, warm_start_max_steps=2000)  # 1,563 steps a pass
+    assert (plan.steps_per_check, plan.checks, plan.patience) == (1000, 2, 10)
+    assert plan.budget == "2,000 steps (training.warm_start_max_steps)"
+    small = plan_training(560, 128, warm_start_max_steps=2000)  # checks as often as a cold start
+    assert (small.steps_per_check, small.max_steps) == (MIN_STEPS_PER_CHECK, 2000)
+
+
+def test_a_budget_given_holds_for_a_warm_started_run_too():
+    assert plan_training(2400, 128, train_steps=5000, warm_start_max_steps=2000).max_steps == 5000
+    assert plan_training(1000, 128, epochs=30, warm_start_max_steps=2000).budget == \
+        "30 epochs of 8 steps (training.epochs)"
