@@ -30,7 +30,7 @@ if __name__ == "__main__" and not __package__:
 
 from pipeline.cli.command import command  # noqa: E402
 from pipeline.cli.console import ComponentProgress, redirect_noise  # noqa: E402
-from pipeline.beam_workers import evaluator_beam_args, local_beam_args  # noqa: E402
+from pipeline.beam_workers import evaluator_beam_args, local_beam_args, without_state_cache  # noqa: E402
 from pipeline.cli.status_line import Ticker  # noqa: E402
 from pipeline.cli.flags import PROJECT_ROOT, add_config_flags, config_from_args  # noqa: E402
 from config import ConfigError, PipelineConfig, write_config_file  # noqa: E402
@@ -83,6 +83,7 @@ def run(config: PipelineConfig, output_dir: Path, enable_cache: bool, out,
     serving_dir = output_dir / "serving"
     beam_args = local_beam_args(config)
     evaluator_args = evaluator_beam_args(config)
+    without_state_cache()  # every component's Beam pipeline runs in this process or its workers
     if beam_args and not config.beam_args:
         print(f"Large data: Beam runs {beam_args[-1].split('=')[1]} worker processes"
               f"{', the Evaluator in this process' if evaluator_args else ''} (set beam_args to choose)", file=out)
