@@ -8,6 +8,7 @@ are counted in each artifact's split files.
 
 from __future__ import annotations
 
+import functools
 import glob
 import os
 from typing import Optional
@@ -27,6 +28,7 @@ def artifact_span(artifact) -> int:
     return mlmd.int_property(artifact, "span", -1)
 
 
+@functools.lru_cache(maxsize=None)  # an artifact's files never change; the newest span is in the window too
 def row_count(examples_uri: str) -> int:
     """Records in every split of an Examples artifact (ExampleGen writes Split-<name>/*.gz)."""
     import tensorflow as tf
