@@ -95,7 +95,7 @@ def predict_instances(serve_parsed, config: PipelineConfig, raw_spec: dict):
     """The signature's function: ``serve_parsed(parsed) -> outputs`` is ``serving_default``'s own path."""
     columns = input_columns(config)
 
-    @tf.function(input_signature=[input_specs(config)])
+    @tf.function(input_signature=[input_specs(config)], autograph=False)
     def serve_instances(inputs):
         return serve_parsed(parsed_inputs(inputs, columns, raw_spec))
 

@@ -103,11 +103,14 @@ def signatures(model: tf_keras.Model, tf_transform_output: tft.TFTransformOutput
             served[task.name] = out
         return served
 
-    @tf.function(input_signature=[tf.TensorSpec(shape=[None], dtype=tf.string, name="examples")])
+    # Every signature is traced without AutoGraph (as the Keras steps are, models/builder.py): no
+    # Python branch here depends on a tensor, and converting the model's and the Transform
+    # layer's code was nearly all of the time model.save spent on them.
+    @tf.function(input_signature=[tf.TensorSpec(shape=[None], dtype=tf.string, name="examples")], autograph=False)
     def serve_examples(examples):
         return serve_parsed(reject_non_finite(tf.io.parse_example(examples, serving_spec)))
 
-    @tf.function(input_signature=[tf.TensorSpec(shape=[None], dtype=tf.string, name="examples")])
+    @tf.function(input_signature=[tf.TensorSpec(shape=[None], dtype=tf.string, name="examples")], autograph=False)
     def transform_features(examples):
         return model.tft_layer(tf.io.parse_example(examples, full_spec))
 
@@ -115,7 +118,7 @@ def signatures(model: tf_keras.Model, tf_transform_output: tft.TFTransformOutput
                   instances_signature.SIGNATURE_NAME: instances_signature.predict_instances(
                       serve_parsed, config, serving_spec)}
     if class_names:
-        @tf.function(input_signature=[])
+        @tf.function(input_signature=[], autograph=False)
         def classes():
             return class_names
 
