@@ -68,6 +68,7 @@ BENCH_1M ?=
 bench: setup
 	$(PY) bench/example_gen.py --num-examples 100000
 	$(PY) bench/trainer.py
+	$(PY) bench/model_save.py
 	$(PY) bench/evaluator.py --eval-examples $(BENCH_EVAL_EXAMPLES) --repeats 3
 	@echo "== classification =="
 	$(PY) bench/evaluator.py --config data/synthetic_binary.yaml --eval-examples $(BENCH_EVAL_EXAMPLES) --repeats 3

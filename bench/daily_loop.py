@@ -127,6 +127,7 @@ def summary(pairs: list[tuple[dict, dict]], rows: int, window: int) -> dict:
         result[f"daily_run_{clock}"] = median([daily[clock] for _, daily in pairs])
         result[f"ratio_{clock[:-2]}"] = median([daily[clock] / first[clock] for first, daily in pairs])
     result["target"] = 0.5
+    result["pairs_cpu_s"] = [[first["cpu_s"], daily["cpu_s"]] for first, daily in pairs]  # the spread
     result["first_run_components_s"] = pairs[-1][0]["components_s"]
     result["daily_run_components_s"] = pairs[-1][1]["components_s"]
     return result
