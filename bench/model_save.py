@@ -15,6 +15,7 @@ medians of CPU seconds.
 
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
@@ -48,8 +49,8 @@ def one_save(transform_graph: str, with_signatures: bool) -> dict:
 def main(argv=None) -> dict:
     parser = common.base_parser(__doc__.splitlines()[0])
     parser.set_defaults(repeats=5)
-    parser.add_argument("--one", choices=["with", "without"], help=argparse_hidden())
-    parser.add_argument("--transform-graph", help=argparse_hidden())
+    parser.add_argument("--one", choices=["with", "without"], help=argparse.SUPPRESS)
+    parser.add_argument("--transform-graph", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.one:  # a child: one save
         print(json.dumps(one_save(args.transform_graph, args.one == "with")))
@@ -73,12 +74,6 @@ def main(argv=None) -> dict:
         ["ratio", result["ratio_cpu"], measured.median_wall / ceiling.median_wall]])
     common.write_json(args.work_dir, "model_save", result)
     return result
-
-
-def argparse_hidden():
-    import argparse
-
-    return argparse.SUPPRESS
 
 
 if __name__ == "__main__":
