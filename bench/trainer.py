@@ -2,8 +2,8 @@
 
     python bench/trainer.py [--steps 600] [--repeats 3]
 
-Measured: the Trainer's datasets (``models.input_pipeline.datasets``: the transformed
-TFRecords read as run_fn reads them) and its callbacks, fitting the model
+Measured: the Trainer's datasets (``models.input_pipeline.datasets``: the raw
+TFRecords read and transformed as run_fn reads them) and its callbacks, fitting the model
 run_fn builds and compiles. Ceiling: the same model and compile (same
 metrics, batch size, step count and steps a call, ``STEPS_PER_EXECUTION``)
 fitted with plain ``tf_keras`` on the same
@@ -67,8 +67,8 @@ def fn_args_for(base: Path, work: Path, config, steps: int):
     from tfx.utils import proto_utils
 
     examples = standard_artifacts.Examples()
-    examples.uri = str(common.latest_artifact(base, "Transform", "transformed_examples"))
-    examples.split_names = '["train", "eval"]'
+    examples.uri = str(common.latest_artifact(base, "SyntheticExampleGen", "examples"))
+    examples.split_names = '["train", "eval", "test"]'
     graph = standard_artifacts.TransformGraph()
     graph.uri = str(common.latest_artifact(base, "Transform", "transform_graph"))
     fn_args = fn_args_utils.get_common_fn_args(
@@ -82,16 +82,16 @@ def fn_args_for(base: Path, work: Path, config, steps: int):
 
 
 def in_memory(fn_args, tf_transform_output, config):
-    """The transformed training examples as numpy (inputs, labels), read once."""
+    """The transformed training examples as numpy (inputs, labels), read and transformed once."""
     import numpy as np
     import tensorflow as tf
 
     from models import features
 
-    spec = tf_transform_output.transformed_feature_spec()
+    spec = tf_transform_output.raw_feature_spec()
     files = tf.io.gfile.glob(fn_args.train_files[0])
     parsed = (tf.data.TFRecordDataset(files, compression_type="GZIP").batch(4096)
-              .map(lambda records: tf.io.parse_example(records, spec)))
+              .map(lambda records: tf_transform_output.transform_raw_features(tf.io.parse_example(records, spec))))
     columns: dict[str, list] = {}
     for batch in parsed:
         for name, value in batch.items():

@@ -1,4 +1,9 @@
-"""The Trainer's input pipeline: Transform's transformed examples as batched tf.data datasets.
+"""The Trainer's input pipeline: the window's raw examples, transformed by Transform's graph, as batched tf.data datasets.
+
+Transform writes no transformed examples (``materialize=False``): the window's
+means and vocabularies change every day, so a written copy of the whole window
+would be rewritten every day. Each batch of raw records is parsed and passed
+through the transform graph here instead, once for what is held in memory.
 
 Training reads (inputs by transformed name, labels the model fits by task
 name, sample weights by task name), shuffled and repeated; evaluation reads
@@ -47,7 +52,8 @@ def fits_in_memory(files: list[str], share: float = CACHE_MEMORY_SHARE) -> bool:
 
 
 def make_dataset(file_patterns, feature_spec: dict, config: PipelineConfig, batch_size: int,
-                 one_pass: bool = False, in_memory: Optional[bool] = None) -> tf.data.Dataset:
+                 one_pass: bool = False, in_memory: Optional[bool] = None,
+                 transform: Optional[tft.TFTransformOutput] = None) -> tf.data.Dataset:
     """(inputs by transformed name, labels the model fits by task name, sample weights by task name),
     shuffled and repeated; with ``one_pass``, every example once, in the order read (the files
     interleaved, a record from each in turn).
@@ -64,7 +70,9 @@ def make_dataset(file_patterns, feature_spec: dict, config: PipelineConfig, batc
     example; a one-pass set is cached when it fits.
 
     ``feature_spec``: the transformed feature spec; ``in_memory``: whether
-    the examples are held in memory (None: when they fit, ``fits_in_memory``).
+    the examples are held in memory (None: when they fit, ``fits_in_memory``);
+    ``transform``: the Transform output whose graph turns the files' raw
+    examples into transformed ones (None: the files hold transformed examples).
     """
     input_names = [features.transformed_name(f.name) for f in config.features]
     label_names = features.training_labels(config)
@@ -76,7 +84,9 @@ def make_dataset(file_patterns, feature_spec: dict, config: PipelineConfig, batc
         lambda path: tf.data.TFRecordDataset(path, compression_type="GZIP"),
         cycle_length=max(1, min(len(files), 4)), num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     packing = ColumnPacking(spec)
-    parsed = records.batch(PARSE_BATCH).map(lambda batch: packing.pack(tf.io.parse_example(batch, spec)),
+    parse = _transformed_parser(transform, names) if transform is not None else \
+        (lambda batch: tf.io.parse_example(batch, spec))
+    parsed = records.batch(PARSE_BATCH).map(lambda batch: packing.pack(parse(batch)),
                                             num_parallel_calls=tf.data.AUTOTUNE)
 
     def split(batch):
@@ -102,6 +112,16 @@ def make_dataset(file_patterns, feature_spec: dict, config: PipelineConfig, batc
     return (examples.batch(batch_size)
             .map(lambda packed: split(packing.unpack(packed)), num_parallel_calls=tf.data.AUTOTUNE)
             .prefetch(tf.data.AUTOTUNE))
+
+
+def _transformed_parser(transform: tft.TFTransformOutput, names: list[str]):
+    """Serialized raw examples -> the named transformed features, through the transform graph."""
+    raw_spec, layer = transform.raw_feature_spec(), transform.transform_features_layer()
+
+    def parse(batch):
+        transformed = layer(tf.io.parse_example(batch, raw_spec))
+        return {name: transformed[name] for name in names}
+    return parse
 
 
 def _columns(batches: tf.data.Dataset) -> dict[str, list]:
@@ -154,7 +174,7 @@ class ColumnPacking:
 
 
 def count_examples(file_patterns: list[str], limit=None) -> int:
-    """Records in the (gzipped) transformed example files, counting at most ``limit``."""
+    """Records in the (gzipped) example files, counting at most ``limit``."""
     files = sorted(f for pattern in file_patterns for f in tf.io.gfile.glob(pattern))
     records = tf.data.TFRecordDataset(files, compression_type="GZIP")
     if limit is not None:
@@ -186,8 +206,9 @@ def datasets(fn_args: FnArgs, tf_transform_output: tft.TFTransformOutput, config
     """
     batch_size, spec = config.training.batch_size, tf_transform_output.transformed_feature_spec()
     in_memory = None if passes is None or passes >= MIN_PASSES_IN_MEMORY else False
-    train = make_dataset(fn_args.train_files, spec, config, batch_size, in_memory=in_memory)
-    evaluation = make_dataset(fn_args.eval_files, spec, config, batch_size,
-                          one_pass=True).take(config.training.eval_steps).cache()
+    train = make_dataset(fn_args.train_files, spec, config, batch_size, in_memory=in_memory,
+                         transform=tf_transform_output)
+    evaluation = make_dataset(fn_args.eval_files, spec, config, batch_size, one_pass=True,
+                              transform=tf_transform_output).take(config.training.eval_steps).cache()
     batches = int(evaluation.reduce(np.int64(0), lambda count, _: count + 1))
     return train, evaluation.apply(tf.data.experimental.assert_cardinality(batches))

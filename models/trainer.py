@@ -40,7 +40,8 @@ def run_fn(fn_args: FnArgs) -> None:
 
     Args:
         fn_args: TFX's trainer arguments. Reads ``train_files``/``eval_files``
-            (Transform's transformed examples), ``transform_output``,
+            (the window's raw examples), ``transform_output`` (Transform's graph,
+            applied to them in ``models.input_pipeline``),
             ``model_run_dir`` (TensorBoard logs, the training record) and
             ``custom_config``, which is ``PipelineConfig.to_custom_config()``:
             key ``pipeline_config`` (the whole configuration as JSON-ready
@@ -100,7 +101,8 @@ def run_fn(fn_args: FnArgs) -> None:
     if training.task_weighting == "uncertainty":
         print("learned task weights:", save_learned_weights(model, config, fn_args.model_run_dir))
     eval_once = input_pipeline.make_dataset(fn_args.eval_files, tf_transform_output.transformed_feature_spec(),
-                                            config, training.batch_size, one_pass=True)
+                                            config, training.batch_size, one_pass=True,
+                                            transform=tf_transform_output)
     _record_gates(network, config, eval_once, fn_args.model_run_dir)
 
     network.save(fn_args.serving_model_dir, save_format="tf",

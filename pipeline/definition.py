@@ -53,7 +53,9 @@ TUNER_FN = "models.tuning.tuner_fn"
 # its early stopping and best weights, and the Tuner's ranking of trials, read eval.
 TRAIN_SPLITS = ["train"]
 EARLY_STOPPING_SPLITS = ["eval"]
-TRANSFORM_SPLITS = tfx.proto.SplitsConfig(analyze=TRAIN_SPLITS, transform=[*TRAIN_SPLITS, *EARLY_STOPPING_SPLITS])
+# Transform analyzes the training split and writes no transformed examples: the Trainer and the Tuner
+# apply its graph to the window's raw examples (models.input_pipeline).
+TRANSFORM_SPLITS = tfx.proto.SplitsConfig(analyze=TRAIN_SPLITS)
 
 # Component -> the modules whose code (with the project modules they import) is that component's
 # cache key. StatisticsGen, SchemaGen and ExampleValidator run TFX's code only.
@@ -301,9 +303,10 @@ def create_pipeline(config: PipelineConfig, pipeline_root: str, serving_dir: str
         # StatisticsGen's statistics are the pipeline's; Transform's own pre- and
         # post-transform statistics were two more passes over the data that nothing read.
         disable_statistics=True,
-        # Its analyzers (means, vocabularies) see the training split only; the Evaluator reads the raw
-        # examples of its split, so only what training reads is transformed.
+        # Its analyzers (means, vocabularies) see the training split only. A transformed copy of the
+        # window would be rewritten every run (the window's means change): training transforms as it reads.
         splits_config=TRANSFORM_SPLITS,
+        materialize=False,
     )
     _set_at_run_time(transform, "custom_config", data_choices.outputs["transform_config"])
     transform.add_upstream_node(example_gen)  # the window holds this run's span
@@ -325,7 +328,7 @@ def create_pipeline(config: PipelineConfig, pipeline_root: str, serving_dir: str
         # Trials train as the Trainer does; the best one's hyperparameters go to the Trainer.
         tuner = tfx.components.Tuner(
             tuner_fn=TUNER_FN,
-            examples=transform.outputs["transformed_examples"],
+            examples=window_examples,
             transform_graph=transform.outputs["transform_graph"],
             schema=schema_gen.outputs["schema"],
             train_args=tfx.proto.TrainArgs(splits=TRAIN_SPLITS, num_steps=config.training.train_steps),
@@ -339,7 +342,7 @@ def create_pipeline(config: PipelineConfig, pipeline_root: str, serving_dir: str
     trainer = tfx.components.Trainer(
         run_fn=RUN_FN,
         base_model=warm_start_nodes[0].outputs["model"] if warm_start_nodes else None,
-        examples=transform.outputs["transformed_examples"],
+        examples=window_examples,  # the window Transform analyzed, raw: lineage shows the spans it trained on
         transform_graph=transform.outputs["transform_graph"],
         schema=schema_gen.outputs["schema"],
         hyperparameters=best_hyperparameters,

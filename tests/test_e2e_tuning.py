@@ -110,6 +110,6 @@ def test_the_tuner_compiles_for_kubeflow_and_feeds_the_trainer(tmp_path):
     tuner, trainer = spec.root.dag.tasks["Tuner"], spec.root.dag.tasks["Trainer"]
     assert tuner.inputs.parameters["tuner_fn"].runtime_value.constant_value.string_value == "models.tuning.tuner_fn"
     assert {a.task_output_artifact.producer_task for a in tuner.inputs.artifacts.values()} == \
-        {"Transform", "SchemaGen"}
+        {"CsvExampleGen", "Transform", "SchemaGen"}
     hyperparameters = trainer.inputs.artifacts["hyperparameters"].task_output_artifact
     assert (hyperparameters.producer_task, hyperparameters.output_artifact_key) == ("Tuner", "best_hyperparameters")

@@ -38,7 +38,7 @@ EXPECTED_DAG = {
     SERVED_RESOLVER: set(),
     "DriftCheck": {"StatisticsGen", SERVED_RESOLVER},
     "Transform": {"SyntheticExampleGen", "SchemaGen"},
-    "Trainer": {"Transform", "SchemaGen"},
+    "Trainer": {"SyntheticExampleGen", "Transform", "SchemaGen"},  # raw examples, Transform's graph
     BLESSING_RESOLVER: set(),
     MODEL_RESOLVER: {BLESSING_RESOLVER},
     "Evaluator": {"SyntheticExampleGen", "Trainer", MODEL_RESOLVER},

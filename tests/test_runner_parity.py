@@ -3,19 +3,21 @@
 An own-data configuration whose ``auto`` transform is ``log`` for one column
 (``balance`` in data/sample.csv) runs through the local runner, then its
 compiled KFP spec runs through the launcher, each step in its own process,
-with the same serving folder. Both must make the same decisions, give the same
-transformed examples, example for example, and run the drift check (the
+with the same serving folder. Both must make the same decisions, write the same
+examples, example for example, whose transform graphs transform them alike, and
+run the drift check (the
 launcher's, against the statistics the local run stored with its pushed model).
 """
 
 from __future__ import annotations
 
-import gzip
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 import tensorflow as tf
+import tensorflow_transform as tft
 import yaml
 
 from conftest import REPO, run_pipeline_cli
@@ -41,7 +43,7 @@ def _small_sample(tmp_path: Path) -> Path:
 
 
 def _examples(uri: str) -> dict[str, list[bytes]]:
-    """Split -> its transformed examples, each serialized deterministically, in file order."""
+    """Split -> its examples, each serialized deterministically, in file order."""
     found = {}
     for split_dir in sorted(Path(uri).glob("Split-*")):
         records = []
@@ -84,13 +86,32 @@ def test_both_decide_log_for_the_heavy_tailed_column(both):
     assert "name: balance" in recorded and "transform: log" in recorded
 
 
-def test_transformed_examples_are_identical_example_for_example(both):
+def _transformed(graph_uri: str, examples_uri: str) -> dict[str, dict[str, np.ndarray]]:
+    """Split -> each transformed feature of what training reads: the split's raw examples through the graph."""
+    output = tft.TFTransformOutput(graph_uri)
+    found = {}
+    for split in ("train", "eval"):
+        files = sorted(tf.io.gfile.glob(f"{examples_uri}/Split-{split}/*"))
+        records = tf.data.TFRecordDataset(files, compression_type="GZIP").batch(1_000_000).get_single_element()
+        transformed = output.transform_raw_features(tf.io.parse_example(records, output.raw_feature_spec()))
+        found[split] = {name: (tf.sparse.to_dense(value) if isinstance(value, tf.SparseTensor) else value).numpy()
+                        for name, value in transformed.items()}
+    return found
+
+
+def test_the_examples_and_their_transformed_values_are_identical(both):
     local, kfp, _ = both
-    local_examples = _examples(_local_output(local, "Transform", "transformed_examples"))
-    kfp_examples = _examples(kfp.output("Transform", "transformed_examples").uri)
-    assert set(local_examples) == {"Split-train", "Split-eval"}  # what training reads; the Evaluator reads raw test
-    assert {k: len(v) for k, v in kfp_examples.items()} == {k: len(v) for k, v in local_examples.items()}
-    assert kfp_examples == local_examples
+    local_examples = _local_output(local, "CsvExampleGen", "examples")
+    written = _examples(local_examples)
+    assert set(written) == {"Split-train", "Split-eval", "Split-test"}
+    assert _examples(kfp.output("CsvExampleGen", "examples").uri) == written
+    local_values = _transformed(_local_output(local, "Transform", "transform_graph"), local_examples)
+    kfp_values = _transformed(kfp.output("Transform", "transform_graph").uri, local_examples)
+    for split, values in local_values.items():
+        assert len(values["balance_xf"]) == len(written[f"Split-{split}"])
+        assert kfp_values[split].keys() == values.keys()
+        for name, column in values.items():
+            np.testing.assert_array_equal(kfp_values[split][name], column, err_msg=f"{split} {name}")
 
 
 def test_the_drift_check_runs_in_both(both):

@@ -63,14 +63,16 @@ def data_line(store: metadata_store.MetadataStore, pipeline_name: str, window_sp
 
 
 def trained_spans(store: metadata_store.MetadataStore, model_ids: list[int]) -> dict[int, str]:
-    """Model id -> the spans it was trained on (``spans 3-5``), through lineage: the Trainer's
-    transformed examples, then the Examples Transform took. Models trained on no span are left out."""
-    transformed = mlmd.producer_inputs(store, model_ids, "examples", output_key="model")
-    raw = mlmd.producer_inputs(store, sorted({i for ids in transformed.values() for i in ids}), "examples",
-                               output_key="transformed_examples")
+    """Model id -> the spans it was trained on (``spans 3-5``), through lineage: the Examples the
+    Trainer read. Models trained on no span are left out."""
+    trained = mlmd.producer_inputs(store, model_ids, "examples", output_key="model")
+    # Output dirs from before the Trainer read raw examples hold models trained on Transform's
+    # transformed examples: the spans are those of the Examples Transform took.
+    transformed = mlmd.producer_inputs(store, sorted({i for ids in trained.values() for i in ids}), "examples",
+                                       output_key="transformed_examples")
     spans: dict[int, str] = {}
-    for model_id, transformed_ids in transformed.items():
-        ids = sorted({i for t in transformed_ids for i in raw.get(t, ())})
+    for model_id, example_ids in trained.items():
+        ids = sorted({raw for i in example_ids for raw in (transformed.get(i) or {i})})
         found = [artifact_span(a) for a in store.get_artifacts_by_id(ids)] if ids else []
         if found and min(found) >= 0 and any(found):
             spans[model_id] = describe_spans(sorted(set(found)))

@@ -90,3 +90,73 @@ def test_one_pass_is_every_example_once_in_the_order_read(transformed, in_memory
     np.testing.assert_array_equal(inputs, columns["x_xf"][READ_ORDER])
     np.testing.assert_array_equal(labels, columns[features.training_labels(CONFIG)["y1"]][READ_ORDER])
     np.testing.assert_array_equal(weights, columns[features.label_weights(CONFIG)["y2"]][READ_ORDER])
+
+
+@pytest.fixture(scope="module")
+def raw(tmp_path_factory):
+    """Two gzipped files of raw examples (y2 missing in every seventh row), and a real Transform
+    output of ``models.preprocessing`` analyzed over them (in-process Beam); the raw columns."""
+    import apache_beam as beam
+    import tensorflow_transform as tft
+    import tensorflow_transform.beam as tft_beam
+    from tensorflow_transform.tf_metadata import dataset_metadata, metadata_io
+
+    from models.preprocessing import preprocessing_fn
+
+    rng = np.random.default_rng(8)
+    x = rng.normal(3.0, 2.0, size=(ROWS, 6)).astype(np.float32)
+    y1 = rng.normal(-1.0, 5.0, size=ROWS).astype(np.float32)
+    y2 = rng.normal(size=ROWS).astype(np.float32)
+    y2_present = np.arange(ROWS) % 7 != 0
+    rows = [{"x": x[i].tolist(), "x_norm": [float(np.linalg.norm(x[i]))],  # a slice column the model skips
+             "y1": [float(y1[i])], "y2": [float(y2[i])] if y2_present[i] else []} for i in range(ROWS)]
+    spec = {"x": tf.io.FixedLenFeature([6], tf.float32), "x_norm": tf.io.FixedLenFeature([1], tf.float32),
+            "y1": tf.io.FixedLenFeature([1], tf.float32), "y2": tf.io.VarLenFeature(tf.float32)}
+    folder = tmp_path_factory.mktemp("raw")
+    for part, indices in enumerate(FILES):
+        with tf.io.TFRecordWriter(str(folder / f"part-{part}.gz"), options="GZIP") as writer:
+            for i in indices:
+                example = tf.train.Example()
+                for name, values in rows[i].items():
+                    example.features.feature[name].float_list.value.extend(values)
+                writer.write(example.SerializeToString())
+    metadata = dataset_metadata.DatasetMetadata.from_feature_spec(spec)
+    fn = lambda inputs: preprocessing_fn(inputs, custom_config=CONFIG.transform_custom_config())  # noqa: E731
+    with beam.Pipeline() as pipeline, tft_beam.Context(temp_dir=str(folder / "tmp")):
+        transform_fn = (pipeline | beam.Create(rows), metadata) | tft_beam.AnalyzeDataset(fn)
+        _ = transform_fn | tft_beam.WriteTransformFn(str(folder / "transform"))
+    metadata_io.write_metadata(metadata, str(folder / "transform" / tft.TFTransformOutput.RAW_METADATA_DIR))
+    return str(folder / "part-*.gz"), tft.TFTransformOutput(str(folder / "transform")), (x, y1, y2, y2_present)
+
+
+def _standardized(values):
+    return (values - values.mean(axis=0)) / values.std(axis=0)
+
+
+def test_raw_examples_pass_through_the_transform_graph_in_the_order_read(raw):
+    """What the Trainer reads: the raw examples, standardized as an independent numpy computation gives."""
+    pattern, output, (x, y1, y2, y2_present) = raw
+    got = _take(_dataset(pattern, output.transformed_feature_spec(), CONFIG, BATCH, one_pass=True,
+                         transform=output), 1000)
+    inputs, labels, weights = (tf.nest.map_structure(lambda *parts: np.concatenate(parts), *part)
+                               for part in zip(*got))
+    order = np.array(READ_ORDER)
+    np.testing.assert_allclose(inputs["x_xf"], _standardized(x)[order], atol=1e-5)
+    np.testing.assert_allclose(np.ravel(labels["y1"]), _standardized(y1)[order], atol=1e-5)
+    present = y2_present[order]
+    np.testing.assert_array_equal(np.ravel(weights["y2"]), present.astype(np.float32))
+    np.testing.assert_array_equal(np.ravel(weights["y1"]), np.ones(ROWS, np.float32))
+    np.testing.assert_allclose(np.ravel(labels["y2"])[present], _standardized(y2[y2_present])[
+        np.argsort(np.argsort(order[present]))], atol=1e-5)
+
+
+@pytest.mark.parametrize("in_memory", [True, False])
+def test_training_on_raw_examples_reads_each_transformed_example_once_a_pass(raw, in_memory):
+    pattern, output, (x, *_) = raw
+    tf_keras.utils.set_random_seed(11)
+    got = _take(_dataset(pattern, output.transformed_feature_spec(), CONFIG, BATCH, in_memory=in_memory,
+                         transform=output), -(-ROWS // BATCH) * 2)
+    read = np.concatenate([batch[0]["x_xf"] for batch in got])
+    for first in (read[:ROWS], read[ROWS:2 * ROWS]):
+        np.testing.assert_allclose(np.array(sorted(map(tuple, first))),
+                                   np.array(sorted(map(tuple, _standardized(x)))), atol=1e-5)
