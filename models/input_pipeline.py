@@ -1,4 +1,4 @@
-"""The Trainer's input pipeline: the window's raw examples, transformed by Transform's graph, as batched tf.data datasets.
+"""The Trainer's input pipeline: the window's raw examples through Transform's graph, as batched tf.data datasets.
 
 Transform writes no transformed examples (``materialize=False``): the window's
 means and vocabularies change every day, so a written copy of the whole window
@@ -28,6 +28,8 @@ from config import PipelineConfig
 # Records parsed together: parsing is per batch, not per example.
 PARSE_BATCH = 1024
 SHUFFLE_BUFFER = 10_000
+# Records counted together (count_examples).
+COUNT_BATCH = 4096
 # Parsed examples are kept in memory (cache) when the transformed files, which
 # are gzipped floats, are below this share of the machine's memory.
 CACHE_MEMORY_SHARE = 0.15
@@ -179,7 +181,12 @@ def count_examples(file_patterns: list[str], limit=None) -> int:
     records = tf.data.TFRecordDataset(files, compression_type="GZIP")
     if limit is not None:
         records = records.take(limit)
-    return int(records.reduce(np.int64(0), lambda count, _: count + 1))
+    return _count(records)
+
+
+def _count(records: tf.data.Dataset) -> int:
+    # A batch at a time: reducing record by record costs about 30 µs a record (3 s per 100,000).
+    return int(records.batch(COUNT_BATCH).reduce(np.int64(0), lambda count, batch: count + tf.size(batch, tf.int64)))
 
 
 def planned_passes(files: list[str], counted: int, limit: Optional[int], planned_examples: int) -> float:

@@ -160,3 +160,13 @@ def test_training_on_raw_examples_reads_each_transformed_example_once_a_pass(raw
     for first in (read[:ROWS], read[ROWS:2 * ROWS]):
         np.testing.assert_allclose(np.array(sorted(map(tuple, first))),
                                    np.array(sorted(map(tuple, _standardized(x)))), atol=1e-5)
+
+
+@pytest.mark.parametrize("count_batch", [4096, 16])
+@pytest.mark.parametrize("limit, expected", [(None, ROWS), (7, 7), (ROWS + 50, ROWS), (170, 170)])
+def test_count_examples_counts_every_record_up_to_the_limit(transformed, monkeypatch, count_batch, limit, expected):
+    from models import input_pipeline
+
+    monkeypatch.setattr(input_pipeline, "COUNT_BATCH", count_batch)  # several batches and a partial one
+    pattern = transformed[0]
+    assert input_pipeline.count_examples([pattern], limit) == expected
