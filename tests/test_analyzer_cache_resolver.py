@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-from ml_metadata import metadata_store
 from ml_metadata.proto import metadata_store_pb2
 from tfx.types import standard_artifacts
 
+from metadata_in_memory import in_memory_store, record_execution
 from pipeline.analyzer_cache import AnalyzerCacheOfAnotherWindowStrategy
-
-Event = metadata_store_pb2.Event
 
 
 class Store:
     """Transform executions as TFX records them: examples in, an analyzer cache out."""
 
     def __init__(self):
-        config = metadata_store_pb2.ConnectionConfig()
-        config.fake_database.SetInParent()
-        self.store = metadata_store.MetadataStore(config)
+        self.store = in_memory_store()
         self.types = {name: self.store.put_artifact_type(metadata_store_pb2.ArtifactType(name=name))
                       for name in ("Examples", "TransformCache")}
         self.transform = self.store.put_execution_type(metadata_store_pb2.ExecutionType(name="Transform"))
@@ -32,18 +28,7 @@ class Store:
         if cache is None:
             (cache,) = self.store.put_artifacts([metadata_store_pb2.Artifact(type_id=self.types["TransformCache"])])
             self.caches.append(cache)
-        inputs = [(a, Event.INPUT, "examples", i) for i, a in enumerate(examples)]
-        events = [*inputs, (cache, Event.OUTPUT, "updated_analyzer_cache", 0)]
-        execution = metadata_store_pb2.Execution(type_id=self.transform,
-                                                 last_known_state=metadata_store_pb2.Execution.COMPLETE)
-        pairs = []
-        for artifact_id, kind, key, index in events:
-            event = Event(type=kind, artifact_id=artifact_id)
-            event.path.steps.add().key = key
-            event.path.steps.add().index = index
-            (artifact,) = self.store.get_artifacts_by_id([artifact_id])
-            pairs.append((artifact, event))
-        self.store.put_execution(execution, pairs, [])
+        record_execution(self.store, self.transform, {"examples": examples}, {"updated_analyzer_cache": [cache]})
         return cache
 
     def resolve(self, window: list[int]) -> list[int]:

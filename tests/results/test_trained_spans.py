@@ -6,21 +6,17 @@ models trained on Transform's transformed examples, whose spans are those Transf
 
 from __future__ import annotations
 
-from ml_metadata import metadata_store
 from ml_metadata.proto import metadata_store_pb2
 
+from metadata_in_memory import in_memory_store, record_execution
 from pipeline.results.span_data import trained_spans
-
-Event = metadata_store_pb2.Event
 
 
 class Store:
     """ExampleGen's spans, and Transform and Trainer executions as TFX records them."""
 
     def __init__(self):
-        config = metadata_store_pb2.ConnectionConfig()
-        config.fake_database.SetInParent()
-        self.store = metadata_store.MetadataStore(config)
+        self.store = in_memory_store()
         examples = metadata_store_pb2.ArtifactType(name="Examples")
         examples.properties["span"] = metadata_store_pb2.INT
         self.examples = self.store.put_artifact_type(examples)
@@ -36,18 +32,7 @@ class Store:
         return artifact_id
 
     def execution(self, kind: str, inputs: list[int], output_key: str, output: int) -> None:
-        events = [(a, Event.INPUT, "examples", i) for i, a in enumerate(inputs)]
-        events.append((output, Event.OUTPUT, output_key, 0))
-        pairs = []
-        for artifact_id, event_type, key, index in events:
-            event = Event(type=event_type, artifact_id=artifact_id)
-            event.path.steps.add().key = key
-            event.path.steps.add().index = index
-            (artifact,) = self.store.get_artifacts_by_id([artifact_id])
-            pairs.append((artifact, event))
-        execution = metadata_store_pb2.Execution(type_id=self.kinds[kind],
-                                                 last_known_state=metadata_store_pb2.Execution.COMPLETE)
-        self.store.put_execution(execution, pairs, [])
+        record_execution(self.store, self.kinds[kind], {"examples": inputs}, {output_key: [output]})
 
 
 def test_a_model_trained_on_the_windows_examples_and_one_trained_on_transformed_examples():
