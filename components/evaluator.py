@@ -14,7 +14,7 @@ from typing import Any, Dict, List
 
 from absl import logging
 from tfx import types
-from tfx import v1 as tfx
+from tfx.components.evaluator import component as tfx_evaluator_component
 from tfx.components.evaluator import executor as tfx_evaluator
 from tfx.dsl.components.base import executor_spec
 from tfx.types import standard_component_specs
@@ -42,7 +42,7 @@ class Executor(tfx_evaluator.Executor):
         super().Do(without_self_baseline(input_dict), output_dict, exec_properties)
 
 
-class Evaluator(tfx.components.Evaluator):
+class Evaluator(tfx_evaluator_component.Evaluator):
     """Same inputs, outputs and parameters as TFX's Evaluator; the baseline is never the candidate."""
 
     EXECUTOR_SPEC = executor_spec.BeamExecutorSpec(Executor)

@@ -20,8 +20,10 @@ from typing import Dict, List, Optional
 
 from ml_metadata.proto import metadata_store_pb2
 from tfx import types
-from tfx import v1 as tfx
 from tfx.dsl.components.common import resolver
+from tfx.dsl.components.common.resolver import Resolver
+from tfx.types import standard_artifacts
+from tfx.types.channel import Channel
 
 TRANSFORM_ID = "Transform"
 RESOLVER_ID = "analyzer_cache_resolver"
@@ -54,11 +56,11 @@ class AnalyzerCacheOfAnotherWindowStrategy(resolver.ResolverStrategy):
         return {"examples": list(input_dict.get("examples", [])), "analyzer_cache": found}
 
 
-def analyzer_cache_resolver(window_examples: types.BaseChannel) -> tfx.dsl.Resolver:
+def analyzer_cache_resolver(window_examples: types.BaseChannel) -> Resolver:
     """The Resolver whose output ``analyzer_cache`` is Transform's ``analyzer_cache`` input."""
-    return tfx.dsl.Resolver(
+    return Resolver(
         strategy_class=AnalyzerCacheOfAnotherWindowStrategy,
         examples=window_examples,
-        analyzer_cache=tfx.dsl.Channel(type=tfx.types.standard_artifacts.TransformCache,
+        analyzer_cache=Channel(type=standard_artifacts.TransformCache,
                                        producer_component_id=TRANSFORM_ID, output_key="updated_analyzer_cache"),
     ).with_id(RESOLVER_ID)

@@ -17,8 +17,12 @@ from __future__ import annotations
 from typing import Callable, Dict, List, Optional
 
 from tfx import types
-from tfx import v1 as tfx
 from tfx.dsl.components.common import resolver
+from tfx.dsl.components.common.resolver import Resolver
+from tfx.dsl.input_resolution.strategies.latest_artifact_strategy import LatestArtifactStrategy
+from tfx.dsl.input_resolution.strategies.latest_blessed_model_strategy import LatestBlessedModelStrategy
+from tfx.types import standard_artifacts
+from tfx.types.channel import Channel
 
 BLESSED = "blessed"
 CURRENT_MODEL_ID = "current_model_id"  # set on ModelBlessing by the Evaluator
@@ -42,21 +46,21 @@ class LatestBlessedOtherModelStrategy(resolver.ResolverStrategy):
 
 
 # The candidate model's channel -> a Resolver whose outputs are ``model`` and ``model_blessing``.
-BaselineResolver = Callable[[types.BaseChannel], tfx.dsl.Resolver]
+BaselineResolver = Callable[[types.BaseChannel], Resolver]
 
 
 def _blessed_model_channels() -> dict:
-    return {"model": tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
-            "model_blessing": tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing)}
+    return {"model": Channel(type=standard_artifacts.Model),
+            "model_blessing": Channel(type=standard_artifacts.ModelBlessing)}
 
 
-def local_baseline_resolver(candidate: types.BaseChannel) -> tfx.dsl.Resolver:
+def local_baseline_resolver(candidate: types.BaseChannel) -> Resolver:
     """The newest blessed model other than ``candidate`` (LatestBlessedOtherModelStrategy)."""
-    return tfx.dsl.Resolver(strategy_class=LatestBlessedOtherModelStrategy, candidate=candidate,
+    return Resolver(strategy_class=LatestBlessedOtherModelStrategy, candidate=candidate,
                             **_blessed_model_channels())
 
 
-def kubeflow_baseline_resolver(candidate: types.BaseChannel) -> tfx.dsl.Resolver:
+def kubeflow_baseline_resolver(candidate: types.BaseChannel) -> Resolver:
     """The newest blessed model, with TFX's own strategy.
 
     KubeflowV2DagRunner compiles only TFX's own strategies into resolver
@@ -65,7 +69,7 @@ def kubeflow_baseline_resolver(candidate: types.BaseChannel) -> tfx.dsl.Resolver
     evaluates it without a baseline, never against itself.
     """
     del candidate  # TFX's strategy cannot exclude it
-    return tfx.dsl.Resolver(strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
+    return Resolver(strategy_class=LatestBlessedModelStrategy,
                             **_blessed_model_channels())
 
 
@@ -82,25 +86,25 @@ class LatestOutputStrategy(resolver.ResolverStrategy):
 
 
 # A Resolver whose output ``served_model`` is the newest Pusher output (none before the first push).
-ServedModelResolver = Callable[[], tfx.dsl.Resolver]
+ServedModelResolver = Callable[[], Resolver]
 
 
 def _pushed_model_channel() -> dict:
-    return {"served_model": tfx.dsl.Channel(type=tfx.types.standard_artifacts.PushedModel,
+    return {"served_model": Channel(type=standard_artifacts.PushedModel,
                                             producer_component_id=PUSHER_ID)}
 
 
-def local_served_model_resolver() -> tfx.dsl.Resolver:
+def local_served_model_resolver() -> Resolver:
     """The newest PushedModel of this pipeline's Pusher (LatestOutputStrategy)."""
-    return tfx.dsl.Resolver(strategy_class=LatestOutputStrategy, **_pushed_model_channel())
+    return Resolver(strategy_class=LatestOutputStrategy, **_pushed_model_channel())
 
 
-def kubeflow_served_model_resolver() -> tfx.dsl.Resolver:
+def kubeflow_served_model_resolver() -> Resolver:
     """The newest PushedModel, with TFX's own strategy.
 
     KubeflowV2DagRunner compiles it into one metadata query by type (the
     producer is not part of the query: the newest PushedModel of the metadata
     store), which finds nothing, not an error, before the first push.
     """
-    return tfx.dsl.Resolver(strategy_class=tfx.dsl.experimental.LatestArtifactStrategy,
+    return Resolver(strategy_class=LatestArtifactStrategy,
                             **_pushed_model_channel())

@@ -24,10 +24,19 @@ import os
 from typing import Optional
 
 import tensorflow_model_analysis as tfma
-from tfx import v1 as tfx
+# TFX's modules, not tfx.v1: importing tfx.v1 also imports its Google Cloud extensions
+# (AI Platform, BigQuery clients), 3 s and 140 MB more in every run's process.
+from tfx.components import ExampleValidator, SchemaGen, StatisticsGen, Trainer, Transform, Tuner
 from tfx.components.example_gen.component import FileBasedExampleGen
+from tfx.components.schema_gen.import_schema_gen.component import ImportSchemaGen
 from tfx.dsl.components.base import executor_spec
+from tfx.dsl.components.common.resolver import Resolver
 from tfx.dsl.input_resolution import canned_resolver_functions
+from tfx.dsl.input_resolution.strategies.latest_blessed_model_strategy import LatestBlessedModelStrategy
+from tfx.orchestration.pipeline import Pipeline
+from tfx.proto import example_gen_pb2, pusher_pb2, range_config_pb2, trainer_pb2, transform_pb2
+from tfx.types import standard_artifacts
+from tfx.types.channel import Channel
 
 from components.anomalies_gate import AnomaliesGate
 from components import span_properties
@@ -55,7 +64,7 @@ TRAIN_SPLITS = ["train"]
 EARLY_STOPPING_SPLITS = ["eval"]
 # Transform analyzes the training split and writes no transformed examples: the Trainer and the Tuner
 # apply its graph to the window's raw examples (models.input_pipeline).
-TRANSFORM_SPLITS = tfx.proto.SplitsConfig(analyze=TRAIN_SPLITS)
+TRANSFORM_SPLITS = transform_pb2.SplitsConfig(analyze=TRAIN_SPLITS)
 
 # Component -> the modules whose code (with the project modules they import) is that component's
 # cache key. StatisticsGen, SchemaGen and ExampleValidator run TFX's code only.
@@ -101,20 +110,20 @@ def _with_code_version(node, version: str):
     return node
 
 
-def _file_input(data: DataSource) -> tuple[str, tfx.proto.Input, Optional[tfx.proto.Output]]:
+def _file_input(data: DataSource) -> tuple[str, example_gen_pb2.Input, Optional[example_gen_pb2.Output]]:
     """ExampleGen's input_base, its split patterns (relative to it) and output splits."""
     patterns = data.split_patterns()
     # A {SPAN} folder is part of the pattern: TFX's driver resolves it, input_base is fixed.
     input_base = _common_folder([os.path.dirname(p.partition("{")[0]) for p in patterns.values()])
-    input_config = tfx.proto.Input(splits=[
-        tfx.proto.Input.Split(name=name, pattern=os.path.relpath(pattern, input_base))
+    input_config = example_gen_pb2.Input(splits=[
+        example_gen_pb2.Input.Split(name=name, pattern=os.path.relpath(pattern, input_base))
         for name, pattern in patterns.items()])
     if isinstance(data.split, FileSplit):
         return input_base, input_config, None  # the input splits are the output splits
-    output_config = tfx.proto.Output(split_config=tfx.proto.SplitConfig(splits=[
-        tfx.proto.SplitConfig.Split(name="train", hash_buckets=data.split.train_buckets),
-        tfx.proto.SplitConfig.Split(name="eval", hash_buckets=data.split.eval_buckets),
-        tfx.proto.SplitConfig.Split(name="test", hash_buckets=data.split.test_buckets)]))
+    output_config = example_gen_pb2.Output(split_config=example_gen_pb2.SplitConfig(splits=[
+        example_gen_pb2.SplitConfig.Split(name="train", hash_buckets=data.split.train_buckets),
+        example_gen_pb2.SplitConfig.Split(name="eval", hash_buckets=data.split.eval_buckets),
+        example_gen_pb2.SplitConfig.Split(name="test", hash_buckets=data.split.test_buckets)]))
     return input_base, input_config, output_config
 
 
@@ -160,8 +169,8 @@ EXAMPLE_GENS = {"synthetic": _synthetic_example_gen, "csv": _csv_example_gen, "t
 
 def create_example_gen(config: PipelineConfig, span: Optional[int] = None):
     """The pipeline's ExampleGen; ``span``: fixed to that span (else TFX's driver reads the newest)."""
-    range_config = None if span is None else tfx.proto.RangeConfig(
-        static_range=tfx.proto.StaticRange(start_span_number=span, end_span_number=span))
+    range_config = None if span is None else range_config_pb2.RangeConfig(
+        static_range=range_config_pb2.StaticRange(start_span_number=span, end_span_number=span))
     example_gen = EXAMPLE_GENS[config.data.source](config, range_config)
     return _with_code_version(example_gen, code_fingerprint(*CODE_MODULES[example_gen.id]))
 
@@ -181,7 +190,7 @@ def _window_examples(config: PipelineConfig, example_gen):
     window_spans = _window_spans(config)
     if window_spans == 1:
         return example_gen.outputs["examples"]
-    every_run = tfx.dsl.Channel(type=tfx.types.standard_artifacts.Examples,
+    every_run = Channel(type=standard_artifacts.Examples,
                                 producer_component_id=example_gen.id, output_key="examples")
     return canned_resolver_functions.rolling_range(every_run, num_spans=window_spans, min_spans=1)
 
@@ -195,12 +204,12 @@ def _set_at_run_time(node, exec_property: str, value_channel) -> None:
     node.exec_properties[exec_property] = value_channel.future()[0].value
 
 
-def warm_start_resolver() -> tfx.dsl.Resolver:
+def warm_start_resolver() -> Resolver:
     """The newest blessed model (the one served), for the Trainer's ``base_model`` (``training.warm_start``)."""
-    return tfx.dsl.Resolver(
-        strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
-        model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model, producer_component_id="Trainer"),
-        model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing,
+    return Resolver(
+        strategy_class=LatestBlessedModelStrategy,
+        model=Channel(type=standard_artifacts.Model, producer_component_id="Trainer"),
+        model_blessing=Channel(type=standard_artifacts.ModelBlessing,
                                        producer_component_id="Evaluator"),
     ).with_id("warm_start_model_resolver")
 
@@ -212,7 +221,7 @@ def create_pipeline(config: PipelineConfig, pipeline_root: str, serving_dir: str
                     evaluator_beam_args: Optional[list[str]] = None,
                     enable_cache: bool = True,
                     served_model_resolver: ServedModelResolver = local_served_model_resolver,
-                    ) -> tfx.dsl.Pipeline:
+                    ) -> Pipeline:
     """The pipeline, the same for every orchestrator.
 
     Args:
@@ -243,7 +252,7 @@ def create_pipeline(config: PipelineConfig, pipeline_root: str, serving_dir: str
             one its orchestrator supports (``pipeline.baseline``).
 
     Returns:
-        The ``tfx.dsl.Pipeline``: ExampleGen, StatisticsGen, SchemaGen (or
+        The ``Pipeline``: ExampleGen, StatisticsGen, SchemaGen (or
         ImportSchemaGen), ExampleValidator, AnomaliesGate, DataChoices, ComponentConfigs,
         (unless ``drift.enabled: false``) the served model's resolver (id
         ``served_model_resolver``) and DriftCheck (its baseline: that model's
@@ -257,14 +266,14 @@ def create_pipeline(config: PipelineConfig, pipeline_root: str, serving_dir: str
     code_versions = module_code_versions(config)
 
     example_gen = create_example_gen(config)
-    statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"])
+    statistics_gen = StatisticsGen(examples=example_gen.outputs["examples"])
     if config.data.schema_file:
         # A curated schema: the data is validated against it, not against itself.
-        schema_gen = tfx.components.ImportSchemaGen(schema_file=config.data.schema_file)
+        schema_gen = ImportSchemaGen(schema_file=config.data.schema_file)
     else:
-        schema_gen = tfx.components.SchemaGen(statistics=statistics_gen.outputs["statistics"],
+        schema_gen = SchemaGen(statistics=statistics_gen.outputs["statistics"],
                                               infer_feature_shape=True)
-    example_validator = tfx.components.ExampleValidator(
+    example_validator = ExampleValidator(
         statistics=statistics_gen.outputs["statistics"], schema=schema_gen.outputs["schema"])
     anomalies_gate = AnomaliesGate(anomalies=example_validator.outputs["anomalies"],
                                    code_version=code_versions["AnomaliesGate"])
@@ -295,7 +304,7 @@ def create_pipeline(config: PipelineConfig, pipeline_root: str, serving_dir: str
     cache_nodes = [analyzer_cache_resolver(window_examples)] if _window_spans(config) > 1 else []
     for node in cache_nodes:
         node.add_upstream_node(example_gen)  # it compares caches with the window holding this run's span
-    transform = tfx.components.Transform(
+    transform = Transform(
         examples=window_examples,
         analyzer_cache=cache_nodes[0].outputs["analyzer_cache"] if cache_nodes else None,
         schema=schema_gen.outputs["schema"],
@@ -326,28 +335,28 @@ def create_pipeline(config: PipelineConfig, pipeline_root: str, serving_dir: str
     tuner_nodes, best_hyperparameters = [], None
     if config.tuning.enabled:
         # Trials train as the Trainer does; the best one's hyperparameters go to the Trainer.
-        tuner = tfx.components.Tuner(
+        tuner = Tuner(
             tuner_fn=TUNER_FN,
             examples=window_examples,
             transform_graph=transform.outputs["transform_graph"],
             schema=schema_gen.outputs["schema"],
-            train_args=tfx.proto.TrainArgs(splits=TRAIN_SPLITS, num_steps=config.training.train_steps),
-            eval_args=tfx.proto.EvalArgs(splits=EARLY_STOPPING_SPLITS, num_steps=config.training.eval_steps),
+            train_args=trainer_pb2.TrainArgs(splits=TRAIN_SPLITS, num_steps=config.training.train_steps),
+            eval_args=trainer_pb2.EvalArgs(splits=EARLY_STOPPING_SPLITS, num_steps=config.training.eval_steps),
         )
         # The decided configuration, as the Trainer gets it (its key holds the Tuner's code too).
         _set_at_run_time(tuner, "custom_config", component_configs.outputs["trainer_config"])
         tuner_nodes, best_hyperparameters = [tuner], tuner.outputs["best_hyperparameters"]
     # Warm start: the newest blessed model is the Trainer's base_model, so lineage shows what it started from.
     warm_start_nodes = [warm_start_resolver()] if config.training.warm_start else []
-    trainer = tfx.components.Trainer(
+    trainer = Trainer(
         run_fn=RUN_FN,
         base_model=warm_start_nodes[0].outputs["model"] if warm_start_nodes else None,
         examples=window_examples,  # the window Transform analyzed, raw: lineage shows the spans it trained on
         transform_graph=transform.outputs["transform_graph"],
         schema=schema_gen.outputs["schema"],
         hyperparameters=best_hyperparameters,
-        train_args=tfx.proto.TrainArgs(splits=TRAIN_SPLITS, num_steps=config.training.train_steps),
-        eval_args=tfx.proto.EvalArgs(splits=EARLY_STOPPING_SPLITS, num_steps=config.training.eval_steps),
+        train_args=trainer_pb2.TrainArgs(splits=TRAIN_SPLITS, num_steps=config.training.train_steps),
+        eval_args=trainer_pb2.EvalArgs(splits=EARLY_STOPPING_SPLITS, num_steps=config.training.eval_steps),
     )
     _set_at_run_time(trainer, "custom_config", component_configs.outputs["trainer_config"])
     baseline = baseline_resolver(trainer.outputs["model"]).with_id("baseline_model_resolver")
@@ -370,12 +379,12 @@ def create_pipeline(config: PipelineConfig, pipeline_root: str, serving_dir: str
     pusher = AtomicPusher(
         model=trainer.outputs["model"],
         model_blessing=evaluator.outputs["blessing"],
-        push_destination=tfx.proto.PushDestination(
-            filesystem=tfx.proto.PushDestination.Filesystem(base_directory=serving_dir)),
+        push_destination=pusher_pb2.PushDestination(
+            filesystem=pusher_pb2.PushDestination.Filesystem(base_directory=serving_dir)),
     ).with_id(PUSHER_ID)
     _with_code_version(pusher, code_versions["Pusher"])
     _set_at_run_time(pusher, "custom_config", component_configs.outputs["pusher_config"])
-    return tfx.dsl.Pipeline(
+    return Pipeline(
         pipeline_name=config.pipeline_name,
         pipeline_root=pipeline_root,
         components=[example_gen, statistics_gen, schema_gen, example_validator, anomalies_gate, data_choices,

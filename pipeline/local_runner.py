@@ -71,7 +71,8 @@ def lock_output_dir(output_dir: Path):
 def run(config: PipelineConfig, output_dir: Path, enable_cache: bool, out,
         resolved_path: Path | None = None) -> int:
     from absl import logging as absl_logging
-    from tfx import v1 as tfx
+    from tfx.orchestration.local.local_dag_runner import LocalDagRunner
+    from tfx.orchestration.metadata import sqlite_metadata_connection_config
 
     from pipeline.baseline import local_baseline_resolver
     from pipeline import span_ingest
@@ -87,7 +88,7 @@ def run(config: PipelineConfig, output_dir: Path, enable_cache: bool, out,
     if beam_args and not config.beam_args:
         print(f"Large data: Beam runs {beam_args[-1].split('=')[1]} worker processes"
               f"{', the Evaluator in this process' if evaluator_args else ''} (set beam_args to choose)", file=out)
-    metadata_config = tfx.orchestration.metadata.sqlite_metadata_connection_config(str(metadata_path))
+    metadata_config = sqlite_metadata_connection_config(str(metadata_path))
     beam_args = with_project_package(beam_args, str(PROJECT_ROOT / "setup.py"))
     pipeline = create_pipeline(
         config,
@@ -110,7 +111,7 @@ def run(config: PipelineConfig, output_dir: Path, enable_cache: bool, out,
             if ingest_plan is not None and ingest_plan.to_ingest:
                 span_ingest.ingest(config, ingest_plan.to_ingest, str(output_dir / "pipeline_root"),
                                    metadata_config, beam_args, out)
-            tfx.orchestration.LocalDagRunner().run(pipeline)
+            LocalDagRunner().run(pipeline)
     except KeyboardInterrupt:
         progress.line.end()
         print("interrupted: run the same command again to resume; finished components are cached",

@@ -89,14 +89,15 @@ def plan(config: PipelineConfig, metadata_path: Path) -> Optional[IngestPlan]:
 def ingest(config: PipelineConfig, spans: list[int], pipeline_root: str, metadata_connection_config,
            beam_pipeline_args: list[str], out) -> None:
     """Runs the pipeline's ExampleGen fixed to each of ``spans``, into the pipeline's ML Metadata."""
-    from tfx import v1 as tfx
+    from tfx.orchestration.local.local_dag_runner import LocalDagRunner
+    from tfx.orchestration.pipeline import Pipeline
 
     from pipeline.definition import create_example_gen
 
     for span in spans:
         example_gen = create_example_gen(config, span=span)
         print(f"Window: span {span} first (not ingested yet, or its files changed)", file=out)
-        tfx.orchestration.LocalDagRunner().run(tfx.dsl.Pipeline(
+        LocalDagRunner().run(Pipeline(
             pipeline_name=config.pipeline_name, pipeline_root=pipeline_root, components=[example_gen],
             enable_cache=True, metadata_connection_config=metadata_connection_config,
             beam_pipeline_args=beam_pipeline_args or config.beam_args))
