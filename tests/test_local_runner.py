@@ -51,3 +51,34 @@ def test_disk_full_is_recognised_through_the_exception_chain():
         assert disk_full(outer)
     assert disk_full(RuntimeError("sqlite: database or disk is full"))
     assert not disk_full(RuntimeError("something else"))
+
+
+# What a local run imports besides the runner: the pipeline (every component, executor
+# included), the module code its components run, and what writes the summary and report.
+_IMPORT_A_RUN = """
+import sys
+from config import build_config
+from pipeline import local_runner, span_ingest
+from pipeline.baseline import local_baseline_resolver
+from pipeline.definition import create_pipeline
+from pipeline.report import summary, writer
+import models.preprocessing, models.trainer, models.tuning
+
+config = build_config({"tuning": {"enabled": True}, "training": {"warm_start": True}})
+pipeline = create_pipeline(config, pipeline_root="/tmp/root", serving_dir="/tmp/serving",
+                           baseline_resolver=local_baseline_resolver)
+assert {"Tuner", "Trainer", "Evaluator", "Pusher", "DriftCheck"} <= {node.id for node in pipeline.components}
+print(sorted(name for name in sys.modules if name.startswith(("tfx.v1", "tfx.extensions", "google.cloud.aiplatform"))))
+"""
+
+
+def test_a_local_run_imports_tfx_modules_and_not_the_google_cloud_extensions():
+    """``from tfx import v1`` imports TFX's Google Cloud extensions too: 3 s and 140 MB a process."""
+    import subprocess
+    import sys
+
+    from pipeline.cli.flags import PROJECT_ROOT
+
+    run = subprocess.run([sys.executable, "-c", _IMPORT_A_RUN], cwd=PROJECT_ROOT, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.strip().splitlines()[-1] == "[]"
