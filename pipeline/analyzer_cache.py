@@ -62,5 +62,5 @@ def analyzer_cache_resolver(window_examples: types.BaseChannel) -> Resolver:
         strategy_class=AnalyzerCacheOfAnotherWindowStrategy,
         examples=window_examples,
         analyzer_cache=Channel(type=standard_artifacts.TransformCache,
-                                       producer_component_id=TRANSFORM_ID, output_key="updated_analyzer_cache"),
+                               producer_component_id=TRANSFORM_ID, output_key="updated_analyzer_cache"),
     ).with_id(RESOLVER_ID)

@@ -57,7 +57,7 @@ def _blessed_model_channels() -> dict:
 def local_baseline_resolver(candidate: types.BaseChannel) -> Resolver:
     """The newest blessed model other than ``candidate`` (LatestBlessedOtherModelStrategy)."""
     return Resolver(strategy_class=LatestBlessedOtherModelStrategy, candidate=candidate,
-                            **_blessed_model_channels())
+                    **_blessed_model_channels())
 
 
 def kubeflow_baseline_resolver(candidate: types.BaseChannel) -> Resolver:
@@ -69,8 +69,7 @@ def kubeflow_baseline_resolver(candidate: types.BaseChannel) -> Resolver:
     evaluates it without a baseline, never against itself.
     """
     del candidate  # TFX's strategy cannot exclude it
-    return Resolver(strategy_class=LatestBlessedModelStrategy,
-                            **_blessed_model_channels())
+    return Resolver(strategy_class=LatestBlessedModelStrategy, **_blessed_model_channels())
 
 
 PUSHER_ID = "Pusher"
@@ -90,8 +89,7 @@ ServedModelResolver = Callable[[], Resolver]
 
 
 def _pushed_model_channel() -> dict:
-    return {"served_model": Channel(type=standard_artifacts.PushedModel,
-                                            producer_component_id=PUSHER_ID)}
+    return {"served_model": Channel(type=standard_artifacts.PushedModel, producer_component_id=PUSHER_ID)}
 
 
 def local_served_model_resolver() -> Resolver:
@@ -106,5 +104,4 @@ def kubeflow_served_model_resolver() -> Resolver:
     producer is not part of the query: the newest PushedModel of the metadata
     store), which finds nothing, not an error, before the first push.
     """
-    return Resolver(strategy_class=LatestArtifactStrategy,
-                            **_pushed_model_channel())
+    return Resolver(strategy_class=LatestArtifactStrategy, **_pushed_model_channel())

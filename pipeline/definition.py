@@ -191,7 +191,7 @@ def _window_examples(config: PipelineConfig, example_gen):
     if window_spans == 1:
         return example_gen.outputs["examples"]
     every_run = Channel(type=standard_artifacts.Examples,
-                                producer_component_id=example_gen.id, output_key="examples")
+                        producer_component_id=example_gen.id, output_key="examples")
     return canned_resolver_functions.rolling_range(every_run, num_spans=window_spans, min_spans=1)
 
 
@@ -209,8 +209,7 @@ def warm_start_resolver() -> Resolver:
     return Resolver(
         strategy_class=LatestBlessedModelStrategy,
         model=Channel(type=standard_artifacts.Model, producer_component_id="Trainer"),
-        model_blessing=Channel(type=standard_artifacts.ModelBlessing,
-                                       producer_component_id="Evaluator"),
+        model_blessing=Channel(type=standard_artifacts.ModelBlessing, producer_component_id="Evaluator"),
     ).with_id("warm_start_model_resolver")
 
 
@@ -271,8 +270,7 @@ def create_pipeline(config: PipelineConfig, pipeline_root: str, serving_dir: str
         # A curated schema: the data is validated against it, not against itself.
         schema_gen = ImportSchemaGen(schema_file=config.data.schema_file)
     else:
-        schema_gen = SchemaGen(statistics=statistics_gen.outputs["statistics"],
-                                              infer_feature_shape=True)
+        schema_gen = SchemaGen(statistics=statistics_gen.outputs["statistics"], infer_feature_shape=True)
     example_validator = ExampleValidator(
         statistics=statistics_gen.outputs["statistics"], schema=schema_gen.outputs["schema"])
     anomalies_gate = AnomaliesGate(anomalies=example_validator.outputs["anomalies"],
