@@ -39,6 +39,16 @@ CACHE_MEMORY_SHARE = 0.15
 MIN_PASSES_IN_MEMORY = 2
 
 
+def _as_written(fn):
+    """``fn`` for tf.data to trace without AutoGraph, as the Keras steps and the signatures are.
+
+    No branch in these functions, nor in the Transform layer they call, depends
+    on a tensor, so the graph is the same; converting the layer's code (all of
+    it, recursively, for every dataset) was seconds of every Trainer's setup.
+    """
+    return tf.autograph.experimental.do_not_convert(fn)
+
+
 def _files(file_patterns) -> list[str]:
     patterns = [file_patterns] if isinstance(file_patterns, str) else list(file_patterns)
     return sorted({f for pattern in patterns for f in tf.io.gfile.glob(pattern)})
@@ -83,12 +93,12 @@ def make_dataset(file_patterns, feature_spec: dict, config: PipelineConfig, batc
     spec = {name: feature_spec[name] for name in names}
     files = _files(file_patterns)
     records = tf.data.Dataset.from_tensor_slices(files).interleave(
-        lambda path: tf.data.TFRecordDataset(path, compression_type="GZIP"),
+        _as_written(lambda path: tf.data.TFRecordDataset(path, compression_type="GZIP")),
         cycle_length=max(1, min(len(files), 4)), num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     packing = ColumnPacking(spec)
     parse = _transformed_parser(transform, names) if transform is not None else \
         (lambda batch: tf.io.parse_example(batch, spec))
-    parsed = records.batch(PARSE_BATCH).map(lambda batch: packing.pack(parse(batch)),
+    parsed = records.batch(PARSE_BATCH).map(_as_written(lambda batch: packing.pack(parse(batch))),
                                             num_parallel_calls=tf.data.AUTOTUNE)
 
     def split(batch):
@@ -103,8 +113,8 @@ def make_dataset(file_patterns, feature_spec: dict, config: PipelineConfig, batc
         rows = int(next(iter(table.values())).shape[0]) if table else 0
         if rows:
             order = tf.data.Dataset.range(rows).shuffle(SHUFFLE_BUFFER).repeat().batch(batch_size)
-            return (order.map(lambda i: split(packing.unpack({key: tf.gather(values, i)
-                                                             for key, values in table.items()})),
+            return (order.map(_as_written(lambda i: split(packing.unpack({key: tf.gather(values, i)
+                                                                         for key, values in table.items()}))),
                               num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE))
     if in_memory:
         parsed = parsed.cache()
@@ -112,7 +122,7 @@ def make_dataset(file_patterns, feature_spec: dict, config: PipelineConfig, batc
     if not one_pass:
         examples = examples.shuffle(SHUFFLE_BUFFER).repeat()
     return (examples.batch(batch_size)
-            .map(lambda packed: split(packing.unpack(packed)), num_parallel_calls=tf.data.AUTOTUNE)
+            .map(_as_written(lambda packed: split(packing.unpack(packed))), num_parallel_calls=tf.data.AUTOTUNE)
             .prefetch(tf.data.AUTOTUNE))
 
 
