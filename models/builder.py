@@ -9,6 +9,7 @@ if it has gates, where they are; the Trainer does not change.
 
 from __future__ import annotations
 
+import types
 from dataclasses import dataclass
 from typing import Callable, Optional
 
@@ -133,4 +134,16 @@ def compile_model(model: tf_keras.Model, config: PipelineConfig,
     # they trace to the same graph (bit-identical training). Keras' loop over steps is still converted.
     for step in ("train_step", "test_step", "predict_step"):
         setattr(model, step, tf.autograph.experimental.do_not_convert(getattr(model, step)))
+    return model
+
+
+def call_as_written(model: tf_keras.Model) -> tf_keras.Model:
+    """``model``, its ``call`` traced without AutoGraph wherever it is traced, as its steps are.
+
+    ``model.save`` traces the call for Keras' default signature and its layers'
+    saved functions; AutoGraph converted the model's and every layer's code for
+    them, about 1 CPU s of each save (docs/performance.md). Training already
+    traces the same call unconverted (``compile_model``), so the graph is the same.
+    """
+    model.call = types.MethodType(tf.autograph.experimental.do_not_convert(type(model).call), model)
     return model
