@@ -142,7 +142,7 @@ def call_as_written(model: tf_keras.Model) -> tf_keras.Model:
 
     ``model.save`` traces the call for Keras' default signature and its layers'
     saved functions; AutoGraph converted the model's and every layer's code for
-    them, about 1 CPU s of each save (docs/performance.md). Training already
+    them, about 0.7 CPU s of each save (docs/performance.md). Training already
     traces the same call unconverted (``compile_model``), so the graph is the same.
     """
     model.call = types.MethodType(tf.autograph.experimental.do_not_convert(type(model).call), model)
