@@ -213,6 +213,56 @@ def warm_start_resolver() -> Resolver:
     ).with_id("warm_start_model_resolver")
 
 
+def _schema_checks(statistics_gen, schema_gen, code_versions: dict[str, str]) -> tuple:
+    """ExampleValidator against ``schema_gen``'s schema, and the gate that stops the run on its anomalies."""
+    example_validator = ExampleValidator(
+        statistics=statistics_gen.outputs["statistics"], schema=schema_gen.outputs["schema"])
+    anomalies_gate = AnomaliesGate(anomalies=example_validator.outputs["anomalies"],
+                                   code_version=code_versions["AnomaliesGate"])
+    return example_validator, anomalies_gate
+
+
+def _drift_checks(config: PipelineConfig, statistics_gen, serving_dir: str,
+                  served_model_resolver: ServedModelResolver, code_versions: dict[str, str], after=None) -> list:
+    """The served model's resolver and the DriftCheck of ``statistics_gen``'s data against that model's
+    data (none with ``drift.enabled: false``); ``after``: a node the check waits for."""
+    if not config.drift.enabled:
+        return []
+    # Its result depends on which model is served: that model is its input, so a push reruns it.
+    served_model = served_model_resolver().with_id("served_model_resolver")
+    drift_check = DriftCheck(statistics=statistics_gen.outputs["statistics"],
+                             served_model=served_model.outputs["served_model"],
+                             serving_dir=serving_dir,
+                             thresholds=json.dumps(config.drift_thresholds(), sort_keys=True),
+                             code_version=code_versions["DriftCheck"])
+    if after is not None:
+        drift_check.add_upstream_node(after)  # data that breaks its schema is reported as that
+    return [served_model, drift_check]
+
+
+def span_check_nodes(config: PipelineConfig, span: int, serving_dir: str,
+                     served_model_resolver: ServedModelResolver = local_served_model_resolver) -> list:
+    """The nodes that read one older span of the window and check it before anything trains on it.
+
+    The same nodes (same ids, so the same ML Metadata contexts and cache) as
+    the pipeline's for its newest span: the ExampleGen fixed to ``span``, its
+    StatisticsGen, ExampleValidator and its gate against a curated schema
+    (``data.schema_file``; a schema the pipeline infers comes from the newest
+    span, which only the pipeline reads), and the drift check against the
+    served model's data.
+    """
+    code_versions = module_code_versions(config)
+    example_gen = create_example_gen(config, span=span)
+    statistics_gen = StatisticsGen(examples=example_gen.outputs["examples"])
+    nodes, gate = [example_gen, statistics_gen], None
+    if config.data.schema_file:
+        schema_gen = ImportSchemaGen(schema_file=config.data.schema_file)
+        nodes += [schema_gen, *(_schema_checks(statistics_gen, schema_gen, code_versions))]
+        gate = nodes[-1]
+    return nodes + _drift_checks(config, statistics_gen, serving_dir, served_model_resolver, code_versions,
+                                 after=gate)
+
+
 def create_pipeline(config: PipelineConfig, pipeline_root: str, serving_dir: str,
                     baseline_resolver: BaselineResolver,
                     metadata_connection_config=None,
@@ -271,10 +321,7 @@ def create_pipeline(config: PipelineConfig, pipeline_root: str, serving_dir: str
         schema_gen = ImportSchemaGen(schema_file=config.data.schema_file)
     else:
         schema_gen = SchemaGen(statistics=statistics_gen.outputs["statistics"], infer_feature_shape=True)
-    example_validator = ExampleValidator(
-        statistics=statistics_gen.outputs["statistics"], schema=schema_gen.outputs["schema"])
-    anomalies_gate = AnomaliesGate(anomalies=example_validator.outputs["anomalies"],
-                                   code_version=code_versions["AnomaliesGate"])
+    example_validator, anomalies_gate = _schema_checks(statistics_gen, schema_gen, code_versions)
     # Decisions the configuration leaves to the data, made from the examples as this run reads them,
     # given only what they and Transform read: a training change reruns neither.
     data_choices = DataChoices(
@@ -317,19 +364,12 @@ def create_pipeline(config: PipelineConfig, pipeline_root: str, serving_dir: str
     )
     _set_at_run_time(transform, "custom_config", data_choices.outputs["transform_config"])
     transform.add_upstream_node(example_gen)  # the window holds this run's span
-    drift_nodes = []
-    if config.drift.enabled:
-        # Its result depends on which model is served: that model is its input, so a push reruns it.
-        served_model = served_model_resolver().with_id("served_model_resolver")
-        drift_check = DriftCheck(statistics=statistics_gen.outputs["statistics"],
-                                 served_model=served_model.outputs["served_model"],
-                                 serving_dir=serving_dir,
-                                 thresholds=json.dumps(config.drift_thresholds(), sort_keys=True),
-                                 code_version=code_versions["DriftCheck"])
-        drift_check.add_upstream_node(anomalies_gate)  # data that breaks its schema is reported as that
+    drift_nodes = _drift_checks(config, statistics_gen, serving_dir, served_model_resolver, code_versions,
+                                after=anomalies_gate)
+    if drift_nodes:
+        drift_check = drift_nodes[-1]
         data_choices.add_upstream_node(drift_check)  # decisions only for data the check accepted
         transform.add_upstream_node(drift_check)
-        drift_nodes = [served_model, drift_check]
     tuner_nodes, best_hyperparameters = [], None
     if config.tuning.enabled:
         # Trials train as the Trainer does; the best one's hyperparameters go to the Trainer.

@@ -106,10 +106,11 @@ def run(config: PipelineConfig, output_dir: Path, enable_cache: bool, out,
     started = time.monotonic()
     try:
         with Ticker(progress.line, interval=0.5 if progress.line.is_terminal else 5.0):
-            # The window's older spans not yet ingested (or changed) first, so Transform sees them.
+            # The window's older spans not yet ingested (or changed), or not yet checked, first:
+            # Transform sees them, and only after their checks passed.
             ingest_plan = span_ingest.plan(config, metadata_path)
-            if ingest_plan is not None and ingest_plan.to_ingest:
-                span_ingest.ingest(config, ingest_plan.to_ingest, str(output_dir / "pipeline_root"),
+            if ingest_plan is not None and ingest_plan.spans:
+                span_ingest.ingest(config, ingest_plan, str(output_dir / "pipeline_root"), str(serving_dir),
                                    metadata_config, beam_args, out)
             LocalDagRunner().run(pipeline)
     except KeyboardInterrupt:

@@ -10,13 +10,23 @@ A span is read again only when its files changed: TFX's input fingerprint of
 the span's files (what the driver records on each Examples artifact) is
 compared with that of the span's newest artifact; a changed span gets a new
 artifact of that span, which the rolling range prefers.
+
+Nothing trains on a span that has not passed the checks the pipeline runs on
+its newest span: each span read here gets its statistics, the curated
+schema's check and the drift check against the served model's data
+(``pipeline.definition.span_check_nodes``), once per artifact. A span whose
+check failed is checked again by the next run (a failed execution is never
+cached), and a span whose newest artifact has no passed check (read by a
+version of the runner that did not check it) is checked before it is used.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
+
+from ml_metadata.proto import metadata_store_pb2
 
 from pipeline import spans as span_files
 from config import PipelineConfig
@@ -28,6 +38,12 @@ from pipeline.results.span_data import artifact_span
 class IngestPlan:
     window: list[int]  # the newest window_spans spans on disk, ascending
     to_ingest: list[int]  # older spans of the window with no artifact of their current files
+    to_check: list[int] = field(default_factory=list)  # older spans read already whose checks have not passed
+
+    @property
+    def spans(self) -> list[int]:
+        """The older spans to run the check nodes for (reading those to ingest), ascending."""
+        return sorted({*self.to_ingest, *self.to_check})
 
 
 def uses_window(config: PipelineConfig) -> bool:
@@ -41,18 +57,39 @@ def spans_present(config: PipelineConfig) -> dict[int, list[str]]:
     return {span: [path for f in found for path in f[span]] for span in sorted(common)}
 
 
-def ingested_fingerprints(metadata_path: Path, pipeline_name: str, node_id: str) -> dict[int, str]:
-    """Span -> the input fingerprint of its newest Examples artifact, for spans already ingested."""
-    if not metadata_path.exists():
-        return {}
-    store = mlmd.open_store(metadata_path)
-    newest: dict[int, tuple[int, str]] = {}
+def newest_artifacts(store, pipeline_name: str, node_id: str) -> dict[int, metadata_store_pb2.Artifact]:
+    """Span -> its newest Examples artifact, for spans already ingested."""
+    newest: dict[int, metadata_store_pb2.Artifact] = {}
     for run in mlmd.finished_node_runs(store, pipeline_name, node_id):
         for artifact in run.outputs.get("examples", []):
             span = artifact_span(artifact)
-            if artifact.id > newest.get(span, (-1, ""))[0]:
-                newest[span] = (artifact.id, mlmd.string_property(artifact, "input_fingerprint"))
-    return {span: fingerprint for span, (_, fingerprint) in newest.items()}
+            if span not in newest or artifact.id > newest[span].id:
+                newest[span] = artifact
+    return newest
+
+
+def _runs_reading(store, pipeline_name: str, node_id: str, artifact_ids: set[int]) -> list[mlmd.NodeRun]:
+    """The node's finished (run or cached) executions with an input among ``artifact_ids``."""
+    return [run for run in mlmd.finished_node_runs(store, pipeline_name, node_id)
+            if any(a.id in artifact_ids for inputs in run.inputs.values() for a in inputs)]
+
+
+def _outputs(runs: list[mlmd.NodeRun], key: str) -> set[int]:
+    return {a.id for run in runs for a in run.outputs.get(key, [])}
+
+
+def passed_checks(store, config: PipelineConfig, examples_id: int) -> bool:
+    """Whether the Examples artifact ``examples_id`` has statistics and passed every check its span gets
+    (``pipeline.definition.span_check_nodes``), traced through ML Metadata's lineage."""
+    name = config.pipeline_name
+    statistics = _outputs(_runs_reading(store, name, "StatisticsGen", {examples_id}), "statistics")
+    if not statistics:
+        return False
+    if config.data.schema_file:
+        anomalies = _outputs(_runs_reading(store, name, "ExampleValidator", statistics), "anomalies")
+        if not _runs_reading(store, name, "AnomaliesGate", anomalies):
+            return False
+    return not config.drift.enabled or bool(_runs_reading(store, name, "DriftCheck", statistics))
 
 
 def current_fingerprint(example_gen, span: int) -> str:
@@ -80,24 +117,40 @@ def plan(config: PipelineConfig, metadata_path: Path) -> Optional[IngestPlan]:
     if not window:
         return IngestPlan([], [])
     example_gen = create_example_gen(config)
-    done = ingested_fingerprints(metadata_path, config.pipeline_name, example_gen.id)
-    # The newest span is the pipeline's own ExampleGen's to read (cached when unchanged).
-    stale = [span for span in window[:-1] if done.get(span) != current_fingerprint(example_gen, span)]
-    return IngestPlan(window, stale)
+    store = mlmd.open_store(metadata_path) if metadata_path.exists() else None
+    done = newest_artifacts(store, config.pipeline_name, example_gen.id) if store else {}
+    # The newest span is the pipeline's own ExampleGen's to read (cached when unchanged), and its to check.
+    older = window[:-1]
+    stale = [span for span in older if span not in done
+             or mlmd.string_property(done[span], "input_fingerprint") != current_fingerprint(example_gen, span)]
+    unchecked = [span for span in older if span not in stale and not passed_checks(store, config, done[span].id)]
+    return IngestPlan(window, stale, unchecked)
 
 
-def ingest(config: PipelineConfig, spans: list[int], pipeline_root: str, metadata_connection_config,
-           beam_pipeline_args: list[str], out) -> None:
-    """Runs the pipeline's ExampleGen fixed to each of ``spans``, into the pipeline's ML Metadata."""
+class SpanCheckError(RuntimeError):
+    """An older span of the window failed the checks the pipeline runs on its newest span."""
+
+
+def ingest(config: PipelineConfig, ingest_plan: IngestPlan, pipeline_root: str, serving_dir: str,
+           metadata_connection_config, beam_pipeline_args: list[str], out) -> None:
+    """Runs the pipeline's check nodes fixed to each span of ``ingest_plan.spans``, into the pipeline's
+    ML Metadata: the ExampleGen reads the span (cached when its files were read already), then its checks."""
     from tfx.orchestration.local.local_dag_runner import LocalDagRunner
     from tfx.orchestration.pipeline import Pipeline
 
-    from pipeline.definition import create_example_gen
+    from pipeline.definition import span_check_nodes
 
-    for span in spans:
-        example_gen = create_example_gen(config, span=span)
-        print(f"Window: span {span} first (not ingested yet, or its files changed)", file=out)
-        LocalDagRunner().run(Pipeline(
-            pipeline_name=config.pipeline_name, pipeline_root=pipeline_root, components=[example_gen],
-            enable_cache=True, metadata_connection_config=metadata_connection_config,
-            beam_pipeline_args=beam_pipeline_args or config.beam_args))
+    for span in ingest_plan.spans:
+        why = ("first (not ingested yet, or its files changed)" if span in ingest_plan.to_ingest
+               else "checked first (read before, its checks not passed yet)")
+        print(f"Window: span {span} {why}", file=out)
+        try:
+            LocalDagRunner().run(Pipeline(
+                pipeline_name=config.pipeline_name, pipeline_root=pipeline_root,
+                components=span_check_nodes(config, span, serving_dir),
+                enable_cache=True, metadata_connection_config=metadata_connection_config,
+                beam_pipeline_args=beam_pipeline_args or config.beam_args))
+        except Exception as exc:  # the span, then the check's own first line
+            first_line = (str(exc).strip().splitlines() or [""])[0]
+            raise SpanCheckError(f"span {span} of the window: {type(exc).__name__}: {first_line} "
+                                 "(fix or replace the span's files, then run again)") from exc

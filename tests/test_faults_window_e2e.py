@@ -1,7 +1,7 @@
 """A run with a window of spans, SIGKILLed for real part way, then run again with the same command.
 
-Spans 1-3 of data/sample.csv are present and ``window_spans: 3``: the runner first ingests spans 1
-and 2 (``pipeline/span_ingest.py``), then runs the pipeline, whose ExampleGen reads span 3. The run is
+Spans 1-3 of data/sample.csv are present and ``window_spans: 3``: the runner first ingests and checks
+spans 1 and 2 (``pipeline/span_ingest.py``), then runs the pipeline, whose ExampleGen reads span 3. The run is
 killed while it ingests span 2, or while the Trainer trains; the rerun must complete, push exactly
 one model, and train on spans [1, 2, 3].
 """
@@ -70,7 +70,7 @@ def test_a_window_run_killed_part_way_completes_on_rerun_and_pushes_one_model(tm
     # What the kill interrupted: span 2's ingestion (only span 1 finished), or the Trainer (the window read).
     assert ingested_spans(output_dir) == ([1] if killed_while_ingesting else [1, 2, 3]), run.stdout
     finished = CliRun(run.proc.returncode, run.stdout, "", output_dir).component_lines()
-    assert ("StatisticsGen" if killed_while_ingesting else "Trainer") not in finished, run.stdout
+    assert ("Transform" if killed_while_ingesting else "Trainer") not in finished, run.stdout
 
     rerun = run_pipeline_cli(output_dir, "--config", str(config))
     assert rerun.returncode == 0, f"{rerun.stdout}\n{rerun.stderr[-3000:]}"

@@ -10,11 +10,11 @@ import pytest
 import yaml
 from ml_metadata.proto import metadata_store_pb2
 
-from conftest import REPO, run_pipeline_cli, serving_versions
+from conftest import REPO, CliRun, run_pipeline_cli, serving_versions
 from pipeline.results import history, mlmd
 from pipeline.results.span_data import artifact_span
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow]  # five pipeline runs
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]  # eight pipeline runs
 ROWS_PER_SPAN = 400
 PIPELINE = "sample-three-tasks"
 
@@ -129,3 +129,30 @@ def test_the_daily_loop_over_five_spans(tmp_path):
     evaluated = history.evaluated_models(mlmd.open_store(output_dir / "metadata.sqlite"), PIPELINE, 10)
     assert [(m.spans, m.pushed) for m in evaluated] == [("spans 1-3", True), ("spans 2-4", True),
                                                         ("spans 3-5", True)]
+
+    # 5. An older span of the window (4) is rewritten in other units: it is read again, and its drift
+    # check stops the run before Transform, naming the span; the served model is unchanged.
+    served = sorted(p.name for p in serving_versions(output_dir))
+    write_span(tmp_path, 4, scale={"tenure_months": 1000.0})
+    for attempt in (1, 2):  # a failed check is never cached: the next run checks the span again
+        stopped = run_pipeline_cli(output_dir, "--config", str(config))
+        assert stopped.returncode == 1, f"{stopped.stdout}\n{stopped.stderr[-3000:]}"
+        assert ("Window: span 4 first" if attempt == 1 else "Window: span 4 checked first") in stopped.stdout
+        (error,) = [line for line in stopped.stdout.splitlines() if line.startswith("error:")]
+        assert error.startswith("error: DriftCheck: SpanCheckError: span 4 of the window: DataDriftError:"), error
+        assert "tenure_months" in error, error
+        assert "Transform" not in CliRun(1, stopped.stdout, "", output_dir).component_lines(), stopped.stdout
+        assert sorted(p.name for p in serving_versions(output_dir)) == served
+    assert ingested_spans(output_dir) == [1, 2, 3, 4, 5, 5, 4]
+
+    # 6. Span 4's real rows again: read as a newer artifact, checked, and the run goes on with it.
+    write_span(tmp_path, 4)
+    sixth = run_ok(output_dir, config)
+    assert "Window: span 4 first" in sixth.stdout
+    assert ingested_spans(output_dir) == [1, 2, 3, 4, 5, 5, 4, 4]
+    store = mlmd.open_store(output_dir / "metadata.sqlite")
+    trained = mlmd.latest_node_run(store, PIPELINE, "Transform").inputs["examples"]
+    newest_of_span_4 = [run.output("examples") for run in mlmd.finished_node_runs(store, PIPELINE, "CsvExampleGen")
+                        if artifact_span(run.output("examples")) == 4][-1]
+    assert sorted(artifact_span(a) for a in trained) == [3, 4, 5]
+    assert newest_of_span_4.id in {a.id for a in trained}
