@@ -141,6 +141,19 @@ def producer_inputs(store: metadata_store.MetadataStore, artifact_ids: list[int]
     return found
 
 
+def consumer_outputs(store: metadata_store.MetadataStore, artifact_id: int, key: str,
+                     output_key: str) -> list[metadata_store_pb2.Artifact]:
+    """The ``output_key`` outputs of the executions that read ``artifact_id`` as their ``key`` input
+    (e.g. the statistics StatisticsGen computed from an Examples artifact), oldest first."""
+    readers = [e.execution_id for e in store.get_events_by_artifact_ids([artifact_id])
+               if e.type in _INPUT and e.path.steps and e.path.steps[0].key == key]
+    if not readers:
+        return []
+    ids = sorted({e.artifact_id for e in store.get_events_by_execution_ids(readers)
+                  if e.type in _OUTPUT and e.path.steps and e.path.steps[0].key == output_key})
+    return list(store.get_artifacts_by_id(ids)) if ids else []
+
+
 def evaluated_model_run_uri(store: metadata_store.MetadataStore, evaluator: NodeRun) -> Optional[str]:
     """Where the Trainer run that produced the Evaluator's candidate model keeps its run files."""
     models = evaluator.inputs.get("model")

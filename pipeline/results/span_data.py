@@ -3,7 +3,8 @@
 From ML Metadata: the ExampleGen's latest execution (the newest span; ``new``
 when it read the files, ``cached`` when an earlier run had) and the Examples
 artifacts Transform's latest execution took (the window, one per span). Rows
-are counted in each artifact's split files.
+are the example counts of the statistics StatisticsGen computed from each
+artifact (every span of a window has them), else counted in its split files.
 """
 
 from __future__ import annotations
@@ -13,8 +14,11 @@ import glob
 import os
 from typing import Optional
 
+import tensorflow as tf
 from ml_metadata import metadata_store
+from tensorflow_metadata.proto.v0 import statistics_pb2
 
+from components.served_statistics import STATISTICS_FILE
 from pipeline.results import mlmd
 from pipeline.spans import describe_spans
 
@@ -39,6 +43,17 @@ def row_count(examples_uri: str) -> int:
                for compression, chosen in by_compression.items() if chosen)
 
 
+def artifact_rows(store: metadata_store.MetadataStore, artifact) -> int:
+    """Rows in every split of an Examples artifact: the example counts of its statistics (StatisticsGen's
+    ``Split-<name>/FeatureStats.pb``), or its records counted when it has none (an older output dir)."""
+    for statistics in mlmd.consumer_outputs(store, artifact.id, "examples", "statistics")[:1]:
+        files = tf.io.gfile.glob(os.path.join(statistics.uri, "Split-*", STATISTICS_FILE))
+        if files:
+            return sum(int(statistics_pb2.DatasetFeatureStatisticsList.FromString(
+                tf.io.gfile.GFile(f, "rb").read()).datasets[0].num_examples) for f in files)
+    return row_count(artifact.uri)
+
+
 def data_line(store: metadata_store.MetadataStore, pipeline_name: str, window_spans: int) -> Optional[str]:
     """The summary's data line for a ``{SPAN}`` input; None when the ExampleGen's output has no span."""
     runs = [r for r in (mlmd.latest_node_run(store, pipeline_name, i) for i in EXAMPLE_GEN_IDS) if r]
@@ -46,12 +61,12 @@ def data_line(store: metadata_store.MetadataStore, pipeline_name: str, window_sp
         return None
     newest = runs[0].output("examples")
     state = "cached" if runs[0].cached else "new"
-    line = f"Data: span {artifact_span(newest)} ({row_count(newest.uri):,} rows, {state})"
+    line = f"Data: span {artifact_span(newest)} ({artifact_rows(store, newest):,} rows, {state})"
     transform = mlmd.latest_node_run(store, pipeline_name, "Transform")
     if window_spans > 1 and transform is not None:
         window = sorted(transform.inputs.get("examples", []), key=artifact_span)
         spans = [artifact_span(a) for a in window]
-        rows = sum(row_count(a.uri) for a in window)
+        rows = sum(artifact_rows(store, a) for a in window)
         line += f"; window {describe_spans(spans)} ({rows:,} rows)"
         if len(spans) < window_spans:
             line += f", {len(spans)} of window_spans {window_spans} present"
