@@ -14,6 +14,7 @@ _DONE = (metadata_store_pb2.Execution.COMPLETE, metadata_store_pb2.Execution.CAC
 _INPUT = (metadata_store_pb2.Event.INPUT, metadata_store_pb2.Event.DECLARED_INPUT)
 _OUTPUT = (metadata_store_pb2.Event.OUTPUT, metadata_store_pb2.Event.DECLARED_OUTPUT)
 INPUT_EVENTS, OUTPUT_EVENTS = _INPUT, _OUTPUT  # for readers of lineage elsewhere
+DONE = _DONE  # an execution's finished states: run, or served from the cache
 
 
 def open_store(metadata_path: str | Path) -> metadata_store.MetadataStore:
