@@ -134,7 +134,23 @@ def compile_model(model: tf_keras.Model, config: PipelineConfig,
     # they trace to the same graph (bit-identical training). Keras' loop over steps is still converted.
     for step in ("train_step", "test_step", "predict_step"):
         setattr(model, step, tf.autograph.experimental.do_not_convert(getattr(model, step)))
+    _create_step_variables(model)
     return model
+
+
+def _create_step_variables(model: tf_keras.Model) -> None:
+    """Creates the optimizer's slots and the loss and metric trackers of ``model``'s steps.
+
+    Keras creates them lazily, in the first call of the compiled training function, and a
+    ``tf.function`` whose first call creates variables is traced a second time without
+    creating them: the Trainer's fit traced its training step twice, about 1 CPU s of each
+    fit (docs/performance.md). Created here, the step is traced once, to the same graph.
+    Building the trackers needs only the outputs' structure, not a batch.
+    """
+    model.optimizer.build(model.trainable_variables)
+    outputs = tf.nest.map_structure(lambda t: tf.zeros([1, *t.shape[1:]], t.dtype), model.output)
+    model.compiled_loss.build(outputs)
+    model.compiled_metrics.build(outputs, outputs)
 
 
 def call_as_written(model: tf_keras.Model) -> tf_keras.Model:

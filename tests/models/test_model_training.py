@@ -46,3 +46,29 @@ def test_trained_model_fits_held_out_synthetic_data():
     for task, labels in (("y1", data.y1), ("y2", data.y2)):
         r2 = _r2(np.reshape(labels[held_out], -1), np.reshape(predicted[task], -1))
         assert r2 > 0.5, f"{task}: held-out R² {r2:.3f}"
+
+
+@pytest.mark.parametrize("settings", [
+    {"model": {"architecture": "shared_bottom"}},
+    {"model": {"architecture": "mmoe"}, "training": {"task_weighting": "uncertainty"}},
+    {"model": {"architecture": "ple", "ensemble_size": 2}},
+], ids=["shared_bottom", "mmoe-uncertainty", "ple-ensemble"])
+def test_training_step_is_traced_once(settings):
+    # Every variable of the step (optimizer slots, loss and metric trackers, learned task weights)
+    # exists before the first fit call; otherwise tf.function traces the step a second time.
+    from models.ensemble import training_view
+
+    config = build_config({"tasks": [{"name": "y1"}, {"name": "y2", "type": "binary"},
+                                     {"name": "y3", "type": "multiclass", "classes": ["a", "b", "c"]}],
+                           "data": {"source": "csv", "path": "x.csv", "features": [{"name": "x"}]},
+                           **settings})
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(128, 4)).astype("float32")
+    labels = {"y1": x[:, :1], "y2": (x[:, 1:2] > 0).astype("float32"),
+              "y3": rng.integers(0, 3, size=(128, 1)).astype("float32")}
+    model = compile_model(training_view(build_model(config, {"x_xf": 4})), config, steps_per_execution=2)
+    variables_before = len(model.variables) + len(model.optimizer.variables)
+    model.fit({"x_xf": x}, labels, batch_size=32, epochs=2, verbose=0, validation_data=({"x_xf": x}, labels))
+    assert model.train_function.experimental_get_tracing_count() == 1
+    assert model.test_function.experimental_get_tracing_count() == 1
+    assert len(model.variables) + len(model.optimizer.variables) == variables_before
