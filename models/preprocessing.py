@@ -68,6 +68,16 @@ def signed_log1p(x: tf.Tensor) -> tf.Tensor:
     return tf.cast(tf.sign(x64) * tf.math.log1p(tf.abs(x64)), x.dtype)
 
 
+def _clipped_and_logged(x, feature: Feature):
+    """x (dense, or a SparseTensor of the present values) clipped if configured, then logged for ``log``."""
+    values = x.values if isinstance(x, tf.SparseTensor) else x
+    if feature.clip is not None:
+        values = tf.clip_by_value(values, *feature.clip)
+    if feature.resolved_transform == "log":
+        values = signed_log1p(values)
+    return tf.SparseTensor(x.indices, values, x.dense_shape) if isinstance(x, tf.SparseTensor) else values
+
+
 def _apply_transform(x, feature: Feature, elementwise: bool, encoding_bins: Optional[int] = None):
     """x: float values (dense, or a SparseTensor of the present values).
 
@@ -75,13 +85,8 @@ def _apply_transform(x, feature: Feature, elementwise: bool, encoding_bins: Opti
     that many quantile bins (``models.piecewise_linear``), dense, missing values encoded:
     the encoding does not change under z-scoring, and replaces the quantile buckets.
     """
-    values = x.values if isinstance(x, tf.SparseTensor) else x
-    if feature.clip is not None:
-        values = tf.clip_by_value(values, *feature.clip)
+    x = _clipped_and_logged(x, feature)
     transform = feature.resolved_transform
-    if transform == "log":
-        values = signed_log1p(values)
-    x = tf.SparseTensor(x.indices, values, x.dense_shape) if isinstance(x, tf.SparseTensor) else values
     if encoding_bins:
         return piecewise_linear.encode(x, encoding_bins, elementwise)
     if transform in ("z_score", "log"):
@@ -94,6 +99,31 @@ def _apply_transform(x, feature: Feature, elementwise: bool, encoding_bins: Opti
                                    buckets.dense_shape)
         return tf.cast(buckets, tf.float32) * scale
     return x  # none
+
+
+def z_scored_together(x, feature: Feature, encoding_bins: Optional[int]) -> bool:
+    """Whether the column is complete and z-scored (``z_score``, ``log``): such columns share one analyzer."""
+    complete = feature.size > 1 or (not isinstance(x, tf.SparseTensor) and x.dtype != tf.string)
+    return complete and not encoding_bins and feature.resolved_transform in ("z_score", "log")
+
+
+def z_score_together(columns: dict[str, tf.Tensor], features_by_name: dict[str, Feature]) -> dict[str, tf.Tensor]:
+    """Complete numeric columns (name -> [batch, size]) z-scored by one elementwise analyzer.
+
+    One analyzer for all of them, not one each: tf.Transform caches, reads and writes each
+    analyzer's statistics per span as a Beam step of its own, so a window's Transform
+    ran a few steps per column and span (docs/daily-loop.md). Each column still gets its own
+    mean and variance, the same as alone.
+    """
+    if not columns:
+        return {}
+    names = sorted(columns)
+    sizes = [features_by_name[n].size for n in names]
+    prepared = [_clipped_and_logged(tf.reshape(tf.cast(columns[n], tf.float32), [-1, size]), features_by_name[n])
+                for n, size in zip(names, sizes)]
+    scaled = tft.scale_to_z_score(tf.concat(prepared, axis=1), elementwise=True)
+    # Each column back in its own shape ([batch] or [batch, size]).
+    return {n: tf.reshape(part, tf.shape(columns[n])) for n, part in zip(names, tf.split(scaled, sizes, axis=1))}
 
 
 def scale_numeric(x, feature: Feature, missing_values: list[str], encoding_bins: Optional[int] = None) -> tf.Tensor:
@@ -200,15 +230,20 @@ def preprocessing_fn(inputs: dict, custom_config: dict) -> dict[str, tf.Tensor]:
         ``<internal name>_bucket`` for each numeric slice feature.
     """
     missing_values = custom_config["missing_values"]
-    outputs = {}
+    bins = custom_config.get("piecewise_linear_bins")
+    outputs, together, by_name = {}, {}, {}
     for raw in custom_config["features"]:
         feature = Feature.model_validate(raw)
         column = inputs[feature.name]
-        if feature.type == "numeric":
+        if feature.type == "numeric" and z_scored_together(column, feature, bins):
+            together[feature.name], by_name[feature.name] = column, feature
+        elif feature.type == "numeric":
             outputs[features.transformed_name(feature.name)] = scale_numeric(
                 column, feature, missing_values, custom_config.get("piecewise_linear_bins"))
         else:
             outputs[features.transformed_name(feature.name)] = index_categorical(column, feature, missing_values)
+    for name, scaled in z_score_together(together, by_name).items():
+        outputs[features.transformed_name(name)] = scaled
     labels, encoded = {}, {}
     for label in custom_config["labels"]:
         column = label["column"]

@@ -34,5 +34,14 @@ def test_the_same_preprocessing_has_the_same_keys():
 def test_another_computation_before_an_analyzer_changes_its_key_only():
     z_score, clipped, logged = _keys({"transform": "z_score"}), _keys({"clip": [-1.0, 1.0]}), _keys({"transform": "log"})
     assert z_score and clipped != z_score and logged != z_score
-    # Feature b and the label are computed alike in all three: their entries are shared.
+    # Features a and b share one analyzer (complete columns z-scored together), whose entry changes;
+    # the label is computed alike in all three: its entry is shared.
     assert len(z_score & clipped) == len(z_score & logged) == len(z_score) - 1
+
+
+def test_complete_z_scored_columns_share_one_cache_entry():
+    # tf.Transform reads and writes each entry, per span, as Beam steps of their own (docs/daily-loop.md):
+    # a and b have one entry between them, the label's standardized copy one of its own.
+    assert len(_keys({"transform": "z_score"})) == 2
+    # A column that cannot share (quantile buckets) has its own.
+    assert len(_keys({"transform": "quantile"})) == 3

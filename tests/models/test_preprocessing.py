@@ -192,3 +192,43 @@ def test_the_log_of_a_value_does_not_depend_on_its_place_in_the_batch():
     whole = signed_log1p(tf.constant(values)).numpy()
     one_by_one = np.array([signed_log1p(tf.constant(values[i:i + 1])).numpy()[0] for i in range(len(values))])
     assert np.array_equal(whole, one_by_one)
+
+
+COMPLETE_SPEC = {
+    "a": tf.io.FixedLenFeature([1], tf.float32),
+    "b": tf.io.FixedLenFeature([1], tf.int64),
+    "c": tf.io.FixedLenFeature([1], tf.float32),
+    "v": tf.io.FixedLenFeature([2], tf.float32),
+    "q": tf.io.FixedLenFeature([1], tf.float32),
+    "y": tf.io.FixedLenFeature([1], tf.float32),
+}
+COMPLETE_ROWS = [
+    {"a": [1.0], "b": [10], "c": [-100.0], "v": [0.0, 5.0], "q": [1.0], "y": [1.0]},
+    {"a": [2.0], "b": [30], "c": [0.5], "v": [1.0, 5.5], "q": [2.0], "y": [2.0]},
+    {"a": [4.0], "b": [20], "c": [3.0], "v": [3.0, 4.0], "q": [3.0], "y": [4.0]},
+    {"a": [8.0], "b": [60], "c": [99.0], "v": [8.0, 7.5], "q": [4.0], "y": [8.0]},
+]
+
+
+def test_complete_columns_z_scored_together_each_keep_their_own_statistics(tmp_path):
+    # One elementwise analyzer scales every complete z-scored column (models.preprocessing.z_score_together);
+    # each column, a vector's each value, is scaled by its own mean and variance, after its own clip and log.
+    config = build_config({
+        "data": {"source": "csv", "path": "t.csv",
+                 "features": [{"name": "a"}, {"name": "b", "transform": "log"}, {"name": "c", "clip": [-1, 3]},
+                              {"name": "v", "size": 2}, {"name": "q", "transform": "quantile",
+                                                         "quantile_buckets": 4}]},
+        "tasks": [{"name": "y"}],
+    })
+    fn = functools.partial(preprocessing_fn, custom_config=config.transform_custom_config())
+    metadata = dataset_metadata.DatasetMetadata.from_feature_spec(COMPLETE_SPEC)
+    with tft_beam.Context(temp_dir=str(tmp_path)):
+        (rows, _), _ = (COMPLETE_ROWS, metadata) | tft_beam.AnalyzeAndTransformDataset(fn)
+    column = {key: np.array([row[key] for row in rows]) for key in rows[0]}
+    np.testing.assert_allclose(column["a_xf"].ravel(), _z([1, 2, 4, 8]), rtol=1e-5)
+    np.testing.assert_allclose(column["b_xf"].ravel(), _z(np.log1p([10, 30, 20, 60])), rtol=1e-5)
+    np.testing.assert_allclose(column["c_xf"].ravel(), _z([-1, 0.5, 3, 3]), rtol=1e-5)
+    assert column["v_xf"].shape == (4, 2)
+    np.testing.assert_allclose(column["v_xf"][:, 0], _z([0, 1, 3, 8]), rtol=1e-5)
+    np.testing.assert_allclose(column["v_xf"][:, 1], _z([5, 5.5, 4, 7.5]), rtol=1e-5)
+    np.testing.assert_allclose(column["q_xf"].ravel(), [0, 1 / 3, 2 / 3, 1], rtol=1e-5)
