@@ -3,7 +3,7 @@
     python bench/model_save.py [--repeats 5]
 
 Measured: ``network.save`` as ``models.trainer.run_fn`` calls it (the
-call traced without AutoGraph, ``models.builder.call_as_written``), with
+call traced without AutoGraph and no per-layer traces, ``models.builder.save_network``), with
 ``models.signatures.signatures`` (serving_default, transform_features,
 predict_instances): each signature is traced when the model is saved.
 Ceiling: the same save of the same freshly built model without signatures
@@ -35,7 +35,7 @@ def one_save(transform_graph: str, with_signatures: bool) -> dict:
 
     from config import build_config
     from models import features, signatures
-    from models.builder import build_model, call_as_written
+    from models.builder import build_model, save_network
 
     config = build_config({})
     transform_output = tft.TFTransformOutput(transform_graph)
@@ -43,7 +43,7 @@ def one_save(transform_graph: str, with_signatures: bool) -> dict:
     with tempfile.TemporaryDirectory() as folder:
         wall, cpu = time.perf_counter(), time.process_time()
         served = signatures.signatures(network, transform_output, config) if with_signatures else None
-        call_as_written(network).save(folder, save_format="tf", signatures=served)
+        save_network(network, folder, signatures=served)
         return {"cpu_s": time.process_time() - cpu, "wall_s": time.perf_counter() - wall}
 
 

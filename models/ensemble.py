@@ -28,6 +28,7 @@ import tf_keras
 MEMBER_AXIS = 1  # [batch, members, width]
 
 
+@tf_keras.utils.register_keras_serializable(package="mtl")
 class RandomSigns(tf_keras.initializers.Initializer):
     """+1 or -1 at random, from a seed: the paper's start for TabM-mini's one adapter."""
 
@@ -42,6 +43,7 @@ class RandomSigns(tf_keras.initializers.Initializer):
         return {"seed": self.seed}
 
 
+@tf_keras.utils.register_keras_serializable(package="mtl")
 class MemberCopies(tf_keras.layers.Layer):
     """[batch, width] -> [batch, k, width]: k copies of the input, each scaled by its member's vector.
 
@@ -64,6 +66,7 @@ class MemberCopies(tf_keras.layers.Layer):
         return {**super().get_config(), "members": self.members, "seed": self.seed}
 
 
+@tf_keras.utils.register_keras_serializable(package="mtl")
 class MemberHeads(tf_keras.layers.Layer):
     """[batch, k, width] -> [batch, k, units]: one Dense output layer per member (kernel [k, width, units])."""
 
@@ -100,6 +103,7 @@ class MemberHeads(tf_keras.layers.Layer):
                 if self.kernel_regularizer else None}
 
 
+@tf_keras.utils.register_keras_serializable(package="mtl")
 class MemberMean(tf_keras.layers.Layer):
     """[batch, k, units] -> [batch, units]: the ensemble's prediction, the mean of its members'."""
 
@@ -107,6 +111,7 @@ class MemberMean(tf_keras.layers.Layer):
         return tf.reduce_mean(x, axis=MEMBER_AXIS)
 
 
+@tf_keras.utils.register_keras_serializable(package="mtl")
 class MemberMix(tf_keras.layers.Layer):
     """A gate's mixture per member: ([batch, k, experts], [batch, k, units] per expert) -> [batch, k, units]."""
 

@@ -28,6 +28,7 @@ SIGMA = 0.5
 DIM = 8
 
 
+@tf_keras.utils.register_keras_serializable(package="mtl")
 class PeriodicEmbedding(tf_keras.layers.Layer):
     """[batch, size] floats -> [batch, size * (dim + 1)]: each value's periodic embedding and the value."""
 
@@ -57,6 +58,7 @@ class PeriodicEmbedding(tf_keras.layers.Layer):
                 "dim": self.dim, "seed": self.seed}
 
 
+@tf_keras.utils.register_keras_serializable(package="mtl")
 class PiecewiseLinearEncoding(tf_keras.layers.Layer):
     """[batch, size] positions -> [batch, size * bins]: each value's piecewise-linear components.
 

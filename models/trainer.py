@@ -19,7 +19,7 @@ from tfx.components.trainer.fn_args_utils import FnArgs
 
 from models import budget, callbacks, features, input_pipeline, signatures, warm_start
 from models.ensemble import training_view
-from models.builder import build_model, call_as_written, compile_model
+from models.builder import build_model, compile_model, save_network
 from models.gates import mean_gate_weights
 from models.task_weighting import save_learned_weights
 from models.trainer_outputs import GATE_WEIGHTS_FILE, WARM_START_FILE
@@ -105,8 +105,8 @@ def run_fn(fn_args: FnArgs) -> None:
                                             transform=tf_transform_output)
     _record_gates(network, config, eval_once, fn_args.model_run_dir)
 
-    call_as_written(network).save(fn_args.serving_model_dir, save_format="tf",
-                                  signatures=signatures.signatures(network, tf_transform_output, config))
+    save_network(network, fn_args.serving_model_dir,
+                 signatures=signatures.signatures(network, tf_transform_output, config))
     # Beside the SavedModel: what a later warm-started run copies from.
     warm_start.save(network, warm_start.weights_path(fn_args.serving_model_dir), config.model.architecture,
                     vocabularies)

@@ -6,8 +6,10 @@ import tensorflow as tf
 import tf_keras
 
 from components import synthetic_data
-from models.builder import build_model, call_as_written, compile_model, gate_groups
+from models.builder import build_model, compile_model, gate_groups, save_network
 from config import ConfigError, build_config
+from models.features import ModelInput
+from models.numeric_embeddings import PeriodicEmbedding
 
 GATED = ["omoe", "mmoe", "ple"]
 THREE_TASKS = [{"name": "y1"}, {"name": "y2", "type": "binary"}, {"name": "y3", "label": "y1"}]
@@ -139,7 +141,7 @@ def test_trains_saves_and_serves(architecture, tmp_path):
     history = model.fit({"x_xf": data.inputs}, {"y1": data.y1, "y2": data.y2},
                         batch_size=64, epochs=6, verbose=0)
     assert history.history["loss"][-1] < 0.5 * history.history["loss"][0]
-    call_as_written(model).save(tmp_path / "saved_model", save_format="tf")  # as the Trainer saves
+    save_network(model, tmp_path / "saved_model")  # as the Trainer saves
     served = tf.saved_model.load(str(tmp_path / "saved_model")).signatures["serving_default"](
         x_xf=tf.constant(data.inputs[:5]))
     expected = model({"x_xf": data.inputs[:5]})
@@ -196,3 +198,24 @@ def test_a_flat_section_with_every_default_loads_as_the_architectures_settings(a
     written = tmp_path / "config.yaml"
     write_config_file(config, written)
     assert build_config(load_config_file(written)) == config
+
+
+@pytest.mark.parametrize("model, training", [
+    ({"architecture": "shared_bottom", "numeric_embedding": "periodic"}, {}),
+    ({"architecture": "mmoe"}, {"task_weighting": "uncertainty"}),  # the log variances stay with training
+    ({"architecture": "ple", "ensemble_size": 2}, {}),
+], ids=["periodic", "uncertainty", "ensemble"])
+def test_the_saved_network_is_rebuilt_by_keras_from_its_configuration(model, training, tmp_path):
+    # The Trainer saves no per-layer traces (models.builder.save_network): Keras rebuilds the
+    # network from its configuration and the project's registered layers, with the same outputs.
+    config = build_config({"model": model, "training": training})
+    network = build_model(config, {"x_xf": ModelInput(size=10, periodic=model.get("numeric_embedding") == "periodic")})
+    if model.get("numeric_embedding"):
+        assert any(isinstance(layer, PeriodicEmbedding) for layer in network.layers)
+    save_network(network, tmp_path / "saved_model")
+    rebuilt = tf_keras.models.load_model(tmp_path / "saved_model", compile=False)
+    x = synthetic_data.generate(8, seed=3).inputs[:, :10]
+    expected, outputs = network({"x_xf": x}), rebuilt({"x_xf": x})
+    assert set(outputs) == {"y1", "y2"}
+    for task in ("y1", "y2"):
+        np.testing.assert_allclose(outputs[task].numpy(), expected[task].numpy(), rtol=1e-6)

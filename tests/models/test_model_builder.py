@@ -6,7 +6,7 @@ import tensorflow as tf
 import tf_keras
 
 from components import synthetic_data
-from models.builder import BUILDERS, build_model, call_as_written, compile_model
+from models.builder import BUILDERS, build_model, compile_model, save_network
 from models.metrics import R2Score as R2
 from config import build_config
 
@@ -42,7 +42,7 @@ def test_training_then_export_and_reload(tmp_path):
     history = model.fit({"x_xf": data.inputs}, {"y1": data.y1, "y2": data.y2},
                         batch_size=64, epochs=8, verbose=0)
     assert history.history["loss"][-1] < history.history["loss"][0]
-    call_as_written(model).save(tmp_path / "saved_model", save_format="tf")  # as the Trainer saves
+    save_network(model, tmp_path / "saved_model")  # as the Trainer saves
     reloaded = tf.saved_model.load(str(tmp_path / "saved_model"))
     outputs = reloaded.signatures["serving_default"](x_xf=tf.constant(data.inputs[:5]))
     expected = model({"x_xf": data.inputs[:5]})

@@ -15,7 +15,7 @@ from tensorflow_transform.tf_metadata import dataset_metadata
 from components import synthetic_data
 from config import build_config
 from models import features, warm_start
-from models.builder import BUILDERS, build_model, compile_model
+from models.builder import BUILDERS, build_model, compile_model, save_network
 from models.features import ModelInput
 from models.numeric_embeddings import DIM, PiecewiseLinearEncoding
 from models.piecewise_linear import positions
@@ -176,12 +176,14 @@ def test_every_architecture_trains_saves_and_serves_the_encoding(architecture, e
     assert encoding.output.shape[-1] == 6 * (DIM if embedding.endswith("relu") else 8)
     history = model.fit({"x_xf": x}, {"y1": data.y1, "y2": data.y2}, batch_size=64, epochs=4, verbose=0)
     assert history.history["loss"][-1] < history.history["loss"][0]
-    model.save(tmp_path / "saved_model", save_format="tf")
+    save_network(model, tmp_path / "saved_model")  # as the Trainer saves
     served = tf.saved_model.load(str(tmp_path / "saved_model")).signatures["serving_default"](
         x_xf=tf.constant(x[:5]))
+    rebuilt = tf_keras.models.load_model(tmp_path / "saved_model", compile=False)({"x_xf": x[:5]})
     expected = model({"x_xf": x[:5]})
     for task in ("y1", "y2"):
         np.testing.assert_allclose(served[task].numpy(), expected[task].numpy(), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(rebuilt[task].numpy(), expected[task].numpy(), rtol=1e-5, atol=1e-6)
 
 
 def test_model_inputs_carry_the_bins_to_numeric_inputs_only():
