@@ -23,6 +23,10 @@ declared missing-value tokens removed; then:
   mean 0 and variance 1 on the training split), which the Trainer fits; the
   original stays what the Evaluator scores.
 
+The z-scores share analyzers, each column still scaled by its own mean and
+variance: one for the complete numeric columns, one for those with missing
+cells, one for the labels' standardized copies (``z_scored_together``).
+
 Numeric slice features are cut into quantile buckets (``<name>_bucket``, -1
 where missing) for the Evaluator to slice on; the model does not read them, and
 serving requests without them still work (Transform drops outputs whose inputs
@@ -101,20 +105,24 @@ def _apply_transform(x, feature: Feature, elementwise: bool, encoding_bins: Opti
     return x  # none
 
 
-def z_scored_together(x, feature: Feature, encoding_bins: Optional[int]) -> bool:
-    """Whether the column is complete and z-scored (``z_score``, ``log``): such columns share one analyzer."""
-    complete = feature.size > 1 or (not isinstance(x, tf.SparseTensor) and x.dtype != tf.string)
-    return complete and not encoding_bins and feature.resolved_transform in ("z_score", "log")
+def z_scored_together(feature: Feature, encoding_bins: Optional[int]) -> bool:
+    """Whether the numeric column is z-scored (``z_score``, ``log``): such columns share analyzers.
 
-
-def z_score_together(columns: dict[str, tf.Tensor], features_by_name: dict[str, Feature]) -> dict[str, tf.Tensor]:
-    """Complete numeric columns (name -> [batch, size]) z-scored by one elementwise analyzer.
-
-    One analyzer for all of them, not one each: tf.Transform caches, reads and writes each
-    analyzer's statistics per span as a Beam step of its own, so a window's Transform
-    ran a few steps per column and span (docs/daily-loop.md). Each column still gets its own
-    mean and variance, the same as alone.
+    One elementwise analyzer for the complete columns, one for those with missing cells,
+    not one each: tf.Transform caches, reads and writes each analyzer's statistics per
+    span as Beam steps of their own, so a window's Transform ran a few steps per column
+    and span (docs/daily-loop.md). Each column still gets its own mean and variance.
     """
+    return not encoding_bins and feature.resolved_transform in ("z_score", "log")
+
+
+def _complete(x, feature: Feature) -> bool:
+    """Whether the column has a value in every example (or is a vector): each dimension is scaled."""
+    return feature.size > 1 or (not isinstance(x, tf.SparseTensor) and x.dtype != tf.string)
+
+
+def z_score_complete(columns: dict[str, tf.Tensor], features_by_name: dict[str, Feature]) -> dict[str, tf.Tensor]:
+    """Complete numeric columns (name -> [batch] or [batch, size]) z-scored by one elementwise analyzer."""
     if not columns:
         return {}
     names = sorted(columns)
@@ -126,16 +134,40 @@ def z_score_together(columns: dict[str, tf.Tensor], features_by_name: dict[str, 
     return {n: tf.reshape(part, tf.shape(columns[n])) for n, part in zip(names, tf.split(scaled, sizes, axis=1))}
 
 
-def scale_numeric(x, feature: Feature, missing_values: list[str], encoding_bins: Optional[int] = None) -> tf.Tensor:
-    if feature.size > 1 or (not isinstance(x, tf.SparseTensor) and x.dtype != tf.string):
-        # A complete column (or a vector): each dimension gets its own statistics.
-        return _apply_transform(tf.cast(x, tf.float32), feature, elementwise=True, encoding_bins=encoding_bins)
+def z_score_present(columns: dict[str, tf.Tensor], features_by_name: dict[str, Feature],
+                    missing_values: list[str]) -> dict[str, tf.Tensor]:
+    """Numeric columns with missing cells z-scored over their present values by one elementwise
+    analyzer; a missing value becomes 0 (the mean). Returns name -> [batch, 1]."""
+    if not columns:
+        return {}
+    names = sorted(columns)
+    present = [_clipped_and_logged(_present_floats(columns[n], missing_values), features_by_name[n]) for n in names]
+    return dict(zip(names, z_scored_over_present(present)))
+
+
+def z_scored_over_present(columns: list[tf.SparseTensor]) -> list[tf.Tensor]:
+    """[batch, 1] SparseTensors of present values, z-scored by one elementwise analyzer, each
+    column by its own mean and variance; dense [batch, 1] columns, a missing value 0 (the mean)."""
+    scaled = tft.scale_to_z_score(tf.sparse.concat(axis=1, sp_inputs=columns), elementwise=True)
+    return [tf.reshape(part, [-1, 1]) for part in tf.split(tf.sparse.to_dense(scaled, default_value=0.0),
+                                                          len(columns), axis=1)]
+
+
+def _present_floats(x, missing_values: list[str]) -> tf.SparseTensor:
+    """The column's present values as float32, a [batch, 1] SparseTensor."""
     present = _present_values(x, missing_values)
     values = present.values
     if values.dtype == tf.string:
         values = tf.strings.to_number(values, tf.float32)
-    scaled = _apply_transform(tf.SparseTensor(present.indices, tf.cast(values, tf.float32),
-                                              present.dense_shape), feature, elementwise=False,
+    return tf.SparseTensor(present.indices, tf.cast(values, tf.float32), present.dense_shape)
+
+
+def scale_numeric(x, feature: Feature, missing_values: list[str], encoding_bins: Optional[int] = None) -> tf.Tensor:
+    """A numeric column that is not z-scored with others (``z_scored_together``)."""
+    if _complete(x, feature):
+        # A complete column (or a vector): each dimension gets its own statistics.
+        return _apply_transform(tf.cast(x, tf.float32), feature, elementwise=True, encoding_bins=encoding_bins)
+    scaled = _apply_transform(_present_floats(x, missing_values), feature, elementwise=False,
                               encoding_bins=encoding_bins)
     if not isinstance(scaled, tf.SparseTensor):
         return scaled  # encoded, missing values included
@@ -154,12 +186,7 @@ def index_categorical(x, feature: Feature, missing_values: list[str]) -> tf.Tens
 
 
 def bucketize_numeric(x, feature: SliceFeature, missing_values: list[str]) -> tf.Tensor:
-    present = _present_values(x, missing_values)
-    values = present.values
-    if values.dtype == tf.string:
-        values = tf.strings.to_number(values, tf.float32)
-    buckets = tft.bucketize(tf.SparseTensor(present.indices, tf.cast(values, tf.float32), present.dense_shape),
-                            feature.num_buckets)
+    buckets = tft.bucketize(_present_floats(x, missing_values), feature.num_buckets)
     return tf.sparse.to_dense(buckets, default_value=-1)
 
 
@@ -203,11 +230,7 @@ def example_weights(labels: dict[str, tf.SparseTensor], tasks: list[dict],
 
 def read_example_weight(x, missing_values: list[str]) -> tf.Tensor:
     """The example weight column as [batch, 1] floats; a missing cell weighs 1."""
-    present = _present_values(x, missing_values)
-    values = present.values
-    if values.dtype == tf.string:
-        values = tf.strings.to_number(values, tf.float32)
-    return _column(tf.SparseTensor(present.indices, tf.cast(values, tf.float32), present.dense_shape), 1.0)
+    return _column(_present_floats(x, missing_values), 1.0)
 
 
 def preprocessing_fn(inputs: dict, custom_config: dict) -> dict[str, tf.Tensor]:
@@ -231,19 +254,21 @@ def preprocessing_fn(inputs: dict, custom_config: dict) -> dict[str, tf.Tensor]:
     """
     missing_values = custom_config["missing_values"]
     bins = custom_config.get("piecewise_linear_bins")
-    outputs, together, by_name = {}, {}, {}
+    outputs, complete, with_missing, by_name = {}, {}, {}, {}
     for raw in custom_config["features"]:
         feature = Feature.model_validate(raw)
         column = inputs[feature.name]
-        if feature.type == "numeric" and z_scored_together(column, feature, bins):
-            together[feature.name], by_name[feature.name] = column, feature
+        if feature.type == "numeric" and z_scored_together(feature, bins):
+            (complete if _complete(column, feature) else with_missing)[feature.name] = column
+            by_name[feature.name] = feature
         elif feature.type == "numeric":
             outputs[features.transformed_name(feature.name)] = scale_numeric(
-                column, feature, missing_values, custom_config.get("piecewise_linear_bins"))
+                column, feature, missing_values, bins)
         else:
             outputs[features.transformed_name(feature.name)] = index_categorical(column, feature, missing_values)
-    for name, scaled in z_score_together(together, by_name).items():
-        outputs[features.transformed_name(name)] = scaled
+    scaled = {**z_score_complete(complete, by_name), **z_score_present(with_missing, by_name, missing_values)}
+    for name, column in scaled.items():
+        outputs[features.transformed_name(name)] = column
     labels, encoded = {}, {}
     for label in custom_config["labels"]:
         column = label["column"]
@@ -253,9 +278,14 @@ def preprocessing_fn(inputs: dict, custom_config: dict) -> dict[str, tf.Tensor]:
             # A missing label is 0 here; its weight (below) is 0 too.
             outputs[features.transformed_name(column)] = _column(encoded[column])
         labels[label["name"]] = encoded[column]
-    for column in custom_config.get("scaled_labels", []):
-        # Mean and variance of the present labels of the training split; the Trainer fits this copy.
-        outputs[features.scaled_label_name(column)] = _column(tft.scale_to_z_score(encoded[column]))
+    # Mean and variance of each label's present values in the training split; the Trainer fits this copy.
+    # One analyzer for the labels only: serving has no labels, and a feature computed with them would be dropped.
+    scaled_labels = custom_config.get("scaled_labels", [])
+    if scaled_labels:
+        present = [tf.SparseTensor(encoded[c].indices, tf.cast(encoded[c].values, tf.float32), encoded[c].dense_shape)
+                   for c in scaled_labels]
+        for column, scaled in zip(scaled_labels, z_scored_over_present(present)):
+            outputs[features.scaled_label_name(column)] = scaled
     weight_column = custom_config.get("example_weight")
     weight = read_example_weight(inputs[weight_column], missing_values) if weight_column else None
     for task, value in example_weights(labels, custom_config["labels"], weight).items():

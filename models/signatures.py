@@ -45,32 +45,41 @@ def label_scale(scaled_at_0: float, scaled_at_1: float) -> tuple[float, float]:
     return -scaled_at_0 * std, std
 
 
-def _raw_value_example(column: str, spec, value: int) -> bytes:
+def _raw_value_example(values: dict, value: int) -> bytes:
+    """A tf.Example with ``value`` in each column of ``values`` (column -> its parsing spec)."""
     example = tf.train.Example()
-    feature = example.features.feature[column]
-    if spec.dtype == tf.string:
-        feature.bytes_list.value.append(str(value).encode())
-    elif spec.dtype == tf.int64:
-        feature.int64_list.value.append(value)
-    else:
-        feature.float_list.value.append(float(value))
+    for column, spec in values.items():
+        feature = example.features.feature[column]
+        if spec.dtype == tf.string:
+            feature.bytes_list.value.append(str(value).encode())
+        elif spec.dtype == tf.int64:
+            feature.int64_list.value.append(value)
+        else:
+            feature.float_list.value.append(float(value))
     return example.SerializeToString()
 
 
 def label_scales(tf_transform_output: tft.TFTransformOutput, config: PipelineConfig) -> dict[str, tuple]:
     """Task name -> (mean, std) Transform standardized its label with, read off the Transform graph."""
     raw_spec = tf_transform_output.raw_feature_spec()
-    layer = tf_transform_output.transform_features_layer()
+    scaled = {task: training_label for task, training_label in features.training_labels(config).items()
+              if training_label != features.transformed_name(_label(config, task))}
+    if not scaled:
+        return {}
+    # Every scaled label at once: they are standardized together (models.preprocessing), and
+    # Transform computes an output only when all the inputs it depends on are given.
+    spec = {_label(config, task): raw_spec[_label(config, task)] for task in scaled}
+    examples = tf.constant([_raw_value_example(spec, v) for v in (0, 1)])
+    outputs = tf_transform_output.transform_features_layer()(tf.io.parse_example(examples, spec))
     scales = {}
-    for task, training_label in features.training_labels(config).items():
-        label = next(t.label for t in config.tasks if t.name == task)
-        if training_label == features.transformed_name(label):
-            continue  # not scaled
-        examples = tf.constant([_raw_value_example(label, raw_spec[label], v) for v in (0, 1)])
-        scaled = layer(tf.io.parse_example(examples, {label: raw_spec[label]}))[training_label]
-        at_0, at_1 = (float(v) for v in tf.reshape(scaled, [-1]).numpy())
+    for task, training_label in scaled.items():
+        at_0, at_1 = (float(v) for v in tf.reshape(outputs[training_label], [-1]).numpy())
         scales[task] = label_scale(at_0, at_1)
     return scales
+
+
+def _label(config: PipelineConfig, task: str) -> str:
+    return next(t.label for t in config.tasks if t.name == task)
 
 
 def signatures(model: tf_keras.Model, tf_transform_output: tft.TFTransformOutput,

@@ -45,3 +45,14 @@ def test_complete_z_scored_columns_share_one_cache_entry():
     assert len(_keys({"transform": "z_score"})) == 2
     # A column that cannot share (quantile buckets) has its own.
     assert len(_keys({"transform": "quantile"})) == 3
+
+
+def test_columns_with_missing_cells_share_one_entry_and_the_labels_another():
+    config = build_config({"data": {"source": "csv", "path": "t.csv",
+                                    "features": [{"name": "a"}, {"name": "b"}, {"name": "c"}]},
+                           "tasks": [{"name": "y"}, {"name": "z"}]})
+    fn = functools.partial(preprocessing_fn, custom_config=config.transform_custom_config())
+    sparse = tf.SparseTensorSpec([None, None], tf.float32)
+    specs = {"a": sparse, "b": sparse, "c": SPECS["a"], "y": sparse, "z": sparse}
+    keys = analysis_graph_builder.get_analysis_cache_entry_keys(fn, specs, DATASETS, force_tf_compat_v1=False)
+    assert len(keys) == 3  # a and b; c (complete); the labels y and z

@@ -232,3 +232,27 @@ def test_complete_columns_z_scored_together_each_keep_their_own_statistics(tmp_p
     np.testing.assert_allclose(column["v_xf"][:, 0], _z([0, 1, 3, 8]), rtol=1e-5)
     np.testing.assert_allclose(column["v_xf"][:, 1], _z([5, 5.5, 4, 7.5]), rtol=1e-5)
     np.testing.assert_allclose(column["q_xf"].ravel(), [0, 1 / 3, 2 / 3, 1], rtol=1e-5)
+
+
+def test_columns_with_missing_cells_and_labels_are_z_scored_each_over_its_own_present_values(tmp_path):
+    # Columns with missing cells share one elementwise analyzer, the regression labels another
+    # (models.preprocessing.z_scored_over_present): each by the mean and variance of its own present values.
+    spec = {"m": tf.io.VarLenFeature(tf.float32), "n": tf.io.FixedLenFeature([1], tf.string),
+            "y": tf.io.VarLenFeature(tf.float32), "z": tf.io.VarLenFeature(tf.float32)}
+    rows = [{"m": [1.0], "n": [b"10"], "y": [1.0], "z": []},
+            {"m": [], "n": [b"?"], "y": [3.0], "z": [100.0]},
+            {"m": [5.0], "n": [b"40"], "y": [], "z": [300.0]},
+            {"m": [9.0], "n": [b"50"], "y": [8.0], "z": [200.0]}]
+    config = build_config({"data": {"source": "csv", "path": "t.csv", "missing_values": ["?"],
+                                    "features": [{"name": "m"}, {"name": "n", "transform": "log"}]},
+                           "tasks": [{"name": "y"}, {"name": "z"}]})
+    fn = functools.partial(preprocessing_fn, custom_config=config.transform_custom_config())
+    with tft_beam.Context(temp_dir=str(tmp_path)):
+        (out, _), _ = (rows, dataset_metadata.DatasetMetadata.from_feature_spec(spec)) | \
+            tft_beam.AnalyzeAndTransformDataset(fn)
+    column = {key: np.array([row[key] for row in out]).ravel() for key in out[0]}
+    m, n, y, z = _z([1, 5, 9]), _z(np.log1p([10, 40, 50])), _z([1, 3, 8]), _z([100, 300, 200])
+    np.testing.assert_allclose(column["m_xf"], [m[0], 0.0, m[1], m[2]], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(column["n_xf"], [n[0], 0.0, n[1], n[2]], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(column["y_scaled_xf"], [y[0], y[1], 0.0, y[2]], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(column["z_scaled_xf"], [0.0, z[0], z[1], z[2]], rtol=1e-5, atol=1e-6)

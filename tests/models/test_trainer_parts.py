@@ -70,3 +70,36 @@ def test_planned_passes_counts_only_as_far_as_the_in_memory_choice_needs(tmp_pat
     assert planned_passes([path], counted=4, limit=4, planned_examples=30) == 3.0  # counted on: all 10
     # 15 planned: counting stops at 8 (= 15 // 2 + 1), enough to know it is under 2 passes.
     assert planned_passes([path], counted=4, limit=4, planned_examples=15) == 15 / 8 < MIN_PASSES_IN_MEMORY
+
+
+def test_label_scales_are_each_labels_mean_and_std_in_the_transform_graph(tmp_path):
+    # Two regression labels, standardized together by one analyzer (models.preprocessing): each
+    # label's (mean, std) read off the real transform graph equals numpy's over its own values.
+    import functools
+
+    import apache_beam as beam
+    import tensorflow as tf
+    import tensorflow_transform as tft
+    import tensorflow_transform.beam as tft_beam
+    from tensorflow_transform.tf_metadata import dataset_metadata, metadata_io
+
+    from config import build_config
+    from models.preprocessing import preprocessing_fn
+    from models.signatures import label_scales
+
+    config = build_config({"data": {"source": "csv", "path": "t.csv", "features": [{"name": "x"}]},
+                           "tasks": [{"name": "price"}, {"name": "rooms"}, {"name": "sold", "type": "binary"}]})
+    spec = {name: tf.io.FixedLenFeature([1], tf.float32) for name in ("x", "price", "rooms", "sold")}
+    price, rooms = [100.0, 250.0, 400.0, 50.0], [1.0, 2.0, 2.0, 7.0]
+    rows = [{"x": [float(i)], "price": [p], "rooms": [r], "sold": [float(i % 2)]}
+            for i, (p, r) in enumerate(zip(price, rooms))]
+    fn = functools.partial(preprocessing_fn, custom_config=config.transform_custom_config())
+    raw_metadata = dataset_metadata.DatasetMetadata.from_feature_spec(spec)
+    with beam.Pipeline() as pipeline, tft_beam.Context(temp_dir=str(tmp_path / "tmp")):
+        transform_fn = (pipeline | beam.Create(rows), raw_metadata) | tft_beam.AnalyzeDataset(fn)
+        _ = transform_fn | tft_beam.WriteTransformFn(str(tmp_path / "graph"))
+    metadata_io.write_metadata(raw_metadata, str(tmp_path / "graph" / "metadata"))  # as TFX's Transform does
+    scales = label_scales(tft.TFTransformOutput(str(tmp_path / "graph")), config)
+    assert set(scales) == {"price", "rooms"}  # a binary label is not standardized
+    assert scales["price"] == pytest.approx((np.mean(price), np.std(price)), rel=1e-5)
+    assert scales["rooms"] == pytest.approx((np.mean(rooms), np.std(rooms)), rel=1e-5)
