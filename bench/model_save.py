@@ -6,8 +6,8 @@ Measured: ``network.save`` as ``models.trainer.run_fn`` calls it (the
 call traced without AutoGraph and no per-layer traces, ``models.builder.save_network``), with
 ``models.signatures.signatures`` (serving_default, transform_features,
 predict_instances): each signature is traced when the model is saved.
-Ceiling: the same save of the same freshly built model without signatures
-(Keras' own traces only). The default configuration, the transform graph of a
+Ceiling: the same save of the same freshly built model with only a
+``serving_default`` of the network's call (``save_network`` without signatures). The default configuration, the transform graph of a
 base pipeline run (``bench.common.base_run``). The Trainer saves once per
 process, and TensorFlow keeps what it converted and traced, so each save runs
 in a fresh process (the two kinds alternating) and only the save is timed;

@@ -179,5 +179,6 @@ def save_network(network: tf_keras.Model, path, signatures=None) -> None:
     network = call_as_written(network)
     if signatures is None:
         specs = {name: tf.TensorSpec(t.shape, t.dtype, name=name) for name, t in zip(network.input_names, network.inputs)}
-        signatures = tf.function(lambda inputs: network(inputs, training=False)).get_concrete_function(specs)
+        signatures = tf.function(lambda inputs: network(inputs, training=False),
+                                 autograph=False).get_concrete_function(specs)
     network.save(path, save_format="tf", save_traces=False, signatures=signatures)
