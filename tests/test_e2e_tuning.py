@@ -74,7 +74,9 @@ def test_the_trainer_trained_with_the_best_hyperparameters(tuned_run):
     run, best, _, record = tuned_run
     assert record["hyperparameters"] == best
     (version,) = serving_versions(run.output_dir)
-    biases = {v.name: tuple(v.shape) for v in tf.saved_model.load(str(version)).variables
+    # The served signature's variables (the SavedModel holds no Keras traces: models.builder.save_network).
+    loaded = tf.saved_model.load(str(version))  # held: its variables live as long as it does
+    biases = {v.name: tuple(v.shape) for v in loaded.signatures["serving_default"].variables
               if v.name.endswith("bias:0")}
     # The first shared layer of the chosen architecture, at the chosen width.
     first = "expert" if best["architecture"] == "mmoe" else "bottom_dense_0"
