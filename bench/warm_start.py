@@ -1,6 +1,6 @@
 """What warm start buys: a second span's model started from the first span's, against one from scratch.
 
-    .venv/bin/python bench/warm_start.py [--examples 3000] [--seeds 7,8,9]
+    .venv/bin/python bench/warm_start.py [--examples 3000] [--seeds 7,8,9] [--warm-start-max-steps N]
 
 The project's own model (``models.builder``, the default configuration), its
 training plan and early stopping (``models.budget``, ``models.callbacks``) and
@@ -134,11 +134,14 @@ def main(argv=None) -> int:
     parser.add_argument("--examples", type=int, default=3000, help="examples per span [3000]")
     parser.add_argument("--correlation", type=float, default=0.8)
     parser.add_argument("--seeds", default="7,8,9", help="training seeds [7,8,9]")
+    parser.add_argument("--warm-start-max-steps", type=int,
+                        help="the warm start's cap [the default training.warm_start_max_steps]")
     parser.add_argument("--json", type=Path, help="write every figure here")
     args = parser.parse_args(argv)
     from config import build_config
 
-    config = build_config({})
+    config = build_config({"training": {"warm_start_max_steps": args.warm_start_max_steps}}
+                          if args.warm_start_max_steps else {})
     seeds = [int(s) for s in args.seeds.split(",")]
     n, p = args.examples, args.correlation
     cases = {  # name -> (span 1, span 2, span 2's test set)
