@@ -134,8 +134,49 @@ def compile_model(model: tf_keras.Model, config: PipelineConfig,
     # they trace to the same graph (bit-identical training). Keras' loop over steps is still converted.
     for step in ("train_step", "test_step", "predict_step"):
         setattr(model, step, tf.autograph.experimental.do_not_convert(getattr(model, step)))
+    if steps_per_execution > 1:
+        _loop_steps_without_autograph(model)
     _create_step_variables(model)
     return model
+
+
+def _loop_steps_without_autograph(model: tf_keras.Model) -> None:
+    """Gives ``model`` training and evaluation functions that loop over its steps in a ``tf.while_loop``.
+
+    Keras writes its loop over the ``steps_per_execution`` steps of a call as a Python
+    ``for`` over ``tf.range``, which AutoGraph converts (with Keras' step code around it),
+    and since the loop's outputs are undefined before it, AutoGraph traces the step once
+    more to learn their structure: each fit traced the training step twice. Here the
+    outputs start as the metrics' current results, which have that structure, and the
+    loop is written as TensorFlow runs it. Same steps, same order, same counters: the
+    training is bit-identical (tests/models/test_model_training.py). For one process
+    on one device, as the Trainer and the Tuner train (no distribution coordinator).
+    """
+    def loop(step, counter):
+        def one_step(iterator):
+            outputs = step(next(iterator))
+            with tf.control_dependencies(tf.nest.flatten(outputs)[:1]):
+                counter.assign_add(1)
+            return outputs
+
+        def run(iterator):
+            _, outputs = tf.while_loop(lambda i, _: i < model._steps_per_execution,
+                                       lambda i, _: (i + 1, one_step(iterator)),
+                                       (tf.constant(0, tf.int64), model.get_metrics_result()))
+            return outputs
+        return tf.function(run, reduce_retracing=True, autograph=False)
+
+    def make_train_function(force=False):
+        if model.train_function is None or force:
+            model.train_function = loop(model.train_step, model._train_counter)
+        return model.train_function
+
+    def make_test_function(force=False):
+        if model.test_function is None or force:
+            model.test_function = loop(model.test_step, model._test_counter)
+        return model.test_function
+
+    model.make_train_function, model.make_test_function = make_train_function, make_test_function
 
 
 def _create_step_variables(model: tf_keras.Model) -> None:

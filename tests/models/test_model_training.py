@@ -72,3 +72,34 @@ def test_training_step_is_traced_once(settings):
     assert model.train_function.experimental_get_tracing_count() == 1
     assert model.test_function.experimental_get_tracing_count() == 1
     assert len(model.variables) + len(model.optimizer.variables) == variables_before
+
+
+def _fit_counting_step_traces(own_loop: bool):
+    """(weights, history, traces of the training step) of a seeded fit of 10 steps a call."""
+    from models.ensemble import training_view
+
+    config = build_config({"tasks": [{"name": "y1"}, {"name": "y2", "type": "binary"}],
+                           "data": {"source": "csv", "path": "x.csv", "features": [{"name": "x"}]}})
+    rng = np.random.default_rng(11)
+    x = rng.normal(size=(700, 4)).astype("float32")
+    labels = {"y1": x[:, :1] - x[:, 2:3], "y2": (x[:, 1:2] > 0).astype("float32")}
+    tf_keras.utils.set_random_seed(3)
+    model = compile_model(training_view(build_model(config, {"x_xf": 4})), config, steps_per_execution=10)
+    if not own_loop:  # Keras' own training and evaluation functions
+        del model.make_train_function, model.make_test_function
+    traces = []
+    step = model.train_step
+    model.train_step = lambda data: traces.append(1) or step(data)
+    # 700 rows in batches of 32: 22 steps an epoch, so each epoch ends with a call of 2 steps.
+    history = model.fit({"x_xf": x}, labels, batch_size=32, epochs=3, verbose=0,
+                        validation_data=({"x_xf": x[:250]}, {k: v[:250] for k, v in labels.items()}))
+    return [w.numpy() for w in model.weights], history.history, len(traces), int(model._train_counter.numpy())
+
+
+def test_steps_loop_traces_the_training_step_once_and_trains_as_keras_own_loop():
+    weights, history, traces, steps = _fit_counting_step_traces(own_loop=True)
+    keras_weights, keras_history, keras_traces, keras_steps = _fit_counting_step_traces(own_loop=False)
+    assert (traces, keras_traces) == (1, 2)  # AutoGraph's loop traced the step again for its outputs
+    assert steps == keras_steps == 66
+    assert history == keras_history
+    assert all(np.array_equal(a, b) for a, b in zip(weights, keras_weights))
