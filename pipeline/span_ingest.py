@@ -71,30 +71,21 @@ def newest_artifacts(store, pipeline_name: str, node_id: str) -> dict[int, metad
 def _finished_readers(store, pipeline_name: str, node_id: str, artifact_ids: set[int]) -> list[int]:
     """The node's finished (run or cached) executions with an input among ``artifact_ids``: found from
     the artifacts' events, so the cost does not grow with the node's history."""
-    if not artifact_ids:
-        return []
-    readers = {e.execution_id for e in store.get_events_by_artifact_ids(sorted(artifact_ids))
-               if e.type in mlmd.INPUT_EVENTS}
+    readers = mlmd.reader_ids(store, artifact_ids)
     node = store.get_context_by_type_and_name("node", f"{pipeline_name}.{node_id}")
     of_node = {e.id for e in store.get_executions_by_context(node.id)} if node and readers else set()
     return [e.id for e in store.get_executions_by_id(sorted(readers & of_node)) if e.last_known_state in mlmd.DONE]
-
-
-def _outputs(store, execution_ids: list[int], key: str) -> set[int]:
-    """The ids of the ``key`` outputs of ``execution_ids``."""
-    return {e.artifact_id for e in (store.get_events_by_execution_ids(execution_ids) if execution_ids else [])
-            if e.type in mlmd.OUTPUT_EVENTS and e.path.steps and e.path.steps[0].key == key}
 
 
 def passed_checks(store, config: PipelineConfig, examples_id: int) -> bool:
     """Whether the Examples artifact ``examples_id`` has statistics and passed every check its span gets
     (``pipeline.definition.span_check_nodes``), traced through ML Metadata's lineage."""
     name = config.pipeline_name
-    statistics = _outputs(store, _finished_readers(store, name, "StatisticsGen", {examples_id}), "statistics")
+    statistics = mlmd.output_ids(store, _finished_readers(store, name, "StatisticsGen", {examples_id}), "statistics")
     if not statistics:
         return False
     if config.data.schema_file:
-        anomalies = _outputs(store, _finished_readers(store, name, "ExampleValidator", statistics), "anomalies")
+        anomalies = mlmd.output_ids(store, _finished_readers(store, name, "ExampleValidator", statistics), "anomalies")
         if not _finished_readers(store, name, "AnomaliesGate", anomalies):
             return False
     return not config.drift.enabled or bool(_finished_readers(store, name, "DriftCheck", statistics))

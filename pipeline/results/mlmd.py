@@ -13,7 +13,6 @@ from tfx.orchestration import metadata
 _DONE = (metadata_store_pb2.Execution.COMPLETE, metadata_store_pb2.Execution.CACHED)
 _INPUT = (metadata_store_pb2.Event.INPUT, metadata_store_pb2.Event.DECLARED_INPUT)
 _OUTPUT = (metadata_store_pb2.Event.OUTPUT, metadata_store_pb2.Event.DECLARED_OUTPUT)
-INPUT_EVENTS, OUTPUT_EVENTS = _INPUT, _OUTPUT  # for readers of lineage elsewhere
 DONE = _DONE  # an execution's finished states: run, or served from the cache
 
 
@@ -109,6 +108,24 @@ def string_property(artifact: metadata_store_pb2.Artifact, name: str) -> str:
     return ""
 
 
+def _keyed(event: metadata_store_pb2.Event, kinds, key: Optional[str]) -> bool:
+    """Whether ``event`` is one of ``kinds`` (``_INPUT``, ``_OUTPUT``) under the input or output
+    ``key`` (None: under any)."""
+    return event.type in kinds and (key is None or bool(event.path.steps) and event.path.steps[0].key == key)
+
+
+def reader_ids(store: metadata_store.MetadataStore, artifact_ids, key: Optional[str] = None) -> set[int]:
+    """The ids of the executions that read any of ``artifact_ids`` (as their ``key`` input; None: as any)."""
+    ids = sorted(artifact_ids)
+    return {e.execution_id for e in (store.get_events_by_artifact_ids(ids) if ids else []) if _keyed(e, _INPUT, key)}
+
+
+def output_ids(store: metadata_store.MetadataStore, execution_ids, key: str) -> set[int]:
+    """The ids of the ``key`` outputs of ``execution_ids``."""
+    ids = sorted(execution_ids)
+    return {e.artifact_id for e in (store.get_events_by_execution_ids(ids) if ids else []) if _keyed(e, _OUTPUT, key)}
+
+
 def sibling_output(store: metadata_store.MetadataStore, artifact: metadata_store_pb2.Artifact,
                    key: str) -> Optional[metadata_store_pb2.Artifact]:
     """The ``key`` output of the execution that produced ``artifact`` (e.g. a model's model_run)."""
@@ -116,7 +133,7 @@ def sibling_output(store: metadata_store.MetadataStore, artifact: metadata_store
     if not produced:
         return None
     events = store.get_events_by_execution_ids([produced[0].execution_id])
-    ids = [e.artifact_id for e in events if e.path.steps and e.path.steps[0].key == key and e.type in _OUTPUT]
+    ids = [e.artifact_id for e in events if _keyed(e, _OUTPUT, key)]
     return store.get_artifacts_by_id(ids[:1])[0] if ids else None
 
 
@@ -131,12 +148,11 @@ def producer_inputs(store: metadata_store.MetadataStore, artifact_ids: list[int]
     """
     produced: dict[int, set[int]] = {}  # execution id -> the artifacts it output
     for event in store.get_events_by_artifact_ids(list(artifact_ids)):
-        if event.type in _OUTPUT and (output_key is None or (
-                event.path.steps and event.path.steps[0].key == output_key)):
+        if _keyed(event, _OUTPUT, output_key):
             produced.setdefault(event.execution_id, set()).add(event.artifact_id)
     found: dict[int, set[int]] = {artifact_id: set() for artifact_id in artifact_ids}
     for event in store.get_events_by_execution_ids(list(produced)) if produced else []:
-        if event.type in _INPUT and event.path.steps and event.path.steps[0].key == key:
+        if _keyed(event, _INPUT, key):
             for artifact_id in produced[event.execution_id]:
                 found[artifact_id].add(event.artifact_id)
     return found
@@ -146,12 +162,7 @@ def consumer_outputs(store: metadata_store.MetadataStore, artifact_id: int, key:
                      output_key: str) -> list[metadata_store_pb2.Artifact]:
     """The ``output_key`` outputs of the executions that read ``artifact_id`` as their ``key`` input
     (e.g. the statistics StatisticsGen computed from an Examples artifact), oldest first."""
-    readers = [e.execution_id for e in store.get_events_by_artifact_ids([artifact_id])
-               if e.type in _INPUT and e.path.steps and e.path.steps[0].key == key]
-    if not readers:
-        return []
-    ids = sorted({e.artifact_id for e in store.get_events_by_execution_ids(readers)
-                  if e.type in _OUTPUT and e.path.steps and e.path.steps[0].key == output_key})
+    ids = sorted(output_ids(store, reader_ids(store, [artifact_id], key), output_key))
     return list(store.get_artifacts_by_id(ids)) if ids else []
 
 

@@ -20,12 +20,10 @@ from pipeline.results import mlmd
 
 def pushed_destination(store: metadata_store.MetadataStore, model_id: int) -> Optional[str]:
     """Where a Pusher pushed the model ``model_id`` (its serving version folder), if one did."""
-    consumers = {e.execution_id for e in store.get_events_by_artifact_ids([model_id]) if e.type in mlmd.INPUT_EVENTS}
-    for event in store.get_events_by_execution_ids(sorted(consumers)) if consumers else []:
-        if event.type in mlmd.OUTPUT_EVENTS and event.path.steps and event.path.steps[0].key == "pushed_model":
-            (pushed,) = store.get_artifacts_by_id([event.artifact_id])
-            if mlmd.int_property(pushed, "pushed"):
-                return mlmd.string_property(pushed, "pushed_destination")
+    pushed_ids = sorted(mlmd.output_ids(store, mlmd.reader_ids(store, [model_id]), "pushed_model"))
+    for pushed in store.get_artifacts_by_id(pushed_ids) if pushed_ids else []:
+        if mlmd.int_property(pushed, "pushed"):
+            return mlmd.string_property(pushed, "pushed_destination")
     return None
 
 
