@@ -131,7 +131,7 @@ def compile_model(model: tf_keras.Model, config: PipelineConfig,
     # do-not-convert list, which names `keras` but not `tf_keras`: the first fit converted Keras'
     # whole step (losses, metrics, optimizer), 17.7 s of CPU of a 200-step fit against 4.7 s
     # unconverted (docs/performance.md). The steps have no tensor-dependent Python control flow:
-    # they trace to the same graph (bit-identical training). Keras' loop over steps is still converted.
+    # they trace to the same graph (bit-identical training). Keras' loop over them is replaced below.
     for step in ("train_step", "test_step", "predict_step"):
         setattr(model, step, tf.autograph.experimental.do_not_convert(getattr(model, step)))
     if steps_per_execution > 1:
