@@ -72,8 +72,10 @@ def _finished_readers(store, pipeline_name: str, node_id: str, artifact_ids: set
     """The node's finished (run or cached) executions with an input among ``artifact_ids``: found from
     the artifacts' events, so the cost does not grow with the node's history."""
     readers = mlmd.reader_ids(store, artifact_ids)
+    if not readers:
+        return []
     node = store.get_context_by_type_and_name("node", f"{pipeline_name}.{node_id}")
-    of_node = {e.id for e in store.get_executions_by_context(node.id)} if node and readers else set()
+    of_node = {e.id for e in store.get_executions_by_context(node.id)} if node else set()
     return [e.id for e in store.get_executions_by_id(sorted(readers & of_node)) if e.last_known_state in mlmd.DONE]
 
 

@@ -75,7 +75,7 @@ def test_training_step_is_traced_once(settings):
 
 
 def _fit_counting_step_traces(own_loop: bool):
-    """(weights, history, traces of the training step) of a seeded fit of 10 steps a call."""
+    """(weights, history, traces of the training step, steps counted) of a seeded fit of 10 steps a call."""
     from models.ensemble import training_view
 
     config = build_config({"tasks": [{"name": "y1"}, {"name": "y2", "type": "binary"}],
